@@ -60,12 +60,17 @@ class NeuronParams:
             raise ValueError(f"neuron reset must be 'zero' or 'subtract', got {self.reset!r}")
         if not (self.v_th > 0 and math.isfinite(self.v_th)):
             raise ValueError(f"neuron v_th must be a finite value > 0 mV, got {self.v_th}")
-        if not self.tau_m > 0:
-            raise ValueError(f"neuron tau_m must be > 0 ms, got {self.tau_m}")
-        if not self.t_ref >= 0:
-            raise ValueError(f"neuron t_ref must be >= 0 ms, got {self.t_ref}")
-        if not self.tau_syn >= 0:
-            raise ValueError(f"neuron tau_syn must be >= 0 ms (0 = delta synapses), got {self.tau_syn}")
+        # tau_m is unused by IF (which may pass inf); an infinite LIF tau_m, t_ref or tau_syn
+        # would give NaN step coefficients or an unbounded refractory period in the simulators.
+        if not (self.tau_m > 0 and (self.model == "if" or math.isfinite(self.tau_m))):
+            raise ValueError(f"neuron tau_m must be a finite value > 0 ms, got {self.tau_m}")
+        if not (self.t_ref >= 0 and math.isfinite(self.t_ref)):
+            raise ValueError(f"neuron t_ref must be a finite value >= 0 ms, got {self.t_ref}")
+        if not (self.tau_syn >= 0 and math.isfinite(self.tau_syn)):
+            raise ValueError(
+                "neuron tau_syn must be a finite value >= 0 ms (0 = delta synapses), "
+                f"got {self.tau_syn}"
+            )
         if self.model == "lif" and self.tau_syn > 0 and math.isclose(self.tau_syn, self.tau_m):
             raise ValueError("neuron tau_syn must differ from tau_m (the exact solution is singular)")
 

@@ -35,7 +35,8 @@ def rate(drive: np.ndarray, params: NeuronParams) -> np.ndarray:
     else:
         on = drive * params.tau_m > params.v_th
         x = drive[on] * params.tau_m
-        isi = params.t_ref + params.tau_m * np.log(x / (x - params.v_th))
+        # ln(x / (x - v_th)) written as log1p: exact to rounding also for strong drives x >> v_th
+        isi = params.t_ref + params.tau_m * np.log1p(params.v_th / (x - params.v_th))
     out[on] = MS_PER_S / isi
     return out
 
@@ -43,10 +44,10 @@ def rate(drive: np.ndarray, params: NeuronParams) -> np.ndarray:
 def inverse_rate(target_rate: np.ndarray, params: NeuronParams) -> np.ndarray:
     """Constant drive in mV/ms that gives ``target_rate`` Hz (0 Hz maps to the firing onset).
 
-    Raises ``ValueError`` for rates < 0 or >= the maximum rate ``1 / t_ref``.
+    Raises ``ValueError`` for rates < 0, NaN, or >= the maximum rate ``1 / t_ref``.
     """
     r = np.asarray(target_rate, dtype=np.float64)
-    if np.any(r < 0) or np.any(r >= max_rate(params)):
+    if not np.all((r >= 0) & (r < max_rate(params))):  # also rejects NaN
         raise ValueError(
             f"target_rate must lie in [0, {max_rate(params)}) Hz for t_ref = {params.t_ref} ms"
         )
@@ -57,6 +58,7 @@ def inverse_rate(target_rate: np.ndarray, params: NeuronParams) -> np.ndarray:
         out[~zero] = params.v_th / isi
         out[zero] = 0.0
     else:
-        out[~zero] = params.v_th / (params.tau_m * (1.0 - np.exp(-isi / params.tau_m)))
+        # 1 - exp(-isi / tau_m) written as -expm1: no cancellation when isi << tau_m
+        out[~zero] = params.v_th / (params.tau_m * -np.expm1(-isi / params.tau_m))
         out[zero] = params.v_th / params.tau_m
     return out

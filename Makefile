@@ -1,0 +1,38 @@
+# The two commands of the README, and a few more. Each creates .venv when it is missing and
+# reinstalls only when pyproject.toml changed; nothing else is needed on a fresh clone.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DVC_NO_ANALYTICS := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: reproduce test setup lab benchmark clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "neurobench needs Python 3.11 (Brian2 2.9.0 and the pinned torch); set PYTHON=/path/to/python3.11"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name neurobench --display-name "Python (neurobench)" >/dev/null
+	touch $(STAMP)
+
+## Reproduce every paper on the embedded default data: reports/index.html
+reproduce: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	@echo "Reports: $(CURDIR)/reports/index.html"
+
+## Run the test suite (it executes every notebook with small parameters)
+test: setup
+	$(BIN)/python -m pytest -q
+
+lab: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+
+benchmark: setup
+	$(BIN)/python benchmarks/simulator.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,118 @@
+"""Reader for the IDX format of MNIST and Fashion-MNIST, plain or gzip-compressed.
+
+Layout (all integers big-endian)::
+
+    bytes 0-1   0x00 0x00
+    byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+                0x0D float32, 0x0E float64
+    byte  3     number of dimensions d
+    then        d uint32 sizes, then prod(sizes) elements in C order
+
+The magic number is bytes 0-3 read as one big-endian int: 2051 (0x00000803) for MNIST image
+files (uint8, 3 dims) and 2049 (0x00000801) for label files (uint8, 1 dim).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import DataFormatError
+
+IDX_TYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+IMAGES_MAGIC = 0x00000803
+LABELS_MAGIC = 0x00000801
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix == ".gz":
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataFormatError(f"{path}: not a valid gzip file ({err})") from err
+    return path.read_bytes()
+
+
+def read_idx(path, expected_magic: int | None = None) -> np.ndarray:
+    """Read an IDX file (``.gz`` decompressed on the fly) into a numpy array.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    expected_magic : int, optional
+        Required magic number (e.g. ``IMAGES_MAGIC``); checked before the data is parsed.
+
+    Returns
+    -------
+    ndarray
+        Shape given by the header, native-endian dtype.
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file: bad magic, unknown element type, truncated header or data, or trailing
+        bytes.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise DataFormatError(f"{path}: {len(raw)} bytes is too short for an IDX header (4 bytes)")
+    magic = int.from_bytes(raw[:4], "big")
+    if expected_magic is not None and magic != expected_magic:
+        raise DataFormatError(
+            f"{path}: wrong IDX magic number {magic} (0x{magic:08X}); expected {expected_magic} "
+            f"(0x{expected_magic:08X})"
+        )
+    if raw[0] != 0 or raw[1] != 0:
+        raise DataFormatError(
+            f"{path}: not an IDX file: magic number 0x{magic:08X} must start with 0x0000"
+        )
+    type_code, ndim = raw[2], raw[3]
+    if type_code not in IDX_TYPES:
+        raise DataFormatError(f"{path}: unknown IDX element type 0x{type_code:02X}")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataFormatError(
+            f"{path}: truncated IDX header: {ndim} dims need {header} bytes, file has {len(raw)}"
+        )
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = IDX_TYPES[type_code]
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "has trailing bytes"
+        raise DataFormatError(
+            f"{path}: IDX data {what}: shape {shape} of {dtype.name} needs {expected} bytes, "
+            f"file has {len(raw)}"
+        )
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """Write ``array`` as an IDX file (gzip-compressed if ``path`` ends in ``.gz``)."""
+    path = Path(path)
+    array = np.asarray(array)
+    codes = {v.name: k for k, v in IDX_TYPES.items()}
+    if array.dtype.name not in codes:
+        names = ", ".join(codes)
+        raise ValueError(f"dtype {array.dtype} cannot be stored in IDX; allowed: {names}")
+    code = codes[array.dtype.name]
+    big = array.astype(IDX_TYPES[code])
+    dims = b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    header = bytes([0, 0, code, array.ndim]) + dims
+    payload = header + big.tobytes()
+    if path.suffix == ".gz":
+        payload = gzip.compress(payload)
+    path.write_bytes(payload)

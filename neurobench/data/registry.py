@@ -1,0 +1,100 @@
+"""Data sets by name: ``DATASETS`` and ``load_dataset``.
+
+========== ======== ======= =================================================================
+name       kind     classes source
+========== ======== ======= =================================================================
+digits     static   10      scikit-learn's bundled 8x8 digits (offline; the default)
+mnist      static   10      IDX files in ``root/MNIST/raw`` (torchvision's layout)
+fashion_   static   10      IDX files in ``root/FashionMNIST/raw``
+mnist
+nmnist     events   10      ``root/NMNIST/{Train,Test}/<digit>/*.bin`` via tonic
+shd        events   20      ``root/SHD/shd_{train,test}.h5`` via tonic
+dvs_       events   11      ``root/DVSGesture/ibmGesture{Train,Test}/...`` via tonic
+gesture
+========== ======== ======= =================================================================
+
+Keyword arguments of ``load_dataset`` go to the loader: ``max_samples`` for every data set and
+``split`` ("train", "test"; "all" too for the IDX sets) for those with an official split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import mnist, neuromorphic
+from .dataset import Dataset, Kind
+from .digits import load_digits
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One registered data set: its kind, class count, a description and its loader."""
+
+    name: str
+    kind: Kind
+    n_classes: int
+    description: str
+    loader: Callable[..., Dataset]
+
+
+def _idx_loader(source: mnist.IdxSource) -> Callable[..., Dataset]:
+    def load(root, download, **kw):
+        return mnist.load_idx_dataset(source, root, download, **kw)
+
+    return load
+
+
+def _event_loader(source: neuromorphic.EventSource) -> Callable[..., Dataset]:
+    def load(root, download, **kw):
+        return neuromorphic.load_event_dataset(source, root, download, **kw)
+
+    return load
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        DatasetInfo("digits", "static", 10, "scikit-learn 8x8 digits, 1797 samples, offline",
+                    load_digits),
+        DatasetInfo("mnist", "static", 10, "MNIST 28x28, IDX files", _idx_loader(mnist.MNIST)),
+        DatasetInfo("fashion_mnist", "static", 10, "Fashion-MNIST 28x28, IDX files",
+                    _idx_loader(mnist.FASHION_MNIST)),
+        DatasetInfo("nmnist", "events", 10, "N-MNIST 34x34 DVS saccades, tonic",
+                    _event_loader(neuromorphic.NMNIST)),
+        DatasetInfo("shd", "events", 20, "Spiking Heidelberg Digits, 700 channels, tonic",
+                    _event_loader(neuromorphic.SHD)),
+        DatasetInfo("dvs_gesture", "events", 11, "IBM DVS Gesture 128x128, tonic",
+                    _event_loader(neuromorphic.DVS_GESTURE)),
+    ]
+}
+
+
+def load_dataset(name: str, root="data/raw", download: bool = False, **kw) -> Dataset:
+    """Load the registered data set ``name`` from ``root``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``DATASETS``.
+    root : str or Path
+        Folder of raw downloaded data (not used by ``digits``).
+    download : bool
+        Allow downloading missing files (with a short network timeout). Without it, missing
+        files raise ``FileNotFoundError`` at once, naming the expected paths.
+    **kw
+        Passed to the loader: ``max_samples``; ``split`` where the data set has one.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name`` (the message lists the known names).
+    FileNotFoundError, DataFormatError, DownloadError
+        Missing files, corrupt files, failed download.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}")
+    return DATASETS[name].loader(Path(root), download, **kw)

@@ -1,0 +1,126 @@
+"""params.yaml validation: every bad input stops with one message naming the key path."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from neurobench import config
+from neurobench.config import ConfigError
+
+
+@pytest.fixture
+def params(repo_root):
+    return yaml.safe_load((repo_root / "params.yaml").read_text())
+
+
+def write(tmp_path, params) -> str:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return str(path)
+
+
+def test_committed_params_file_is_valid(repo_root):
+    assert config.main([str(repo_root / "params.yaml")]) == 0
+    for section in config.SECTIONS:
+        config.load_section(section, repo_root / "params.yaml")
+
+
+def test_defaults_of_every_section_are_valid():
+    for name in config.SECTIONS:
+        config.validate(name, {})
+
+
+def expect_error(section, values, *fragments):
+    with pytest.raises(ConfigError) as info:
+        config.validate(section, values)
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def test_unknown_dataset_names_the_known_ones(params):
+    params["data"]["dataset"] = "imagenet"
+    expect_error("data", params["data"], "data.dataset", "'imagenet'", "digits", "mnist")
+
+
+@pytest.mark.parametrize("dt", [0.0, -1.0])
+def test_time_step_must_be_positive(params, dt):
+    params["simulator"]["dt"] = dt
+    expect_error("simulator", params["simulator"], f"simulator.dt = {dt}", "greater than 0", "ms")
+
+
+@pytest.mark.parametrize("v_th", [0.0, -0.5])
+def test_threshold_must_be_positive(params, v_th):
+    params["simulator"]["neuron"]["v_th"] = v_th
+    expect_error("simulator", params["simulator"], "simulator.neuron.v_th", "greater than 0", "mV")
+
+
+def test_zero_simulation_steps_is_rejected(params):
+    params["simulator"]["n_steps"] = 0
+    expect_error("simulator", params["simulator"], "simulator.n_steps = 0", "greater than or equal to 1")
+    params["data"]["encoding"]["n_steps"] = 0
+    expect_error("data", params["data"], "data.encoding.n_steps = 0")
+
+
+def test_encoder_rate_above_one_per_step_is_rejected(params):
+    params["data"]["encoding"]["dt"] = 2.0
+    params["data"]["encoding"]["max_rate"] = 600.0
+    expect_error("data", params["data"], "data.encoding.max_rate = 600.0", "1/dt = 500 Hz")
+    params["simulator"]["max_rate"] = 1001.0
+    expect_error("simulator", params["simulator"], "simulator.max_rate", "1000 Hz")
+
+
+def test_rate_exactly_one_per_step_is_allowed(params):
+    params["simulator"]["max_rate"] = 1000.0
+    assert config.validate("simulator", params["simulator"]).max_rate == 1000.0
+
+
+def test_unknown_key_lists_allowed_keys(params):
+    params["simulator"]["neuron"]["tau"] = 5.0
+    expect_error("simulator", params["simulator"], "simulator.neuron.tau is not a known key", "tau_m")
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [(("simulator", "n_steps"), "100"), (("simulator", "dt"), "fast"), (("simulator", "batch_size"), 2.5),
+     (("simulator", "neuron", "model"), "izhikevich"), (("data", "split_seed"), True)],
+)
+def test_wrong_type_names_the_key(params, path, value):
+    values = copy.deepcopy(params[path[0]])
+    target = values
+    for key in path[1:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    expect_error(path[0], values, ".".join(path))
+
+
+def test_missing_section_names_the_section(params, tmp_path):
+    del params["simulator"]
+    with pytest.raises(ConfigError, match="section 'simulator' is missing; sections present: data"):
+        config.load_section("simulator", write(tmp_path, params))
+
+
+def test_file_that_is_not_yaml(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data: [unclosed\nsimulator: {dt: 1.0\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line"):
+        config.load_params(path)
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="must be a YAML mapping"):
+        config.load_params(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the parameter file"):
+        config.load_params(tmp_path / "nope.yaml")
+
+
+def test_command_line_check_exits_non_zero_with_one_message(params, tmp_path, capsys):
+    params["simulator"]["dt"] = -1.0
+    assert config.main([write(tmp_path, params)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "simulator.dt = -1.0" in err

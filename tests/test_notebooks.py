@@ -1,0 +1,91 @@
+"""Every notebook is committed clean, reads only declared params, and runs (small) end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from neurobench import pipeline
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+STAGES = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+# Small parameters so that every notebook runs in seconds (sections are merged into params.yaml's).
+SMALL = {
+    "data": {"n_examples": 3, "encoding": {"n_steps": 20, "saccade_steps": 9}},
+    "simulator": {"n_steps": 30, "batch_size": 4},
+}
+
+
+def small_params(tmp_path) -> Path:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for section, values in SMALL.items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                params[section][key].update(value)
+            else:
+                params[section][key] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def test_every_notebook_is_a_stage_and_every_stage_runs_a_notebook():
+    notebook_stages = {nb.stem for nb in NOTEBOOKS}
+    run_stages = {name for name, s in STAGES.items() if s["cmd"].startswith("python -m neurobench.pipeline run")}
+    assert notebook_stages == run_stages
+    for name in run_stages:
+        assert STAGES[name]["cmd"] == f"python -m neurobench.pipeline run {name}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(notebook):
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_one_parameters_cell_matching_its_stage_params(notebook):
+    nb = json.loads(notebook.read_text())
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    names = set(pipeline.notebook_parameters(notebook)) - {pipeline.OUTPUT_DIR_PARAMETER}
+    assert names == set(STAGES[notebook.stem]["params"])
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stage_declares_its_report_outputs(notebook):
+    stage = STAGES[notebook.stem]
+    outs = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"]]
+    metrics = [m if isinstance(m, str) else next(iter(m)) for m in stage["metrics"]]
+    assert f"reports/{notebook.stem}.html" in outs
+    assert metrics == [f"reports/{notebook.stem}/metrics.json"]
+    assert f"notebooks/{notebook.name}" in stage["deps"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_writes_declared_outputs(notebook, tmp_path):
+    reports = tmp_path / "reports"
+    pipeline.run_stage(notebook.stem, small_params(tmp_path), REPO / "notebooks", reports, progress=False)
+    stage = STAGES[notebook.stem]
+    declared = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"] + stage["metrics"] + stage.get("plots", [])]
+    for path in declared:
+        assert (tmp_path / path).is_file(), path
+    metrics = json.loads((reports / notebook.stem / "metrics.json").read_text())
+    assert metrics and all(isinstance(v, (int, float, str)) for v in metrics.values())
+
+
+def test_same_params_give_bit_identical_metrics(tmp_path):
+    params = small_params(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for reports in (first, second):
+        pipeline.run_stage("simulator", params, REPO / "notebooks", reports, progress=False)
+    a = (first / "simulator" / "metrics.json").read_bytes()
+    assert a == (second / "simulator" / "metrics.json").read_bytes()
+    assert json.loads(a)["identical_spike_counts"] == 1

@@ -1,0 +1,97 @@
+"""The papermill/nbconvert stage runner: outputs appear whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from neurobench import config, pipeline
+
+
+def make_notebook(path, body: str, parameters: str = 'output_dir = ""') -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A test stage"),
+        nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+WRITE_METRICS = (
+    "from neurobench.report import save_metrics\n"
+    "save_metrics(output_dir, {'answer': 42, 'ratio': 0.25})\n"
+    "print('visible output')"
+)
+
+
+@pytest.fixture
+def stage_dirs(tmp_path):
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    params = tmp_path / "params.yaml"
+    params.write_text("data: {}\n")
+    return notebooks, reports, params
+
+
+def test_stage_publishes_html_metrics_and_index(stage_dirs):
+    notebooks, reports, params = stage_dirs
+    make_notebook(notebooks / "good.ipynb", WRITE_METRICS)
+    html = pipeline.run_stage("good", params, notebooks, reports, progress=False)
+    assert html == reports / "good.html" and "visible output" in html.read_text()
+    assert "save_metrics" not in html.read_text()  # code is hidden
+    assert json.loads((reports / "good" / "metrics.json").read_text()) == {"answer": 42, "ratio": 0.25}
+    assert (reports / "good" / "notebook.ipynb").exists()
+    assert sorted(p.name for p in reports.iterdir()) == ["good", "good.html"]
+    index = pipeline.build_index(reports, notebooks).read_text()
+    assert 'href="good.html"' in index and "A test stage" in index and "<td>42</td>" in index
+
+
+def test_failing_notebook_keeps_previous_outputs(stage_dirs):
+    notebooks, reports, params = stage_dirs
+    (reports / "bad").mkdir(parents=True)
+    (reports / "bad" / "metrics.json").write_text('{"old": 1}')
+    (reports / "bad.html").write_text("old report")
+    make_notebook(notebooks / "bad.ipynb", WRITE_METRICS + "\nraise RuntimeError('boom')")
+    with pytest.raises(pipeline.StageError, match="RuntimeError: boom"):
+        pipeline.run_stage("bad", params, notebooks, reports, progress=False)
+    assert (reports / "bad" / "metrics.json").read_text() == '{"old": 1}'
+    assert (reports / "bad.html").read_text() == "old report"
+    assert sorted(p.name for p in reports.iterdir()) == ["bad", "bad.html"]
+
+
+def test_notebook_without_metrics_is_an_error(stage_dirs):
+    notebooks, reports, params = stage_dirs
+    make_notebook(notebooks / "quiet.ipynb", "x = 1")
+    with pytest.raises(pipeline.StageError, match="no metrics.json"):
+        pipeline.run_stage("quiet", params, notebooks, reports, progress=False)
+    assert list(reports.iterdir()) == []
+
+
+def test_invalid_section_stops_before_running(stage_dirs):
+    notebooks, reports, params = stage_dirs
+    params.write_text("data: {test_fraction: 1.5}\n")
+    make_notebook(notebooks / "d.ipynb", WRITE_METRICS, parameters='data = {}\noutput_dir = ""')
+    with pytest.raises(config.ConfigError, match="data.test_fraction = 1.5"):
+        pipeline.run_stage("d", params, notebooks, reports, progress=False)
+    assert not reports.exists() or list(reports.iterdir()) == []
+
+
+def test_command_line_exit_status_and_message(stage_dirs, repo_root):
+    notebooks, reports, params = stage_dirs
+    params.write_text("simulator: {dt: 1.0}\n")  # the data section is missing
+    result = subprocess.run(
+        [sys.executable, "-m", "neurobench.pipeline", "run", "data", "--params", str(params),
+         "--reports", str(reports)],
+        cwd=repo_root, capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {params}: section 'data' (read by data.ipynb) is missing; sections present: simulator"
+    ]
+    assert not reports.exists()
