@@ -79,5 +79,8 @@ class NeuronParams:
         return self.model == "lif"
 
     def refractory_steps(self, dt: float) -> int:
-        """Refractory period in whole time steps of ``dt`` ms (Brian2's rounding)."""
+        """Refractory period in whole time steps of ``dt`` ms, rounded to the nearest step.
+
+        The Brian2 backend is given ``refractory_steps(dt) * dt`` so that both simulators agree.
+        """
         return int(round(self.t_ref / dt))

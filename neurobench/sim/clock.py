@@ -9,7 +9,8 @@ produce identical spikes:
    synaptic currents always decay;
 2. threshold: ``v >= v_th`` and not refractory gives a spike at step ``n``;
 3. synapses: the spikes of step ``n`` (input spikes for the first layer) reach the next layer
-   at once: ``v += W s`` for delta synapses (ignored by refractory neurons), ``I += W s`` for
+   at once: ``v += W s`` for delta synapses (ignored by refractory neurons, including those that
+   have just spiked at step ``n`` when ``round(t_ref / dt) > 0``), ``I += W s`` for
    current-based ones. A spike in layer ``l`` at step ``n`` can make layer ``l+1`` spike at
    step ``n+1`` at the earliest;
 4. reset: neurons that spiked reset (to 0 mV or by subtracting ``v_th``) and start their
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..network import Dense, Network
 from ..neurons import NeuronParams
@@ -79,7 +80,7 @@ def validate_input(network: Network, input_spikes: np.ndarray, dt: float) -> np.
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise ValueError(f"input_spikes needs at least one sample and one time step, got {x.shape}")
     x = x.reshape(x.shape[0], x.shape[1], -1)
-    if not np.all((x == 0) | (x == 1)):
+    if x.dtype != bool and not np.all((x == 0) | (x == 1)):
         raise ValueError("input_spikes must be binary (0 or 1 per neuron and step)")
     return x.astype(np.float64)
 
@@ -107,67 +108,90 @@ def simulate(
     """
     x = validate_input(network, input_spikes, dt)
     batch, n_steps, _ = x.shape
+    x_steps = np.ascontiguousarray(x.transpose(1, 0, 2))  # one contiguous (batch, n_in) block per step
     n_layers = len(network.layers)
     sizes = network.sizes[1:]
     props = [_propagator(network, i) for i in range(n_layers)]
-    fan_out = [network.fan_out(i).astype(np.float64) for i in range(n_layers)]
     coef = [StepCoefficients.for_neuron(p, dt) for p in network.neurons]
     drive = [coef[i].c_b * network.bias(i) for i in range(n_layers)]
+    has_drive = [bool(np.any(d != 0)) for d in drive]
     ref_steps = [p.refractory_steps(dt) for p in network.neurons]
     v = [np.zeros((batch, n)) for n in sizes]
     cur = [np.zeros((batch, n)) for n in sizes]
     last = [np.full((batch, n), NEVER, dtype=np.int64) for n in sizes]
     counts = [np.zeros((batch, n), dtype=np.int64) for n in sizes]
     first = [np.full((batch, n), -1, dtype=np.int64) for n in sizes]
-    synops = [np.zeros(batch) for _ in sizes]
     spike_rec = [np.zeros((batch, n_steps, n), dtype=bool) for n in sizes] if record_spikes else None
     v_rec = [np.zeros((batch, n_steps, n)) for n in sizes] if record_v else None
 
+    # In-place numpy operations throughout; each computes exactly what the textbook form
+    # (v = where(not_ref, a_v * v + c_b * b + c_i * I, v), ...) computes, in the same order.
     steps = tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False)
     for step in steps:
         spikes, free = [], []
         for i, p in enumerate(network.neurons):  # 1. state update and 2. threshold
             c = coef[i]
-            not_ref = (step - last[i]) >= ref_steps[i]
-            update = c.a_v * v[i] + drive[i]
+            if ref_steps[i] > 0:
+                not_ref = (step - last[i]) >= ref_steps[i]
+                update = c.a_v * v[i] + drive[i]
+                if p.tau_syn > 0:
+                    update += c.c_i * cur[i]
+                np.copyto(v[i], update, where=not_ref)
+            else:  # nobody is ever refractory
+                not_ref = None
+                if c.a_v != 1.0:
+                    v[i] *= c.a_v
+                if has_drive[i]:
+                    v[i] += drive[i]
+                if p.tau_syn > 0:
+                    v[i] += c.c_i * cur[i]
             if p.tau_syn > 0:
-                update += c.c_i * cur[i]
                 cur[i] *= c.a_i
-            v[i] = np.where(not_ref, update, v[i])
-            spikes.append((v[i] >= p.v_th) & not_ref)
+            s = v[i] >= p.v_th
+            if not_ref is not None:
+                s &= not_ref
+                # a neuron is refractory from its spike on, so from phase 3 of its spike step
+                not_ref &= ~s
+            spikes.append(s)
             free.append(not_ref)
         for i, p in enumerate(network.neurons):  # 3. synapses
-            pre = x[:, step] if i == 0 else spikes[i - 1].astype(np.float64)
+            pre = x_steps[step] if i == 0 else spikes[i - 1]
             if not pre.any():
                 continue
-            synops[i] += pre @ fan_out[i]
-            syn_input = props[i](pre)
+            syn_input = props[i](pre if i == 0 else pre.astype(np.float64))
             if p.tau_syn > 0:
                 cur[i] += syn_input
+            elif free[i] is None:
+                v[i] += syn_input
             else:
-                v[i] += np.where(free[i], syn_input, 0.0)
+                np.add(v[i], syn_input, out=v[i], where=free[i])
         for i, p in enumerate(network.neurons):  # 4. reset and recording
             s = spikes[i]
-            if p.reset == "zero":
-                v[i][s] = 0.0
-            else:
-                v[i][s] -= p.v_th
-            last[i][s] = step
-            counts[i] += s
-            first[i][(first[i] < 0) & s] = step
+            if s.any():
+                if p.reset == "zero":
+                    np.copyto(v[i], 0.0, where=s)
+                else:
+                    np.subtract(v[i], p.v_th, out=v[i], where=s)
+                if ref_steps[i] > 0:
+                    np.copyto(last[i], step, where=s)
+                counts[i] += s
+                np.copyto(first[i], step, where=s & (first[i] < 0))
             if record_spikes:
                 spike_rec[i][:, step] = s
             if record_v:
                 v_rec[i][:, step] = v[i]
 
+    # synaptic operations: every presynaptic spike reaches each of its synapses once
+    input_counts = x.sum(axis=1).astype(np.int64)
+    pre_counts = [input_counts] + counts[:-1]
     layers = [
         LayerRecord(
             spike_count=counts[i],
             first_spike_step=first[i],
-            synops=np.rint(synops[i]).astype(np.int64),
+            synops=pre_counts[i] @ network.fan_out(i).astype(np.int64),
             spikes=spike_rec[i] if record_spikes else None,
             v=v_rec[i] if record_v else None,
         )
         for i in range(n_layers)
     ]
-    return SimRecord(layers, x.sum(axis=1).astype(np.int64), float(dt), n_steps, "clock")
+    return SimRecord(layers, input_counts, float(dt), n_steps, "clock")
