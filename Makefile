@@ -33,6 +33,7 @@ lab: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/simulator.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

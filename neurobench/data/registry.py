@@ -71,7 +71,7 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
-def load_dataset(name: str, root="data/raw", download: bool = False, **kw) -> Dataset:
+def load_dataset(name: str, root="data/raw", download: bool = False, kind: Kind | None = None, **kw) -> Dataset:
     """Load the registered data set ``name`` from ``root``.
 
     Parameters
@@ -83,6 +83,8 @@ def load_dataset(name: str, root="data/raw", download: bool = False, **kw) -> Da
     download : bool
         Allow downloading missing files (with a short network timeout). Without it, missing
         files raise ``FileNotFoundError`` at once, naming the expected paths.
+    kind : "static", "events" or None
+        The kind of data the caller can use; another kind raises ``ValueError`` before loading.
     **kw
         Passed to the loader: ``max_samples``; ``split`` where the data set has one.
 
@@ -95,6 +97,12 @@ def load_dataset(name: str, root="data/raw", download: bool = False, **kw) -> Da
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    if kind is not None and DATASETS[name].kind != kind:
+        fitting = [n for n, info in DATASETS.items() if info.kind == kind]
+        raise ValueError(
+            f"dataset {name!r} holds {DATASETS[name].kind} data, but {kind} data is needed here; "
+            f"use one of: {', '.join(fitting)}"
+        )
     if not isinstance(download, bool):
         raise TypeError(f"download must be True or False, got {download!r}")
     return DATASETS[name].loader(Path(root), download, **kw)

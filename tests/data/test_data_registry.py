@@ -60,3 +60,9 @@ def test_event_dataset_subset_keeps_object_array():
     sub = ds.subset([3, 1])
     assert sub.x.dtype == object and len(sub) == 2
     assert sub.x[0]["x"][0] == 3 and sub.y.tolist() == [1, 1]
+
+
+def test_asking_for_static_images_from_an_event_dataset_fails_before_loading(tmp_path):
+    with pytest.raises(ValueError, match="'nmnist' holds events data, but static data is needed here; use one of: digits, mnist, fashion_mnist"):
+        load_dataset("nmnist", root=tmp_path, kind="static")
+    assert load_dataset("digits", kind="static").kind == "static"
