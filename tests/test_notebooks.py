@@ -70,13 +70,16 @@ def test_stage_declares_its_report_outputs(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_writes_declared_outputs(notebook, tmp_path):
+def test_notebook_runs_and_writes_declared_outputs(notebook, tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # figures must reach the report even so
     reports = tmp_path / "reports"
     pipeline.run_stage(notebook.stem, small_params(tmp_path), REPO / "notebooks", reports, progress=False)
     stage = STAGES[notebook.stem]
     declared = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"] + stage["metrics"] + stage.get("plots", [])]
     for path in declared:
         assert (tmp_path / path).is_file(), path
+    html = (reports / f"{notebook.stem}.html").read_text()
+    assert html.count("data:image/png;base64") >= 2, "the report shows no figures"
     metrics = json.loads((reports / notebook.stem / "metrics.json").read_text())
     assert metrics and all(isinstance(v, (int, float, str)) for v in metrics.values())
 
