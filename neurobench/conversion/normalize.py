@@ -1,0 +1,316 @@
+"""Baseline ANN-to-SNN conversion: data-based weight normalisation (no solver).
+
+The method of Diehl et al. (2015) and Rueckauer et al. (2017), as SNN Toolbox and sinabs
+implement it: every ReLU unit becomes a non-leaky integrate-and-fire neuron with reset by
+subtraction, threshold ``v_th`` mV, delta synapses and no refractory period; the weights are
+rescaled layer by layer so that the ``percentile``-th activation of each layer on calibration
+inputs maps to the input's maximum rate; average pooling stays a (spiking) layer.
+
+Units and mapping
+-----------------
+Inputs are rate coded (``neurobench.data.encoders.poisson`` / ``regular``): a pixel of value
+``x`` fires ``x * rho`` spikes per step with ``rho = max_rate * dt / 1000`` (``<= 1``). Let
+``lambda_l`` be the scale of layer ``l``: ``lambda_0 = input_scale`` (1 for inputs in [0, 1]:
+the encoder maps the value 1 to ``max_rate``) and, for ``l >= 1``, the ``percentile``-th
+percentile of the layer's **positive** ANN activations on the calibration inputs (SNN Toolbox
+takes the percentile over the non-zero activations; ``percentile=100`` is Diehl's max-norm).
+The conversion makes
+
+    SNN rate of a unit of layer l  =  rho * a_l / lambda_l   spikes per step
+                                   =  max_rate * a_l / lambda_l   Hz,
+
+i.e. every layer fires at ``max_rate`` for its reference activation ``lambda_l``. With delta
+synapses a presynaptic train of ``r`` spikes/step through a weight ``w`` mV injects ``w r`` mV
+per step; an IF neuron with subtractive reset turns a mean per-step charge ``q >= 0`` into
+``q / v_th`` spikes/step (at most 1 per step; the residue stays on the membrane). Asking for
+``rho a_l / lambda_l = (sum_i w'_i rho a_{l-1,i} / lambda_{l-1} + b' dt) / v_th`` gives
+
+    w'_l = v_th * W_l * lambda_{l-1} / lambda_l                  (mV)
+    b'_l = v_th * b_l / lambda_l * max_rate / 1000               (mV/ms; per step b'_l * dt)
+
+Average pooling is the same rule with ``W = 1 / k**2``: ``AvgPool2d(k, scale=lambda_{l-1} /
+lambda_l)``. ``normalize_pool=False`` sets ``lambda_pool = lambda_{l-1}`` instead (scale 1:
+the pooling layer then just averages rates; both work equally well on the digits CNN).
+
+Units above ``lambda_l`` (about ``100 - percentile`` % of the positive activations) would need
+more than ``rho`` spikes/step; they fire faster, saturating at one spike per step. Negative
+pre-activations give no spikes (ReLU). Over ``T`` steps a neuron's count is off by about a
+spike (its own rounding plus that of its inputs; measured on the digits MLP with the regular code
+at T = 300: mean 0.5, max 2.2 spikes), and every layer adds an onset delay of at least one step,
+so short runs of deep networks lose accuracy (digits CNN at 500 Hz: chance level at T = 10,
+ANN level from T = 50).
+
+Read-out (``decode``): the output layer (``"linear"`` in the ANN) is normalised like the others.
+``readout="potential"`` (default) uses the total charge ``Q`` that reached each output neuron
+(``W'_L`` times the last hidden layer's spike counts plus ``T dt b'_L``; with IF neurons,
+subtractive reset and no leak this equals ``v_th * count + v(T)``, an exact non-spiking
+integrator read-out that keeps negative outputs, needed for regression); ``readout="count"`` uses
+the output spike counts. Both are converted back to ANN units: ``a = lambda_L / rho * Q /
+(v_th T)`` or ``lambda_L / rho * count / T``.
+
+Chip constraints (``constrain``): clip weights to ``[w_min, w_max]`` and/or round them to
+``bits``-bit signed levels ``Delta * k``, ``k in {-(2**(bits-1) - 1), ..., 2**(bits-1) - 1}``
+with ``Delta = max|w| / (2**(bits-1) - 1)`` per layer (or per output neuron / channel). This is
+how the baseline is compared with the solver under the same constraints
+(``shared/papers/conversion.md`` §10: "the baseline's weights are simply rounded").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal, Sequence
+
+import numpy as np
+
+from ..ann.model import Ann
+from ..network import AvgPool2d, Network
+from ..neurons import NeuronParams
+from ..sim import simulate
+from ..sim.record import LayerRecord, SimRecord
+
+MS_PER_S = 1000.0
+Readout = Literal["potential", "count"]
+
+
+def spikes_per_step(max_rate: float, dt: float) -> float:
+    """``rho = max_rate * dt / 1000``: spikes per step of a unit input; must lie in (0, 1]."""
+    if not (dt > 0 and np.isfinite(dt)):
+        raise ValueError(f"dt = {dt} is not allowed: must be a finite value > 0 ms")
+    rho = float(max_rate) * float(dt) / MS_PER_S
+    if not (0 < rho <= 1):
+        raise ValueError(
+            f"max_rate = {max_rate:g} Hz with dt = {dt:g} ms gives {rho:g} spikes per step; "
+            f"need 0 < max_rate <= 1000 / dt = {MS_PER_S / dt:g} Hz"
+        )
+    return rho
+
+
+def layer_scales(ann: Ann, calibration_x, *, percentile: float = 99.9,
+                 input_scale: float = 1.0) -> np.ndarray:
+    """``lambda_0 .. lambda_L``: ``input_scale``, then each layer's percentile of its positive
+    activations on ``calibration_x``.
+
+    A layer without any positive activation on the calibration data gets ``lambda = 1``.
+    """
+    if not 0 < percentile <= 100:
+        raise ValueError(f"percentile = {percentile} is not allowed: must be in (0, 100]")
+    if not (input_scale > 0 and np.isfinite(input_scale)):
+        raise ValueError(f"input_scale = {input_scale} is not allowed: must be > 0")
+    acts = ann.forward(calibration_x)
+    scales = [float(input_scale)]
+    for a in acts:
+        pos = a[a > 0]
+        scales.append(float(np.percentile(pos, percentile)) if pos.size else 1.0)
+    return np.asarray(scales)
+
+
+def normalize(
+    ann: Ann,
+    calibration_x,
+    *,
+    max_rate: float,
+    dt: float,
+    percentile: float = 99.9,
+    v_th: float = 1.0,
+    input_scale: float = 1.0,
+    normalize_pool: bool = True,
+    scales: Sequence[float] | None = None,
+) -> Network:
+    """The baseline SNN of ``ann`` (module docstring): same layers, weights in mV, biases in mV/ms.
+
+    Parameters
+    ----------
+    ann : Ann
+        Hidden layers ``"relu"``; the output layer may be ``"linear"``.
+    calibration_x : array (S, *ann.input_shape)
+        Inputs whose activations set the layer scales (typically the training set).
+    max_rate, dt : float
+        The input encoder's rate of a unit input in Hz and the time step in ms.
+    percentile : float
+        Percentile of each layer's positive activations used as its scale (99.9; 100 = max).
+    v_th : float
+        Threshold of every IF neuron in mV.
+    input_scale : float
+        ANN input value the encoder maps to ``max_rate`` (1 for inputs in [0, 1]).
+    normalize_pool : bool
+        Give pooling layers their own scale (True) or keep the previous layer's (False).
+    scales : sequence of float, optional
+        Precomputed ``layer_scales`` (then ``calibration_x`` may be None).
+    """
+    spikes_per_step(max_rate, dt)  # checks 0 < max_rate * dt / 1000 <= 1
+    if not (v_th > 0 and np.isfinite(v_th)):
+        raise ValueError(f"v_th = {v_th} is not allowed: must be a finite value > 0 mV")
+    if scales is None:
+        lam = layer_scales(ann, calibration_x, percentile=percentile, input_scale=input_scale)
+    else:
+        lam = np.asarray(scales, dtype=np.float64)
+        if lam.shape != (len(ann.layers) + 1,) or not np.all(lam > 0):
+            raise ValueError(f"scales needs {len(ann.layers) + 1} positive values, got {lam}")
+    lam = lam.copy()
+    layers = []
+    for i, layer in enumerate(ann.layers):
+        if isinstance(layer, AvgPool2d):
+            if not normalize_pool:
+                lam[i + 1] = lam[i]
+            layers.append(AvgPool2d(layer.kernel_size, layer.scale * lam[i] / lam[i + 1]))
+            continue
+        gain = v_th * lam[i] / lam[i + 1]
+        bias = v_th * layer.bias / lam[i + 1] * max_rate / MS_PER_S
+        layers.append(replace(layer, weight=layer.weight * gain, bias=bias))
+    neuron = NeuronParams(model="if", v_th=float(v_th), reset="subtract", t_ref=0.0, tau_syn=0.0)
+    return Network(ann.input_shape, tuple(layers), neuron)
+
+
+# ------------------------------------------------------------------------- simulation, read-out
+
+
+def encode(x, n_steps: int, dt: float, max_rate: float, encoder: str = "regular",
+           seed: int = 0) -> np.ndarray:
+    """Rate-code inputs ``x`` in [0, 1] with ``neurobench.data.encoders`` (regular or poisson)."""
+    from ..data import encoders
+
+    if encoder == "regular":
+        return encoders.regular(x, n_steps, dt, max_rate)
+    if encoder == "poisson":
+        return encoders.poisson(x, n_steps, dt, max_rate, seed)
+    raise ValueError(f"encoder must be 'regular' or 'poisson', got {encoder!r}")
+
+
+def run(network: Network, x, *, n_steps: int, dt: float, max_rate: float,
+        encoder: str = "regular", seed: int = 0, batch_size: int = 256) -> SimRecord:
+    """Encode ``x`` and simulate ``network`` in batches; one ``SimRecord`` (counts only)."""
+    x = np.asarray(x, dtype=np.float64)
+    parts = []
+    for start in range(0, len(x), batch_size):
+        # a distinct, reproducible Poisson stream per batch
+        spikes = encode(x[start:start + batch_size], n_steps, dt, max_rate, encoder,
+                        seed + start)
+        parts.append(simulate(network, spikes, dt))
+    if len(parts) == 1:
+        return parts[0]
+    layers = [
+        LayerRecord(
+            spike_count=np.concatenate([p.layers[i].spike_count for p in parts]),
+            first_spike_step=np.concatenate([p.layers[i].first_spike_step for p in parts]),
+            synops=np.concatenate([p.layers[i].synops for p in parts]),
+        )
+        for i in range(len(network.layers))
+    ]
+    inputs = np.concatenate([p.input_spike_count for p in parts])
+    return SimRecord(layers, inputs, float(dt), int(n_steps), parts[0].backend)
+
+
+def output_charge(network: Network, record: SimRecord) -> np.ndarray:
+    """Total charge in mV delivered to each output neuron over the run, shape (batch, n_out)."""
+    last = len(network.layers) - 1
+    pre = record.input_spike_count if last == 0 else record.layers[last - 1].spike_count
+    w = network.weight_matrix(last)
+    drive = network.bias(last) * record.dt * record.n_steps
+    return np.asarray(w @ pre.T.astype(np.float64)).T + drive
+
+
+def decode(network: Network, record: SimRecord, *, max_rate: float, output_scale: float = 1.0,
+           readout: Readout = "potential") -> np.ndarray:
+    """The SNN's output in ANN units, (batch, n_out): ``output_scale`` is ``lambda_L``.
+
+    ``output_scale=1`` gives the output relative to ``lambda_L``: enough for class decisions.
+    """
+    rho = spikes_per_step(max_rate, record.dt)
+    v_th = network.neurons[-1].v_th
+    if readout == "potential":
+        per_step = output_charge(network, record) / (v_th * record.n_steps)
+    elif readout == "count":
+        per_step = record.output.spike_count / record.n_steps
+    else:
+        raise ValueError(f"readout must be 'potential' or 'count', got {readout!r}")
+    return per_step * output_scale / rho
+
+
+def layer_rates(record: SimRecord) -> list[np.ndarray]:
+    """Spikes per step of every neuron of every layer, each (batch, n)."""
+    return [layer.spike_count / record.n_steps for layer in record.layers]
+
+
+def predict(network: Network, record: SimRecord, *, task: str = "classification",
+            max_rate: float, output_scale: float = 1.0,
+            readout: Readout = "potential") -> np.ndarray:
+    """Class decisions (argmax; ties to the lowest index) or regression outputs in ANN units."""
+    out = decode(network, record, max_rate=max_rate, output_scale=output_scale, readout=readout)
+    return out.argmax(axis=1) if task == "classification" else out[:, 0]
+
+
+# ---------------------------------------------------------------------------------- constraints
+
+
+def quantize(w: np.ndarray, bits: int, axis: int | None = None) -> np.ndarray:
+    """Round ``w`` to signed ``bits``-bit levels ``Delta * k``, ``|k| <= 2**(bits-1) - 1``.
+
+    ``Delta = max|w| / (2**(bits-1) - 1)`` over all of ``w`` (``axis=None``) or separately for
+    each index of ``axis`` (e.g. axis 0: per output neuron / channel). All-zero groups stay 0.
+    """
+    bits = int(bits)
+    if bits < 2:
+        raise ValueError(f"bits = {bits} is not allowed: signed levels need bits >= 2")
+    w = np.asarray(w, dtype=np.float64)
+    levels = 2 ** (bits - 1) - 1
+    if axis is None:
+        top = np.max(np.abs(w)) if w.size else 0.0
+    else:
+        other = tuple(a for a in range(w.ndim) if a != axis % w.ndim)
+        top = np.max(np.abs(w), axis=other, keepdims=True)
+    delta = np.where(top > 0, top / levels, 1.0)
+    return np.clip(np.rint(w / delta), -levels, levels) * delta + 0.0  # no -0.0
+
+
+def constrain(
+    network: Network,
+    *,
+    w_min: float | None = None,
+    w_max: float | None = None,
+    bits: int | None = None,
+    per: Literal["layer", "neuron"] = "layer",
+    include_bias: bool = False,
+) -> Network:
+    """``network`` with weights clipped to ``[w_min, w_max]`` (mV) and/or rounded to ``bits`` bits.
+
+    Clipping comes first, then rounding with a scale per layer (``per="layer"``) or per output
+    neuron / conv channel (``per="neuron"``). Biases (mV/ms, not comparable with weights in mV)
+    are left alone, unless ``include_bias`` and ``bits`` are given: then each layer's biases are
+    rounded to ``bits`` bits on a scale of their own. Pooling layers have one weight value,
+    which rounding keeps exactly; clipping can change it (its ``scale`` follows).
+    """
+    if w_min is not None and w_max is not None and not w_min <= w_max:
+        raise ValueError(f"need w_min <= w_max, got {w_min} > {w_max}")
+    if per not in ("layer", "neuron"):
+        raise ValueError(f"per must be 'layer' or 'neuron', got {per!r}")
+    lo = -np.inf if w_min is None else float(w_min)
+    hi = np.inf if w_max is None else float(w_max)
+    axis = None if per == "layer" else 0
+    layers = []
+    for layer in network.layers:
+        if isinstance(layer, AvgPool2d):
+            k2 = layer.kernel_size**2
+            w = float(np.clip(layer.scale / k2, lo, hi))
+            layers.append(AvgPool2d(layer.kernel_size, w * k2))
+            continue
+        w = np.clip(layer.weight, lo, hi)
+        if bits is not None:
+            w = quantize(w, bits, axis)
+        b = quantize(layer.bias, bits, None) if include_bias and bits is not None else layer.bias
+        layers.append(replace(layer, weight=w, bias=b))
+    return Network(network.input_shape, tuple(layers), network.neurons)
+
+
+__all__ = [
+    "constrain",
+    "decode",
+    "encode",
+    "layer_rates",
+    "layer_scales",
+    "normalize",
+    "output_charge",
+    "predict",
+    "quantize",
+    "run",
+    "spikes_per_step",
+]
