@@ -1,0 +1,237 @@
+"""ANN-to-SNN conversion by per-layer least-error problems (after Mern et al., our reconstruction).
+
+``Converter`` is configured up front and validated, like a scikit-learn estimator;
+``fit(ann, calibration_x)`` returns a ``neurobench.network.Network`` that the clock simulator
+and the Brian2 backend both run. Layer by layer:
+
+1. the already converted layers are simulated on the calibration inputs (regular rate code,
+   ``n_steps`` steps of ``dt`` ms), giving the SNN's *own* presynaptic rates, so that errors do
+   not compound;
+2. the ANN's activations of this layer become target drives through the neuron's inverse rate
+   function (``neurobench.conversion.targets``); silent samples only bound the drive;
+3. one problem per postsynaptic neuron (per output channel for a convolution, over sampled
+   image positions) is solved under the chip constraints with HiGHS
+   (``neurobench.conversion.solve``), through a ``concurrent.futures`` executor.
+
+Average pooling is kept as a layer of pooling neurons; max pooling is rejected.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ann import Ann
+from ..data.encoders import regular
+from ..network import AvgPool2d, Conv2d, Dense, Network
+from ..neurons import NeuronParams
+from ..sim import simulate
+import dataclasses
+
+from .constraints import Analog, Digital, digital_scale
+from .solve import solve_layer
+from .targets import conv_patches, onset_drive, rate_targets, sample_positions
+
+
+@dataclass
+class LayerReport:
+    """What the solver did for one layer."""
+
+    index: int
+    kind: str
+    n_inputs: int
+    n_neurons: int
+    n_rows: int
+    statuses: dict[str, int] = field(default_factory=dict)
+    objective: float = 0.0
+    solve_seconds: float = 0.0
+    total_seconds: float = 0.0
+    alpha: float = float("nan")
+    offset: float = 0.0
+
+
+class Converter:
+    """Convert a trained ``Ann`` into a ``Network`` of spiking neurons.
+
+    Parameters
+    ----------
+    objective : "l1", "linf" or "ls"
+        Per-neuron error norm.
+    constraints : constraint family from ``neurobench.conversion.constraints``
+        Analog, Digital or Hybrid chip constraints (default: analog weights in [-8, 8] mV).
+    neuron : NeuronParams
+        SNN neuron model (default IF with reset by subtraction, v_th = 1 mV).
+    dt : float
+        Time step in ms.
+    n_steps : int
+        Steps of each calibration simulation.
+    input_rate : float
+        Rate in Hz of an input pixel of value 1 (regular rate code), at most 1000 / dt.
+    max_rate : float
+        Rate in Hz that a layer's ``percentile``-th activation is mapped to, at most 1000 / dt.
+    percentile : float
+        Activation percentile that defines each layer's scale (99.9 as in data-based
+        normalisation).
+    conv_positions : int
+        Output positions sampled per calibration image for convolution problems.
+    seed : int
+        Seed of the position sampling.
+    executor : "process", "serial" or a concurrent.futures-style executor
+        Where the per-neuron problems run: a process pool by default; any object with
+        ``submit`` (a ``ProcessPoolExecutor``, a Dask client's executor) works, with the same
+        results.
+    progress : bool
+        Show tqdm progress bars.
+    """
+
+    def __init__(
+        self,
+        objective: str = "l1",
+        constraints=None,
+        neuron: NeuronParams | None = None,
+        dt: float = 1.0,
+        n_steps: int = 200,
+        input_rate: float = 500.0,
+        max_rate: float = 500.0,
+        percentile: float = 99.9,
+        conv_positions: int = 16,
+        seed: int = 0,
+        executor="process",
+        progress: bool = False,
+    ) -> None:
+        self.objective = objective
+        self.constraints = constraints if constraints is not None else Analog(w_min=-8.0, w_max=8.0)
+        self.neuron = neuron if neuron is not None else NeuronParams("if", reset="subtract")
+        self.dt = dt
+        self.n_steps = n_steps
+        self.input_rate = input_rate
+        self.max_rate = max_rate
+        self.percentile = percentile
+        self.conv_positions = conv_positions
+        self.seed = seed
+        self.executor = executor
+        self.progress = progress
+
+    def _validate(self, ann: Ann, calibration_x: np.ndarray) -> np.ndarray:
+        if self.objective not in ("l1", "linf", "ls"):
+            raise ValueError(f"objective must be 'l1', 'linf' or 'ls', got {self.objective!r}")
+        if not (self.dt > 0):
+            raise ValueError(f"dt must be > 0 ms, got {self.dt}")
+        if self.n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {self.n_steps}")
+        limit = 1000.0 / self.dt
+        for name in ("input_rate", "max_rate"):
+            value = getattr(self, name)
+            if not 0 < value <= limit:
+                raise ValueError(f"{name} must lie in (0, {limit:g}] Hz for dt = {self.dt} ms, got {value}")
+        if not 0 < self.percentile <= 100:
+            raise ValueError(f"percentile must lie in (0, 100], got {self.percentile}")
+        if self.conv_positions < 1:
+            raise ValueError(f"conv_positions must be >= 1, got {self.conv_positions}")
+        for i, layer in enumerate(ann.layers):
+            if not isinstance(layer, (Dense, Conv2d, AvgPool2d)):
+                raise ValueError(
+                    f"layer {i} ({type(layer).__name__}) is not supported by rate conversion; "
+                    "use average pooling instead of max pooling"
+                )
+        x = np.asarray(calibration_x, dtype=np.float64)
+        if x.ndim < 2 or tuple(x.shape[1:]) != ann.input_shape:
+            raise ValueError(f"calibration_x must have shape (n, {ann.input_shape}), got {x.shape}")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError("calibration_x must lie in [0, 1] (it is rate coded)")
+        return x
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """The deterministic input spike trains the converter calibrates on (and evaluates with)."""
+        return regular(x, self.n_steps, self.dt, self.input_rate)
+
+    def _rates(self, input_spikes: np.ndarray, input_shape, layers: list) -> np.ndarray:
+        """Measured spikes per step of the last converted population (or of the input)."""
+        if not layers:
+            return input_spikes.mean(axis=1, dtype=np.float64).reshape(len(input_spikes), -1)
+        partial = Network(input_shape, tuple(layers), self.neuron)
+        record = simulate(partial, input_spikes, self.dt)
+        return record.layers[-1].spike_count / self.n_steps
+
+    def fit(self, ann: Ann, calibration_x: np.ndarray) -> Network:
+        """Convert ``ann`` using ``calibration_x`` (n, *ann.input_shape) in [0, 1]; return the SNN."""
+        x = self._validate(ann, calibration_x)
+        spikes = self.encode(x)
+        activations = ann.forward(x)
+        shapes = ann.shapes
+        layers: list = []
+        self.layer_reports_: list[LayerReport] = []
+        self.solutions_: list = []
+        for i, layer in enumerate(ann.layers):
+            start = time.perf_counter()
+            if isinstance(layer, AvgPool2d):
+                layers.append(AvgPool2d(layer.kernel_size))
+                self.layer_reports_.append(LayerReport(i, "AvgPool2d", int(np.prod(shapes[i])), int(np.prod(shapes[i + 1])), 0))
+                continue
+            rates = self._rates(spikes, ann.input_shape, layers)
+            targets = rate_targets(
+                activations[i], self.neuron, self.max_rate, self.percentile, shift=ann.activations[i] == "linear"
+            )
+            if isinstance(layer, Dense):
+                inputs, z, silent = rates / self.dt, targets.z, targets.silent
+            else:
+                inputs, z, silent = self._conv_rows(layer, rates, shapes[i], shapes[i + 1], targets, i)
+            constraints = self._layer_constraints(inputs, z, silent, i)
+            weights, bias, solutions = solve_layer(
+                inputs, z, silent, onset_drive(self.neuron), self.objective, constraints,
+                executor=self.executor, layer=i, progress=self.progress,
+            )
+            if isinstance(layer, Dense):
+                layers.append(Dense(weights, bias))
+            else:
+                layers.append(Conv2d(weights.reshape(layer.weight.shape), bias, layer.stride, layer.padding))
+            report = LayerReport(
+                i, type(layer).__name__, inputs.shape[1], weights.shape[0], inputs.shape[0],
+                alpha=targets.alpha, offset=targets.offset,
+            )
+            for sol in solutions:
+                report.statuses[sol.status] = report.statuses.get(sol.status, 0) + 1
+                report.objective += sol.objective
+                report.solve_seconds += sol.solve_seconds
+            report.total_seconds = time.perf_counter() - start
+            self.layer_reports_.append(report)
+            self.solutions_.append(solutions)
+        self.network_ = Network(ann.input_shape, tuple(layers), self.neuron)
+        out = self.layer_reports_[-1]
+        self.readout_scale_, self.readout_offset_ = out.alpha, out.offset
+        return self.network_
+
+    def _layer_constraints(self, inputs, z, silent, index: int):
+        """The constraints of one layer: a digital family without a scale gets one shared grid.
+
+        The grid step is ``P / (2^(b-1) - 1)`` where ``P`` is the 99th percentile of ``|w|`` of the
+        layer's ``l1`` solution within [-8, 8] mV, so every neuron of the layer uses the same
+        weight levels, as a digital chip would (the few larger weights saturate at the top level;
+        the maximum would waste most levels on outliers).
+        """
+        c = self.constraints
+        if not isinstance(c, Digital) or c.scale is not None:
+            return c
+        free = solve_layer(
+            inputs, z, silent, onset_drive(self.neuron), "l1", Analog(w_min=-8.0, w_max=8.0),
+            executor=self.executor, layer=index, progress=False,
+        )
+        top = np.percentile(np.abs(free.weights), 99.0)
+        return dataclasses.replace(c, scale=digital_scale(np.array([top]), c.bits))
+
+    def _conv_rows(self, layer: Conv2d, rates, in_shape, out_shape, targets, index: int):
+        """Problem rows of a convolution: sampled (image, position) patches, one column per channel."""
+        n = len(rates)
+        patches = conv_patches(rates.reshape(n, *in_shape), layer.weight.shape[2:], layer.stride, layer.padding)
+        pos = sample_positions(n, out_shape[1:], self.conv_positions, self.seed + index)
+        inputs = patches[pos[:, 0], pos[:, 1], pos[:, 2]] / self.dt
+        z = targets.z.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]
+        silent = targets.silent.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]
+        return inputs, z, silent
+
+    def decode(self, spike_count: np.ndarray) -> np.ndarray:
+        """ANN-unit outputs from output spike counts over ``n_steps``: rate / alpha + offset."""
+        rate_hz = spike_count / (self.n_steps * self.dt / 1000.0)
+        return rate_hz / self.readout_scale_ + self.readout_offset_
