@@ -1,0 +1,68 @@
+"""Conversion solve times: per layer, in total, and the share spent outside HiGHS.
+
+    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N]
+
+Cases: (a) the digits MLP 64-100-10 (trained here, deterministic), converted with all training
+images as calibration; (b) a 784-300-100-10 MLP with random He weights on MNIST-shaped random
+inputs in [0, 1] (no download needed), 1000 calibration samples. Analog constraints, ``l1``
+objective. Targets on 2 cores: (a) under 30 s, (b) under 3 minutes, time outside HiGHS under 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from neurobench.ann import Ann  # noqa: E402
+from neurobench.ann.train import load_data, train_ann  # noqa: E402
+from neurobench.conversion import Analog, Converter  # noqa: E402
+from neurobench.network import Dense  # noqa: E402
+
+
+def random_mlp(sizes, seed: int) -> Ann:
+    rng = np.random.default_rng(seed)
+    layers = [Dense(rng.normal(0, np.sqrt(2 / a), (b, a)), rng.normal(0, 0.01, b)) for a, b in zip(sizes, sizes[1:])]
+    return Ann((sizes[0],), layers, ("relu",) * (len(layers) - 1) + ("linear",))
+
+
+def run(name: str, ann: Ann, x: np.ndarray, workers: int) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        conv = Converter(constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=100, executor=pool)
+        start = time.perf_counter()
+        conv.fit(ann, x)
+        total = time.perf_counter() - start
+    print(f"\n{name}: {len(x)} calibration samples, {workers} worker processes")
+    print("| layer | kind | neurons | rows | wall s | HiGHS s (summed over workers) | statuses |")
+    print("|---:|---|---:|---:|---:|---:|---|")
+    for r in conv.layer_reports_:
+        print(f"| {r.index} | {r.kind} | {r.n_neurons} | {r.n_rows} | {r.total_seconds:.2f} | {r.solve_seconds:.2f} | {r.statuses} |")
+    solver = sum(r.solve_seconds for r in conv.layer_reports_) / workers
+    print(f"total {total:.1f} s; HiGHS {solver:.1f} s of wall time (summed / workers); "
+          f"outside HiGHS about {100 * max(total - solver, 0) / total:.0f} %")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the script")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    x_train, y_train, _, _ = load_data("digits")
+    mlp = train_ann("mlp", x_train, y_train)
+    run("(a) digits MLP 64-100-10", mlp, x_train[:200] if args.quick else x_train, args.workers)
+    sizes, n = ((784, 30, 10, 10), 100) if args.quick else ((784, 300, 100, 10), 1000)
+    x = np.random.default_rng(1).random((n, sizes[0]))
+    run(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
