@@ -31,6 +31,7 @@ from ..sim import simulate
 import dataclasses
 
 from .constraints import Analog, Digital, digital_scale
+from .normalize import normalize
 from .solve import solve_layer
 from .targets import conv_patches, onset_drive, rate_targets, sample_positions
 
@@ -161,6 +162,10 @@ class Converter:
         spikes = self.encode(x)
         activations = ann.forward(x)
         shapes = ann.shapes
+        if isinstance(self.constraints, Digital) and self.constraints.scale is None:
+            self._reference_ = normalize(
+                ann, x, max_rate=self.max_rate, dt=self.dt, percentile=self.percentile, v_th=self.neuron.v_th
+            )
         layers: list = []
         self.layer_reports_: list[LayerReport] = []
         self.solutions_: list = []
@@ -178,7 +183,7 @@ class Converter:
                 inputs, z, silent = rates / self.dt, targets.z, targets.silent
             else:
                 inputs, z, silent = self._conv_rows(layer, rates, shapes[i], shapes[i + 1], targets, i)
-            constraints = self._layer_constraints(inputs, z, silent, i)
+            constraints = self._layer_constraints(i)
             weights, bias, solutions = solve_layer(
                 inputs, z, silent, onset_drive(self.neuron), self.objective, constraints,
                 executor=self.executor, layer=i, progress=self.progress,
@@ -203,22 +208,20 @@ class Converter:
         self.readout_scale_, self.readout_offset_ = out.alpha, out.offset
         return self.network_
 
-    def _layer_constraints(self, inputs, z, silent, index: int):
+    def _layer_constraints(self, index: int):
         """The constraints of one layer: a digital family without a scale gets one shared grid.
 
-        The grid step is ``P / (2^(b-1) - 1)`` where ``P`` is the 99th percentile of ``|w|`` of the
-        layer's ``l1`` solution within [-8, 8] mV, so every neuron of the layer uses the same
-        weight levels, as a digital chip would (the few larger weights saturate at the top level;
-        the maximum would waste most levels on outliers).
+        The grid step is ``P / (2^(b-1) - 1)`` where ``P`` is the 99th percentile of ``|w|`` of
+        the data-normalised conversion of the same layer (``neurobench.conversion.normalize``,
+        same rate mapping), so every neuron of the layer uses the same weight levels, as a
+        digital chip would. The LP's own unconstrained weights are a poor guide: its vertex
+        solutions put many weights at their bounds.
         """
         c = self.constraints
         if not isinstance(c, Digital) or c.scale is not None:
             return c
-        free = solve_layer(
-            inputs, z, silent, onset_drive(self.neuron), "l1", Analog(w_min=-8.0, w_max=8.0),
-            executor=self.executor, layer=index, progress=False,
-        )
-        top = np.percentile(np.abs(free.weights), 99.0)
+        weights = self._reference_.layers[index].weight
+        top = np.percentile(np.abs(weights[weights != 0]), 99.0)
         return dataclasses.replace(c, scale=digital_scale(np.array([top]), c.bits))
 
     def _conv_rows(self, layer: Conv2d, rates, in_shape, out_shape, targets, index: int):
