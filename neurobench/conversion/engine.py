@@ -17,7 +17,7 @@ from .diagnose import diagnose
 from .highs import Outcome, solve_model
 from .lsq import solve_ls
 from .model import WeightModel
-from .problem import (ConversionInfeasible, NeuronProblem, NeuronSolution, SolverFailure,
+from .problem import (ConversionInfeasible, location_prefix, NeuronProblem, NeuronSolution, SolverFailure,
                       evaluate, residual_stats)
 
 
@@ -75,12 +75,7 @@ class Engine:
                            mip_rel_gap=self.mip_rel_gap, descriptions=self.descriptions,
                            context=self.context, layer=self.layer, neuron=self.neuron)
         if not out.has_solution and not allow_no_solution:
-            where = []
-            if self.layer is not None:
-                where.append(f"layer {self.layer}")
-            if self.neuron is not None:
-                where.append(f"neuron {self.neuron}")
-            prefix = (", ".join(where) + ": ") if where else ""
+            prefix = location_prefix(self.layer, self.neuron)
             raise SolverFailure(f"{prefix}{self.context or 'solve'}: no solution "
                                 f"({out.status}): {out.message}")
         return out

@@ -48,6 +48,12 @@ STATUSES = {
 }
 
 
+def location_prefix(layer: int | None, neuron: int | None) -> str:
+    """``"layer 2, neuron 5: "`` for error messages (empty when neither is known)."""
+    where = [f"{name} {value}" for name, value in (("layer", layer), ("neuron", neuron)) if value is not None]
+    return (", ".join(where) + ": ") if where else ""
+
+
 class ConversionInfeasible(ValueError):
     """A neuron's problem has no solution under the chosen constraints.
 
@@ -75,13 +81,7 @@ class ConversionInfeasible(ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = []
-        if self.layer is not None:
-            where.append(f"layer {self.layer}")
-        if self.neuron is not None:
-            where.append(f"neuron {self.neuron}")
-        prefix = (", ".join(where) + ": ") if where else ""
-        return f"{prefix}{self.detail}"
+        return f"{location_prefix(self.layer, self.neuron)}{self.detail}"
 
     def located(self, *, layer: int | None = None,
                 neuron: int | None = None) -> "ConversionInfeasible":
