@@ -1,0 +1,574 @@
+"""Discrete-event model of a many-core SNN chip: global barrier vs dependency-driven execution.
+
+Reconstruction of the asynchronous multi-core accelerator of Chen et al. 2024 ("An Asynchronous
+Multi-core Accelerator for SNN inference", arXiv:2407.20947, "DepAsync"). Only the paper's
+abstract is available (``shared/papers/async.md`` §8): cores with a local scheduler advance to
+their next timestep as soon as their compile-time dependency cores allow, without a global
+barrier, and the spike results stay exact. **Everything below the abstract level (the
+dependency rule, the buffer rule, the cost and energy model, the barrier model, the default
+costs) is our reconstruction [inferred], not the paper's.**
+
+Chip
+----
+``C`` cores on an ``rows x cols`` 2-D mesh, core ``c`` at ``(c // cols, c % cols)``; XY routing,
+so a packet from core ``a`` to core ``b`` takes ``hops(a, b) = |ya - yb| + |xa - xb|`` hops and
+``L(a, b) = hops(a, b) * hop_ns`` ns. A *partition* (``neurobench.hardware.multicore_partition``)
+puts every neuron of every population (input included) on a core.
+
+Work of a timestep (both modes)
+-------------------------------
+The clock simulator's delay (``neurobench.sim.clock``): spikes of population ``l`` at step ``t``
+(``l = 0``: the input) are consumed by population ``l + 1`` at step ``t + 1``. Timestep ``t`` of
+core ``c`` integrates the synaptic events of the step-``t-1`` spikes that target its neurons,
+updates all its non-input neurons, and emits their step-``t`` spikes at its end::
+
+    w_c(t) = neuron_update_ns * n_c + syn_event_ns * E_c(t)            (ns)
+
+``n_c``: non-input neurons of core ``c``; ``E_c(t)``: synapses from step-``t-1`` spikes onto
+neurons of ``c``. A spike is sent as one packet to every *other* core holding one of its
+targets (local targets need no packet). Several samples run back to back (``n_steps`` each);
+the first step of a sample integrates nothing (stale spikes of the previous sample are dropped).
+
+Synchronous baseline (global barrier)
+-------------------------------------
+Every step all cores compute, the spike packets drain, then a global barrier (reduce to the
+central core and broadcast back over the mesh)::
+
+    T_step(t) = max_c w_c(t) + D(t) + T_barrier,     S(t + 1) = S(t) + T_step(t),  S(0) = 0
+    D(t)      = hop_ns * (most hops of any packet sent at step t; 0 if none)
+    T_barrier = barrier_ns + 2 * R * hop_ns,         R = max_c hops(c, root)
+    (root: the central mesh position; the round trip term keeps every token latency of the
+    asynchronous design below the barrier's, see below)
+    makespan  = sum_t T_step(t)
+
+Asynchronous design (dependency-driven, [inferred])
+----------------------------------------------------
+``pre(c)``: cores (other than ``c``) holding a presynaptic neuron of a neuron of ``c``;
+``post(c)``: cores that have ``c`` in their ``pre``. After each step a core sends a ``done(t)``
+token to each ``post`` core behind its spike packets (same in-order path). Core ``c`` starts
+step ``t`` when (1) it finished ``t - 1``, (2) every ``p`` in ``pre(c)`` finished ``t - 1`` and
+its token arrived (so all step-``t-1`` spikes for ``c`` are there), and (3) with input buffers of
+depth ``B`` (``buffer_depth``; ``None`` = unbounded), every ``q`` in ``post(c)`` has started step
+``t - B + 1``, i.e. consumed ``c``'s spikes of step ``t - B`` (ack tokens back to ``c``)::
+
+    S_c(t) = max( F_c(t-1),  max_{p in pre(c)} F_p(t-1) + L(p, c),
+                  max_{q in post(c)} S_q(t-B+1) + L(q, c) ),    F_c(t) = S_c(t) + w_c(t)
+    makespan = max_c [ F_c(T-1) + max_{q in post(c)} L(c, q) ]    (last tokens delivered)
+
+The recurrence runs over steps, vectorised over cores with a dense (C, C) latency matrix.
+Since every ``L(p, c) <= diameter * hop_ns <= 2 R hop_ns``, induction gives
+``S_c(t) <= S(t)`` for every core and step: the asynchronous makespan never exceeds the
+synchronous one (speedup >= 1), and with equal work on every core, ``hop_ns = 0`` and
+``barrier_ns = 0`` both schedules coincide exactly.
+
+Energy (pJ; mW x ns = pJ)
+-------------------------
+``E = syn_event_pj * sum E + neuron_update_pj * T * sum n_c`` (compute, same in both modes)
+``+ hop_pj * (hops of all spike packets)`` (same in both modes)
+``+ hop_pj * (hops of control tokens)``: sync, ``2 hops(c, root)`` per core and step (barrier);
+async, ``hops(p, c)`` per dependency edge and step (``done``), twice with a finite buffer (acks)
+``+ static_mw * C * makespan`` (every core powered, busy or waiting, for the whole run).
+
+``deliveries`` replays every spike packet against a schedule and checks that it arrived before
+the consuming core started the step that needs it: both modes must integrate exactly the same
+spikes, each at the right step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from tqdm import tqdm
+
+from ..network import Network
+from ..sim.record import SimRecord
+from . import multicore_partition as partition
+from .multicore_partition import split
+
+__all__ = [
+    "Comparison", "CostModel", "Delivery", "Energy", "Mesh", "Schedule", "Workload",
+    "barrier_ns", "build_workload", "compare", "deliveries", "partition", "run_async", "run_sync",
+    "spike_trains", "sweep_cost", "work",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# chip and costs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """A ``rows x cols`` 2-D mesh of cores with XY routing; core ``c`` at ``(c // cols, c % cols)``."""
+
+    rows: int
+    cols: int
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "cols"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValueError(f"Mesh.{name} = {value!r} is not allowed: must be an integer >= 1")
+
+    @classmethod
+    def square(cls, n_cores: int) -> "Mesh":
+        """The most square mesh that holds ``n_cores``: ``cols = ceil(sqrt(C))``, ``rows = ceil(C / cols)``."""
+        if n_cores < 1:
+            raise ValueError(f"n_cores = {n_cores} is not allowed: must be >= 1")
+        cols = math.isqrt(n_cores - 1) + 1
+        return cls(-(-n_cores // cols), cols)
+
+    @property
+    def size(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def root(self) -> int:
+        """The central mesh position, where the synchronous baseline's barrier reduces and broadcasts."""
+        return (self.rows // 2) * self.cols + self.cols // 2
+
+    def hops(self, n_cores: int | None = None) -> np.ndarray:
+        """XY hop counts between the first ``n_cores`` cores, (C, C) int64."""
+        n = self.size if n_cores is None else n_cores
+        c = np.arange(n)
+        y, x = c // self.cols, c % self.cols
+        return np.abs(y[:, None] - y[None, :]) + np.abs(x[:, None] - x[None, :])
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Per-operation time and energy of a core and of the on-chip mesh [inferred defaults].
+
+    The paper's cost parameters are not available; the defaults are round numbers of the order
+    reported for digital neuromorphic cores (a few ns and tens of pJ per synaptic event), chosen
+    before any result was seen. Every value must be finite and >= 0.
+
+    Parameters
+    ----------
+    syn_event_ns, syn_event_pj : float
+        Time (ns) and energy (pJ) of integrating one synaptic event.
+    neuron_update_ns, neuron_update_pj : float
+        Time and energy of one neuron update (every non-input neuron, every step).
+    hop_ns, hop_pj : float
+        Latency and energy of one packet (spike or token) crossing one mesh hop.
+    static_mw : float
+        Static (leakage) power of one powered core in mW.
+    barrier_ns : float
+        Fixed latency of the global barrier logic per step in ns (the baseline adds the mesh
+        round trip ``2 R hop_ns`` to it).
+    """
+
+    syn_event_ns: float = 2.0
+    syn_event_pj: float = 20.0
+    neuron_update_ns: float = 5.0
+    neuron_update_pj: float = 50.0
+    hop_ns: float = 5.0
+    hop_pj: float = 4.0
+    static_mw: float = 1.0
+    barrier_ns: float = 100.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"CostModel.{f.name} = {value!r} is not allowed: must be a finite value >= 0")
+
+
+# --------------------------------------------------------------------------------------------
+# workload: what every core has to do at every step
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """A partitioned network's recorded activity, reduced to per-core, per-step counts.
+
+    Attributes
+    ----------
+    mesh : Mesh
+    n_cores : int
+    sizes : tuple of int
+        Neurons per population, input first.
+    partition : list of (n_p,) int64
+        Core of every neuron, per population.
+    neurons : (C,) int64
+        Non-input neurons per core (updated every step).
+    events : (T, C) int64
+        Synaptic events integrated by core ``c`` at step ``t`` (from the spikes of step ``t-1``).
+    packets, packet_hops, max_hops : (T,) int64
+        Spike packets sent at step ``t``, their total hops, and the most hops of any of them.
+    dep : (C, C) bool
+        ``dep[p, c]``: core ``c`` depends on core ``p`` (``p != c``).
+    sample_start : (T,) bool
+        First step of each sample (back-to-back samples of ``steps_per_sample`` steps).
+    spikes : list of (T, n_p) bool
+        Spike trains of every population (input first), samples concatenated in time.
+    targets : list of csr (n_p, C) int64
+        Synapses from each neuron of population ``p`` onto each core (``p = 0 .. L-1``).
+    """
+
+    mesh: Mesh
+    n_cores: int
+    sizes: tuple[int, ...]
+    partition: list[np.ndarray]
+    neurons: np.ndarray
+    events: np.ndarray
+    packets: np.ndarray
+    packet_hops: np.ndarray
+    max_hops: np.ndarray
+    dep: np.ndarray
+    sample_start: np.ndarray
+    spikes: list[np.ndarray]
+    targets: list[sp.csr_matrix]
+
+    @property
+    def n_steps(self) -> int:
+        """Total steps T (all samples)."""
+        return int(self.events.shape[0])
+
+    @property
+    def hops(self) -> np.ndarray:
+        """(C, C) XY hop counts."""
+        return self.mesh.hops(self.n_cores)
+
+
+def spike_trains(record: SimRecord, input_spikes) -> list[np.ndarray]:
+    """Per-population spike trains (batch, n_steps, n) bool, input first, from a recorded run.
+
+    ``record`` must come from ``neurobench.sim.simulate(..., record_spikes=True)`` on
+    ``input_spikes`` (batch, n_steps, *input_shape).
+    """
+    x = np.asarray(input_spikes)
+    x = x.reshape(x.shape[0], x.shape[1], -1).astype(bool)
+    if any(layer.spikes is None for layer in record.layers):
+        raise ValueError("record has no spike trains: simulate with record_spikes=True")
+    return [x] + [layer.spikes.astype(bool) for layer in record.layers]
+
+
+def build_workload(
+    network: Network,
+    spikes: Sequence[np.ndarray],
+    partition_array,
+    n_cores: int | None = None,
+    mesh: Mesh | None = None,
+) -> Workload:
+    """Count what every core does at every step for ``network`` partitioned by ``partition_array``.
+
+    Parameters
+    ----------
+    network : Network
+    spikes : sequence of (batch, n_steps, n_p) arrays of 0/1
+        One per population, input first (``spike_trains``).
+    partition_array : (sum(network.sizes),) int
+        Core of every neuron of every population (``multicore_partition``).
+    n_cores : int, optional
+        Number of cores (default: ``max(partition) + 1``).
+    mesh : Mesh, optional
+        Default ``Mesh.square(n_cores)``; must hold at least ``n_cores`` cores.
+    """
+    sizes = tuple(network.sizes)
+    part = [np.asarray(p, dtype=np.int64) for p in split(partition_array, sizes)]
+    top = int(max(p.max() for p in part))
+    n_cores = top + 1 if n_cores is None else int(n_cores)
+    if min(int(p.min()) for p in part) < 0 or top >= n_cores:
+        raise ValueError(f"partition core indices must lie in [0, {n_cores - 1}], got [{min(p.min() for p in part)}, {top}]")
+    mesh = Mesh.square(n_cores) if mesh is None else mesh
+    if mesh.size < n_cores:
+        raise ValueError(f"mesh {mesh.rows}x{mesh.cols} holds {mesh.size} cores, fewer than n_cores = {n_cores}")
+    if len(spikes) != len(sizes):
+        raise ValueError(f"need spike trains for {len(sizes)} populations (input first), got {len(spikes)}")
+    batch, steps = np.asarray(spikes[0]).shape[:2]
+    flat = []
+    for i, (s, n) in enumerate(zip(spikes, sizes)):
+        s = np.asarray(s)
+        if s.shape != (batch, steps, n):
+            raise ValueError(f"spike train of population {i} must have shape {(batch, steps, n)}, got {s.shape}")
+        flat.append(s.reshape(batch * steps, n).astype(bool))
+    hops = mesh.hops(n_cores)
+    n_total = batch * steps
+
+    events = np.zeros((n_total, n_cores))
+    packets = np.zeros(n_total)
+    packet_hops = np.zeros(n_total)
+    max_hops = np.zeros(n_total, dtype=np.int64)
+    dep = np.zeros((n_cores, n_cores), dtype=bool)
+    targets = []
+    for i in range(len(network.layers)):
+        pre, post, _ = network.connectivity(i)
+        n_pre = sizes[i]
+        m = sp.csr_matrix(
+            (np.ones(pre.size, dtype=np.int64), (pre, part[i + 1][post])), shape=(n_pre, n_cores)
+        )
+        m.sum_duplicates()
+        m.eliminate_zeros()
+        targets.append(m)
+        rows = np.repeat(np.arange(n_pre), np.diff(m.indptr))
+        src = part[i][rows]
+        h = hops[src, m.indices]
+        dep[src, m.indices] = True
+        n_pk = np.bincount(rows, weights=(h > 0).astype(np.float64), minlength=n_pre)
+        n_hops = np.bincount(rows, weights=h, minlength=n_pre)
+        far = np.zeros(n_pre, dtype=np.int64)
+        np.maximum.at(far, rows, h)
+        s = flat[i]
+        s_f = s.astype(np.float64)
+        events += np.asarray(m.T.astype(np.float64) @ s_f.T).T
+        packets += s_f @ n_pk
+        packet_hops += s_f @ n_hops
+        max_hops = np.maximum(max_hops, np.where(s, far, 0).max(axis=1))
+    np.fill_diagonal(dep, False)
+    # spikes of step t are integrated at step t + 1 of the same sample
+    ev = events.reshape(batch, steps, n_cores)
+    shifted = np.zeros_like(ev)
+    shifted[:, 1:] = ev[:, :-1]
+    sample_start = np.zeros((batch, steps), dtype=bool)
+    sample_start[:, 0] = True
+    neurons = np.zeros(n_cores, dtype=np.int64)
+    for p in part[1:]:
+        neurons += np.bincount(p, minlength=n_cores)
+    return Workload(
+        mesh=mesh, n_cores=n_cores, sizes=sizes, partition=part, neurons=neurons,
+        events=np.rint(shifted.reshape(n_total, n_cores)).astype(np.int64),
+        packets=np.rint(packets).astype(np.int64), packet_hops=np.rint(packet_hops).astype(np.int64),
+        max_hops=max_hops, dep=dep, sample_start=sample_start.ravel(), spikes=flat, targets=targets,
+    )
+
+
+def work(workload: Workload, cost: CostModel) -> np.ndarray:
+    """Compute time ``w_c(t) = neuron_update_ns n_c + syn_event_ns E_c(t)`` in ns, (T, C)."""
+    return cost.neuron_update_ns * workload.neurons[None, :] + cost.syn_event_ns * workload.events
+
+
+# --------------------------------------------------------------------------------------------
+# schedules
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy of a run in pJ, by cause."""
+
+    compute_pj: float
+    spike_pj: float
+    token_pj: float
+    static_pj: float
+
+    @property
+    def total_pj(self) -> float:
+        return self.compute_pj + self.spike_pj + self.token_pj + self.static_pj
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """When every core ran every step: ``start``/``finish`` (T, C) in ns, and the totals."""
+
+    mode: str
+    start: np.ndarray
+    finish: np.ndarray
+    makespan_ns: float
+    energy: Energy
+    cost: CostModel
+    buffer_depth: int | None = None
+
+    @property
+    def busy_ns(self) -> np.ndarray:
+        """Compute time of each core over the run, (C,) ns."""
+        return (self.finish - self.start).sum(axis=0)
+
+    @property
+    def utilisation(self) -> np.ndarray:
+        """Busy share of each core, ``busy_ns / makespan_ns``, (C,)."""
+        return self.busy_ns / self.makespan_ns if self.makespan_ns > 0 else np.zeros_like(self.busy_ns)
+
+
+def _energy(workload: Workload, cost: CostModel, makespan_ns: float, token_hops: float) -> Energy:
+    n_steps = workload.n_steps
+    return Energy(
+        compute_pj=float(cost.syn_event_pj * workload.events.sum()
+                         + cost.neuron_update_pj * n_steps * workload.neurons.sum()),
+        spike_pj=float(cost.hop_pj * workload.packet_hops.sum()),
+        token_pj=float(cost.hop_pj * token_hops),
+        static_pj=float(cost.static_mw * workload.n_cores * makespan_ns),
+    )
+
+
+def barrier_ns(workload: Workload, cost: CostModel) -> float:
+    """Per-step barrier time ``barrier_ns + 2 R hop_ns`` (reduce to the central core, broadcast)."""
+    radius = int(workload.mesh.hops()[workload.mesh.root, : workload.n_cores].max())
+    return cost.barrier_ns + 2 * radius * cost.hop_ns
+
+
+def run_sync(workload: Workload, cost: CostModel) -> Schedule:
+    """The global-barrier baseline (module docstring): all cores start step ``t`` together."""
+    w = work(workload, cost)
+    step = w.max(axis=1) + cost.hop_ns * workload.max_hops + barrier_ns(workload, cost)
+    total = np.cumsum(step)
+    start = np.broadcast_to(np.concatenate([[0.0], total[:-1]])[:, None], w.shape).copy()
+    makespan = float(total[-1])
+    to_root = workload.mesh.hops()[workload.mesh.root, : workload.n_cores]
+    token_hops = workload.n_steps * 2.0 * to_root.sum()
+    return Schedule("sync", start, start + w, makespan, _energy(workload, cost, makespan, token_hops), cost)
+
+
+def run_async(workload: Workload, cost: CostModel, buffer_depth: int | None = 2,
+              progress: bool = False) -> Schedule:
+    """The dependency-driven design (module docstring, [inferred]): per-core start times.
+
+    Parameters
+    ----------
+    workload : Workload
+    cost : CostModel
+    buffer_depth : int >= 2 or None
+        Input buffer depth B in steps (2 = double buffering); None for unbounded buffers.
+    progress : bool
+        Show a tqdm bar over steps.
+    """
+    if buffer_depth is not None and not (isinstance(buffer_depth, (int, np.integer)) and buffer_depth >= 2):
+        raise ValueError(f"buffer_depth = {buffer_depth!r} is not allowed: must be an integer >= 2 or None")
+    w = work(workload, cost)
+    n_steps, n_cores = w.shape
+    lat = np.where(workload.dep, cost.hop_ns * workload.hops, -np.inf)  # lat[p, c] = L(p, c)
+    start = np.empty_like(w)
+    finish = np.empty_like(w)
+    prev = np.zeros(n_cores)
+    for t in tqdm(range(n_steps), desc="async schedule", disable=not progress, leave=False):
+        s = prev.copy()
+        if t > 0:
+            np.maximum(s, (prev[:, None] + lat).max(axis=0, initial=-np.inf), out=s)
+            if buffer_depth is not None and t - buffer_depth + 1 >= 0:
+                np.maximum(s, (start[t - buffer_depth + 1][None, :] + lat).max(axis=1, initial=-np.inf), out=s)
+        start[t] = s
+        prev = s + w[t]
+        finish[t] = prev
+    drain = lat.max(axis=1, initial=-np.inf)
+    makespan = float(np.max(finish[-1] + np.where(np.isfinite(drain), drain, 0.0)))
+    edge_hops = float(workload.hops[workload.dep].sum())
+    token_hops = n_steps * edge_hops * (1 if buffer_depth is None else 2)
+    energy = _energy(workload, cost, makespan, token_hops)
+    return Schedule("async", start, finish, makespan, energy, cost, buffer_depth)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Synchronous vs asynchronous schedule of one workload."""
+
+    sync: Schedule
+    asynchronous: Schedule
+
+    @property
+    def speedup(self) -> float:
+        """``makespan_sync / makespan_async`` (>= 1)."""
+        return self.sync.makespan_ns / self.asynchronous.makespan_ns
+
+    @property
+    def energy_ratio(self) -> float:
+        """Energy-efficiency gain ``E_sync / E_async``."""
+        return self.sync.energy.total_pj / self.asynchronous.energy.total_pj
+
+    def summary(self) -> dict[str, float]:
+        """Headline numbers as a flat dict (times in ns, energies in pJ)."""
+        s, a = self.sync, self.asynchronous
+        return {
+            "sync_makespan_ns": s.makespan_ns, "async_makespan_ns": a.makespan_ns,
+            "speedup": self.speedup,
+            "sync_energy_pj": s.energy.total_pj, "async_energy_pj": a.energy.total_pj,
+            "energy_ratio": self.energy_ratio,
+            "sync_static_share": s.energy.static_pj / s.energy.total_pj,
+            "sync_utilisation": float(s.utilisation.mean()),
+            "async_utilisation": float(a.utilisation.mean()),
+        }
+
+
+def compare(workload: Workload, cost: CostModel, buffer_depth: int | None = 2) -> Comparison:
+    """Run both schedules on ``workload``."""
+    return Comparison(run_sync(workload, cost), run_async(workload, cost, buffer_depth))
+
+
+def sweep_cost(workload: Workload, cost: CostModel, name: str, values: Sequence[float],
+               buffer_depth: int | None = 2, **fixed: float) -> list[dict[str, float]]:
+    """``compare`` with cost field ``name`` set to each of ``values`` (other fields from ``cost``,
+    ``fixed`` overriding some); one ``Comparison.summary()`` row per value, with ``name`` added."""
+    rows = []
+    for value in values:
+        c = replace(cost, **fixed, **{name: float(value)})
+        rows.append({name: float(value), **compare(workload, c, buffer_depth).summary()})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# spike delivery check
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Delivery:
+    """Spikes a schedule delivered in time.
+
+    Attributes
+    ----------
+    packets : (K, 4) int64
+        Every (population, neuron, step, destination core) delivery that arrived before the
+        destination started step + 1, sorted; local deliveries included.
+    events : (T, C) int64
+        Synaptic events integrated by each core at each step from those deliveries.
+    late : int
+        Deliveries that arrived after their consumer had started (0 for a correct schedule).
+    """
+
+    packets: np.ndarray
+    events: np.ndarray
+    late: int
+
+
+def deliveries(workload: Workload, schedule: Schedule, keep_packets: bool = True,
+               chunk: int = 1 << 20) -> Delivery:
+    """Replay every spike against ``schedule``: arrival ``F_a(s) + L(a, b) <= S_b(s + 1)``?
+
+    A spike of step ``s`` from a neuron on core ``a`` leaves at the end of ``a``'s step ``s``
+    and reaches a target core ``b`` after ``hops(a, b) * hop_ns``; it is integrated at
+    ``b``'s step ``s + 1`` (dropped if that is the first step of the next sample or past the
+    end). Pure bookkeeping over the recorded spikes: the returned event counts equal
+    ``workload.events`` exactly when no delivery is late.
+
+    Parameters
+    ----------
+    keep_packets : bool
+        Also return every on-time (population, neuron, step, core) delivery (memory grows with
+        the number of deliveries; ``False`` returns an empty ``packets`` array).
+    chunk : int
+        Deliveries expanded at once (bounds the memory of the replay).
+    """
+    n_steps, n_cores = workload.events.shape
+    lat = schedule.cost.hop_ns * workload.hops
+    events = np.zeros(n_steps * n_cores, dtype=np.int64)
+    kept, late = [], 0
+    for i, m in enumerate(workload.targets):
+        all_steps, all_neurons = np.nonzero(workload.spikes[i])
+        all_per = np.diff(m.indptr)[all_neurons]
+        bounds = np.searchsorted(np.cumsum(all_per), np.arange(chunk, all_per.sum() + chunk, chunk), side="right")
+        for lo, hi in zip(np.r_[0, bounds[:-1]], bounds):
+            steps, neurons, per = all_steps[lo:hi], all_neurons[lo:hi], all_per[lo:hi]
+            if per.sum() == 0:
+                continue
+            s = np.repeat(steps, per)
+            j = np.repeat(neurons, per)
+            index = np.repeat(m.indptr[neurons] - (np.cumsum(per) - per), per) + np.arange(per.sum())
+            b = m.indices[index]
+            syn = m.data[index]
+            a = workload.partition[i][j]
+            valid = s + 1 < n_steps
+            valid[valid] = ~workload.sample_start[s[valid] + 1]
+            s, j, a, b, syn = s[valid], j[valid], a[valid], b[valid], syn[valid]
+            on_time = schedule.finish[s, a] + lat[a, b] <= schedule.start[s + 1, b]
+            late += int((~on_time).sum())
+            events += np.bincount(((s + 1) * n_cores + b)[on_time], weights=syn[on_time],
+                                  minlength=n_steps * n_cores).astype(np.int64)
+            if keep_packets:
+                kept.append(np.stack([np.full(on_time.sum(), i), j[on_time], s[on_time], b[on_time]], axis=1))
+    packets = np.concatenate(kept).astype(np.int64) if kept else np.zeros((0, 4), dtype=np.int64)
+    packets = packets[np.lexsort(packets.T[::-1])]
+    return Delivery(packets, events.reshape(n_steps, n_cores), late)
