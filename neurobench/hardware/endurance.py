@@ -1,0 +1,108 @@
+"""PCM write endurance of each cell from its programming current (reconstructed laws).
+
+eSpine's current-to-endurance law is not available (``shared/papers/endurance_mapping.md`` §4,
+open question Q4): both laws here are our reconstructions [inferred], consistent with the
+direction stated by the group (IGSC'20): cells on short current paths receive more current,
+program faster and endure fewer writes.
+
+* ``"power"`` : ``E = e_ref (I / i_ref)^(-exponent)`` writes;
+* ``"arrhenius"`` (self-heating) : ``T = t_amb + r_th I^2 R``, ``E = e_ref exp[(e_a / k_B)
+  (1 / T - 1 / T_ref)]`` with ``T_ref = t_amb + r_th i_ref^2 R`` the temperature at the
+  reference current, so both laws give ``e_ref`` at ``i_ref``.
+
+``i_ref`` defaults to the ideal Ohm's-law current ``v_prog / r_cell`` of the crossbar (a cell
+with no wire loss), so ``e_ref`` is the endurance of an ideal cell. ``e_ref = 1e7`` writes is
+the low end of the PCM range of Qureshi et al. [secondary]; the exponent 2 is ours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .crossbar import CrossbarParams, program_currents
+
+K_B_EV = 8.617333262e-5  # Boltzmann constant in eV/K
+
+
+@dataclass(frozen=True)
+class PcmEndurance:
+    """Parameters of the PCM endurance law (all reconstructions, see module docstring).
+
+    Parameters
+    ----------
+    law : "power" or "arrhenius"
+    e_ref : float
+        Endurance in writes at the reference current, > 0 (1e7 [secondary]).
+    i_ref : float or None
+        Reference current in A, > 0; None: the crossbar's ideal ``v_prog / r_cell``.
+    exponent : float
+        Power-law exponent, >= 0 (2 [inferred]).
+    t_amb : float
+        Ambient temperature in K, > 0 (300 K).
+    r_th : float
+        Thermal resistance of a cell in K/W, >= 0 (3e6 K/W [inferred]: about 300 K of
+        self-heating for 100 uA in 10 kohm).
+    e_a : float
+        Activation energy of the failure mechanism in eV, >= 0 (0.3 eV [inferred]).
+    """
+
+    law: Literal["power", "arrhenius"] = "power"
+    e_ref: float = 1e7
+    i_ref: float | None = None
+    exponent: float = 2.0
+    t_amb: float = 300.0
+    r_th: float = 3e6
+    e_a: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.law not in ("power", "arrhenius"):
+            raise ValueError(f"endurance law must be 'power' or 'arrhenius', got {self.law!r}")
+        checks = [("e_ref", self.e_ref, "writes", False), ("t_amb", self.t_amb, "K", False),
+                  ("exponent", self.exponent, "", True), ("r_th", self.r_th, "K/W", True),
+                  ("e_a", self.e_a, "eV", True)]
+        if self.i_ref is not None:
+            checks.append(("i_ref", self.i_ref, "A", False))
+        for name, value, unit, zero_ok in checks:
+            ok = (value >= 0 if zero_ok else value > 0) and math.isfinite(value)
+            if not ok:
+                bound = ">= 0" if zero_ok else "> 0"
+                raise ValueError(f"endurance {name} must be a finite value {bound} {unit}, got {value}".rstrip())
+
+
+def pcm_endurance(current: np.ndarray, law: PcmEndurance, i_ref: float,
+                  r_cell: float | np.ndarray = 10e3) -> np.ndarray:
+    """Write endurance (number of programming cycles) of cells programmed with ``current`` A.
+
+    Parameters
+    ----------
+    current : array
+        Programming current of each cell in A (from ``crossbar.program_currents``), > 0.
+    law : PcmEndurance
+    i_ref : float
+        Reference current in A (``law.i_ref`` overrides it when set).
+    r_cell : float or array
+        Cell resistance in ohm (self-heating law only).
+    """
+    i = np.abs(np.asarray(current, dtype=np.float64))
+    i_ref = law.i_ref if law.i_ref is not None else i_ref
+    if law.law == "power":
+        with np.errstate(divide="ignore"):
+            return law.e_ref * (i / i_ref) ** (-law.exponent)
+    t = law.t_amb + law.r_th * i**2 * r_cell
+    t_ref = law.t_amb + law.r_th * i_ref**2 * r_cell
+    return law.e_ref * np.exp(law.e_a / K_B_EV * (1.0 / t - 1.0 / t_ref))
+
+
+def endurance_map(params: CrossbarParams, law: PcmEndurance, g: np.ndarray | None = None) -> np.ndarray:
+    """Per-cell write endurance (n, n) of a crossbar: nodal programming currents through ``law``.
+
+    The reference current is the ideal
+    ``params.v_prog / params.r_cell`` unless ``law.i_ref`` is set.
+    """
+    current = program_currents(params, g)
+    r = params.r_cell if g is None else 1.0 / np.asarray(g)
+    return pcm_endurance(current, law, params.v_prog / params.r_cell, r)

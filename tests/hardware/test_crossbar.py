@@ -1,0 +1,100 @@
+"""Nodal crossbar solver: hand-solved circuits, Ohm's law without wires, the series limit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurobench.hardware.crossbar import (
+    CrossbarParams,
+    bias_voltages,
+    program_currents,
+    read_voltages,
+    series_currents,
+)
+
+
+def test_one_by_two_crossbar_matches_hand_solved_kcl():
+    # all resistances 1 ohm, v_prog 1 V. Selecting cell (0, 0) under V/2, KCL gives
+    # w0 = 7/11, b0 = 7/22, so I = 7/22 A; selecting (0, 1) gives I = 5/22 A. Under V/3 the
+    # unselected BL sits at 2/3 V and (0, 0) carries 1/3 A.
+    g = np.ones((1, 2))
+    v2 = program_currents(CrossbarParams(r_wl=1.0, r_bl=1.0, r_cell=1.0, bias="V/2"), g)
+    np.testing.assert_allclose(v2, [[7 / 22, 5 / 22]], rtol=1e-12)
+    v3 = program_currents(CrossbarParams(r_wl=1.0, r_bl=1.0, r_cell=1.0, bias="V/3"), g)
+    np.testing.assert_allclose(v3[0, 0], 1 / 3, rtol=1e-12)
+
+
+def test_single_cell_is_a_series_circuit():
+    p = CrossbarParams(n=1, r_wl=3.0, r_bl=7.0, r_cell=90.0, v_prog=2.0)
+    np.testing.assert_allclose(program_currents(p), [[2.0 / 100.0]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bias", ["V/2", "V/3"])
+def test_zero_wire_resistance_gives_ohms_law(bias):
+    rng = np.random.default_rng(0)
+    g = 1.0 / rng.uniform(5e3, 50e3, (6, 6))
+    p = CrossbarParams(n=6, r_wl=0.0, r_bl=0.0, v_prog=1.3, bias=bias)
+    np.testing.assert_allclose(program_currents(p, g), 1.3 * g, rtol=1e-13)
+    np.testing.assert_allclose(read_voltages(p, g), np.full((6, 6), p.v_read), rtol=1e-13)
+
+
+@pytest.mark.parametrize("r_wl, r_bl", [(0.0, 2.5), (2.5, 0.0)])
+def test_one_ideal_line_family_matches_the_series_limit(r_wl, r_bl):
+    # with one family of ideal wires and all other cells open, the nodal current is the series one
+    n = 5
+    p = CrossbarParams(n=n, r_wl=r_wl, r_bl=r_bl, r_cell=1e3)
+    for i, j in [(0, 0), (2, 3), (4, 4)]:
+        g = np.zeros((n, n))
+        g[i, j] = 1e-3
+        np.testing.assert_allclose(program_currents(p, g)[i, j], series_currents(p, g)[i, j], rtol=1e-12)
+
+
+def test_nodal_equals_series_formula_when_other_cells_are_open():
+    n = 8
+    p = CrossbarParams(n=n, r_wl=2.5, r_bl=4.0, r_cell=10e3)
+    for i, j in [(0, 0), (0, 7), (7, 0), (3, 5)]:
+        g = np.zeros((n, n))
+        g[i, j] = 1e-4
+        expected = 1.0 / (1e4 + 2.5 * (j + 1) + 4.0 * (n - i))
+        np.testing.assert_allclose(program_currents(p, g)[i, j], expected, rtol=1e-12)
+
+
+def test_current_falls_with_distance_from_the_drivers():
+    p = CrossbarParams(n=16, r_wl=10.0, r_bl=10.0)
+    i = program_currents(p)
+    # weakest cell (highest current) is next to both drivers: bottom row, first column
+    assert np.unravel_index(np.argmax(i), i.shape) == (15, 0)
+    assert np.unravel_index(np.argmin(i), i.shape) == (0, 15)
+    assert np.all(np.diff(i[-1, :]) < 0) and np.all(np.diff(i[:, 0]) > 0)
+    # the ideal cell current bounds every nodal current
+    assert i.max() < p.v_prog / p.r_cell
+
+
+def test_far_near_ratio_matches_the_summary_table():
+    # summary §3 (our own computation there): N=128, r=2.5 ohm, R=10 kohm -> 0.26 (V/2), 0.28 (V/3), 0.94 series
+    i2 = program_currents(CrossbarParams())
+    i3 = program_currents(CrossbarParams(bias="V/3"))
+    s = series_currents(CrossbarParams())
+    assert i2[0, -1] / i2[-1, 0] == pytest.approx(0.26, abs=0.005)
+    assert i3[0, -1] / i3[-1, 0] == pytest.approx(0.28, abs=0.005)
+    assert s[0, -1] / s[-1, 0] == pytest.approx(0.94, abs=0.005)
+
+
+def test_read_voltages_conserve_current_at_the_bitline_drivers():
+    p = CrossbarParams(n=6, r_wl=5.0, r_bl=5.0, r_cell=1e3)
+    g = p.conductance()
+    v = read_voltages(p, g)
+    assert np.all(v > 0) and np.all(v < p.v_read)
+    # inactive rows carry (almost) no cell current compared with active ones
+    active = np.array([True, False, True, False, False, False])
+    v_part = read_voltages(p, g, active)
+    assert np.abs(v_part[~active]).max() < 0.05 * np.abs(v_part[active]).max()
+
+
+def test_bias_voltages_and_parameter_checks():
+    assert bias_voltages("V/3", 3.0) == (3.0, 1.0, 0.0, 2.0)
+    with pytest.raises(ValueError, match="r_wl"):
+        CrossbarParams(r_wl=-1.0)
+    with pytest.raises(ValueError, match="bias"):
+        CrossbarParams(bias="V/4")

@@ -1,0 +1,90 @@
+"""PCM endurance law, RRAM read-disturb law and the mesh cost model against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neurobench.hardware.crossbar import CrossbarParams, program_currents
+from neurobench.hardware.endurance import K_B_EV, PcmEndurance, endurance_map, pcm_endurance
+from neurobench.hardware.mesh import MeshParams, mesh_for, noc_cost, tile_endurance
+from neurobench.hardware.rram import (
+    RramReadParams,
+    inference_lifetime,
+    read_endurance,
+    weight_resistance,
+)
+
+
+def test_power_law_endurance_closed_form():
+    law = PcmEndurance(law="power", e_ref=1e7, exponent=2.0)
+    e = pcm_endurance(np.array([1e-4, 5e-5, 2e-4]), law, i_ref=1e-4)
+    np.testing.assert_allclose(e, [1e7, 4e7, 2.5e6], rtol=1e-12)
+
+
+def test_arrhenius_law_is_e_ref_at_i_ref_and_falls_with_current():
+    law = PcmEndurance(law="arrhenius", e_ref=1e7, r_th=3e6, e_a=0.3, t_amb=300.0)
+    e = pcm_endurance(np.array([1e-4, 2e-4]), law, i_ref=1e-4, r_cell=1e4)
+    assert e[0] == pytest.approx(1e7, rel=1e-12)
+    t1, t2 = 300 + 3e6 * 1e-8 * 1e4, 300 + 3e6 * 4e-8 * 1e4
+    assert e[1] == pytest.approx(1e7 * math.exp(0.3 / K_B_EV * (1 / t2 - 1 / t1)), rel=1e-12)
+
+
+def test_endurance_map_weakest_cell_is_next_to_the_drivers():
+    p = CrossbarParams(n=12, r_wl=5.0, r_bl=5.0)
+    law = PcmEndurance()
+    e = endurance_map(p, law)
+    assert np.unravel_index(np.argmin(e), e.shape) == (11, 0)
+    # power law: the endurance ratio is the inverse current ratio squared
+    i = program_currents(p)
+    assert e.max() / e.min() == pytest.approx((i.max() / i.min()) ** 2, rel=1e-12)
+
+
+def test_read_endurance_closed_form_and_directions():
+    p = RramReadParams()
+    assert read_endurance(0.2, 10e3, 300.0, p) == pytest.approx(1e5, rel=1e-12)
+    assert read_endurance(0.25, 10e3, 300.0, p) == pytest.approx(1e5 * math.exp(-1.0), rel=1e-12)
+    hot = read_endurance(0.2, 10e3, 360.0, p)
+    assert hot == pytest.approx(1e5 * math.exp(0.4 / K_B_EV * (1 / 360 - 1 / 300)), rel=1e-12)
+    assert read_endurance(0.2, 50e3, 300.0, p) == pytest.approx(5e5, rel=1e-12)  # high R disturbs less
+
+
+def test_weight_resistance_maps_extremes_to_r_on_and_r_off():
+    p = RramReadParams(r_on=1e4, r_off=1e5)
+    r = weight_resistance(np.array([0.0, -2.0, 1.0]), p)
+    np.testing.assert_allclose(r, [1e5, 1e4, 1 / (1e-5 + 0.5 * (1e-4 - 1e-5))], rtol=1e-12)
+
+
+def test_inference_lifetime_ignores_unread_cells():
+    assert inference_lifetime(np.array([100.0, 10.0, 50.0]), np.array([2.0, 0.0, 5.0])) == 10.0
+    assert inference_lifetime(np.array([1.0]), np.array([0.0])) == math.inf
+
+
+def test_noc_cost_counts_xy_hops():
+    mesh = MeshParams(rows=2, cols=3, e_spike=10.0, e_hop=1.0, t_hop=2.0, t_inject=1.0)
+    assert mesh.hops()[0, 5] == 3 and mesh.hops()[1, 3] == 2
+    traffic = np.array([[0.0, 4.0], [1.0, 0.0]])
+    energy, latency = noc_cost(traffic, np.array([0, 5]), mesh, total_spikes=20.0)
+    assert energy == pytest.approx(10.0 * 20 + 1.0 * 5 * 3)
+    assert latency == pytest.approx(1.0 + 2.0 * 15 / 5)
+
+
+def test_mesh_grows_to_fit_and_tile_variation_is_seeded():
+    assert mesh_for(30).n_tiles == 36 and mesh_for(10).n_tiles == 25
+    nominal = np.full((4, 4), 1e7)
+    a = tile_endurance(nominal, MeshParams(rows=2, cols=2), seed=3)
+    b = tile_endurance(nominal, MeshParams(rows=2, cols=2), seed=3)
+    assert np.array_equal(a, b) and a.shape == (4, 4, 4)
+    flat = tile_endurance(nominal, MeshParams(rows=2, cols=2, sigma_tile=0.0, sigma_cell=0.0), seed=3)
+    assert np.all(flat == 1e7)
+
+
+def test_parameter_errors_name_the_parameter():
+    with pytest.raises(ValueError, match="e_ref"):
+        PcmEndurance(e_ref=0.0)
+    with pytest.raises(ValueError, match="r_on"):
+        RramReadParams(r_on=2e5)
+    with pytest.raises(ValueError, match="rows"):
+        MeshParams(rows=0)
