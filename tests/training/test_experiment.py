@@ -1,0 +1,66 @@
+"""The study helpers behind notebooks/async.ipynb: tasks, grid evaluation, claims table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from neurobench.network import Dense, Network
+from neurobench.neurons import NeuronParams
+from neurobench.training.experiment import (
+    LAYER_SYNC,
+    claims_table,
+    early_stopping,
+    evaluate_grid,
+    row_digit_frames,
+    saccade_digit_frames,
+)
+
+
+def _net(seed):
+    rng = np.random.default_rng(seed)
+    layers = (Dense(rng.normal(0.2, 0.5, (12, 16))), Dense(rng.normal(0.1, 0.5, (4, 12))))
+    return Network((16,), layers, NeuronParams(model="lif", v_th=1.0, reset="zero", tau_m=5.0))
+
+
+def test_task_builders_give_binary_frames_of_the_expected_shapes():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 1, 8, 8))
+    x = saccade_digit_frames(images, n_steps=12, amplitude=1.5, threshold=0.15, seed=2, window=3.0)
+    assert x.shape == (3, 4, 2 * 12 * 12) and set(np.unique(x)) <= {0, 1} and x.sum() > 0
+    r = row_digit_frames(images, levels=2)
+    assert r.shape == (3, 8, 16)
+
+
+def test_grid_has_every_execution_and_large_F_reproduces_layer_sync():
+    x = np.random.default_rng(1).random((10, 6, 16)) < 0.4
+    y = np.arange(10) % 4
+    models = {"sync": _net(0), "async-random": _net(1)}
+    grid, lat = evaluate_grid(models, x, y, ["random", "momentum"], [1, 64], frame_dt=1.0)
+    assert len(grid) == 2 * (1 + 2 * 2) and len(lat) == len(grid) * 10
+    for model in models:
+        sync = grid[(grid.model == model) & (grid.execution == LAYER_SYNC)].iloc[0]
+        wide = grid[(grid.model == model) & (grid.execution == "random") & (grid.F == 64)].iloc[0]
+        # prioritised input + F >= every width: one layer per step, the layer-sync spike counts
+        assert wide.spikes_per_sample == sync.spikes_per_sample and wide.accuracy == sync.accuracy
+    curve, stops = early_stopping(models, x, y, "random", 2, 1.0, budgets=[0, 1000], ks=(0, 2))
+    assert curve[curve.budget == 0].accuracy.max() == 0.0
+    drained = stops[stops.stop == "drain"].set_index("model").accuracy
+    for model in models:
+        assert curve[(curve.model == model) & (curve.budget == 1000)].accuracy.iloc[0] == drained[model]
+
+
+def test_claims_table_compares_async_trained_with_sync_trained_under_the_same_execution():
+    rows = []
+    for model, spikes, latency, acc in (("sync", 100.0, 40.0, 0.80), ("async-random", 60.0, 20.0, 0.85)):
+        rows.append({"model": model, "execution": LAYER_SYNC, "F": 0, "spikes_per_sample": 1.0,
+                     "spikes_to_correct": 1.0, "accuracy": 0.0})
+        for F, scale in ((2, 1.0), (8, 0.5)):
+            rows.append({"model": model, "execution": "random", "F": F, "spikes_per_sample": spikes * (scale if model == "sync" else 1.0),
+                         "spikes_to_correct": latency, "accuracy": acc})
+    table = claims_table(pd.DataFrame(rows), "toy").set_index("claim")
+    # F = 2: 60 vs 100 spikes -> 40 % fewer; F = 8: 60 vs 50 -> 20 % more; mean 10 % fewer
+    assert table.loc["spike density", "measured best"] == "40.0 % fewer"
+    assert table.loc["spike density", "measured mean"] == "10.0 % fewer"
+    assert table.iloc[1]["measured best"] == "2.00x"
+    assert table.loc["accuracy", "measured mean"] == "+5.0 pp"
