@@ -32,15 +32,15 @@ def random_mlp(sizes, seed: int) -> Ann:
     return Ann((sizes[0],), layers, ("relu",) * (len(layers) - 1) + ("linear",))
 
 
-def run(name: str, ann: Ann, x: np.ndarray, workers: int) -> None:
+def run(name: str, ann: Ann, x: np.ndarray, workers: int, objective: str = "l1") -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers) as pool:
-        conv = Converter(constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=100, executor=pool)
+        conv = Converter(objective=objective, constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=100, executor=pool)
         start = time.perf_counter()
         conv.fit(ann, x)
         total = time.perf_counter() - start
-    print(f"\n{name}: {len(x)} calibration samples, {workers} worker processes")
+    print(f"\n{name}, objective {objective}: {len(x)} calibration samples, {workers} worker processes")
     print("| layer | kind | neurons | rows | wall s | HiGHS s (summed over workers) | statuses |")
     print("|---:|---|---:|---:|---:|---:|---|")
     for r in conv.layer_reports_:
@@ -60,8 +60,28 @@ def main() -> int:
     run("(a) digits MLP 64-100-10", mlp, x_train[:200] if args.quick else x_train, args.workers)
     sizes, n = ((784, 30, 10, 10), 100) if args.quick else ((784, 300, 100, 10), 1000)
     x = np.random.default_rng(1).random((n, sizes[0]))
-    run(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers)
+    run(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers, objective="ls")
+    l1_wide_layer(random_mlp(sizes, 0), x, neurons=4 if args.quick else 6)
     return 0
+
+
+def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int) -> None:
+    """The l1 LP on the 784-input layer: a few neurons timed, the layer extrapolated."""
+    from neurobench.conversion.targets import onset_drive, rate_targets
+    from neurobench.conversion import solve_layer
+
+    conv = Converter(n_steps=100, executor="serial")
+    rates = conv.encode(x).mean(axis=1).reshape(len(x), -1)
+    t = rate_targets(ann.forward(x)[0], conv.neuron, conv.max_rate)
+    c = Analog(w_min=-8.0, w_max=8.0, time_limit=600.0)
+    start = time.perf_counter()
+    layer = solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron), "l1", c,
+                        executor="serial", progress=False)
+    per_neuron = (time.perf_counter() - start) / neurons
+    n_out = t.z.shape[1]
+    print(f"\n(b') l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {per_neuron:.1f} s per neuron "
+          f"(statuses {sorted(set(layer.statuses))}); the {n_out}-neuron layer would take about "
+          f"{per_neuron * n_out / 60:.0f} min on one core")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,20 @@ and the Brian2 backend both run. Layer by layer:
    (``neurobench.conversion.solve``), through a ``concurrent.futures`` executor.
 
 Average pooling is kept as a layer of pooling neurons; max pooling is rejected.
+
+Node pruning (``prune={layer: k}``): when the layer after a pruned hidden ``Dense`` layer is
+converted, ``neurobench.conversion.prune.select_neurons`` picks ``k`` of the hidden neurons from
+their measured rates and the next layer's targets; the hidden layer loses the other neurons
+(rows of its weights) and the next layer's synapses are solved from the survivors only.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,11 +37,12 @@ from ..data.encoders import regular
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 from ..sim import simulate
-import dataclasses
 
 from .constraints import Analog, Digital, digital_scale
 from .normalize import normalize
-from .solve import solve_layer
+from .prune import METHODS as PRUNE_METHODS
+from .prune import Selection, check_selection_args, select_neurons
+from .solve import default_workers, solve_layer
 from .targets import conv_patches, onset_drive, rate_targets, sample_positions
 
 
@@ -51,6 +61,7 @@ class LayerReport:
     total_seconds: float = 0.0
     alpha: float = float("nan")
     offset: float = 0.0
+    weight_step: float | None = None  # mV, the digital grid step of the layer
 
 
 class Converter:
@@ -85,6 +96,13 @@ class Converter:
         results.
     progress : bool
         Show tqdm progress bars.
+    prune : dict {layer index: k}, optional
+        Keep only ``k`` neurons of each listed hidden ``Dense`` layer (the next layer must be
+        ``Dense`` too); the selection is in ``selections_``.
+    prune_method : "group_lp", "greedy", "random" or "milp"
+        How the kept neurons are chosen (``neurobench.conversion.prune``).
+    prune_time_limit : float
+        Seconds per HiGHS call of the selection.
     """
 
     def __init__(
@@ -101,6 +119,9 @@ class Converter:
         seed: int = 0,
         executor="process",
         progress: bool = False,
+        prune: dict[int, int] | None = None,
+        prune_method: str = "group_lp",
+        prune_time_limit: float = 60.0,
     ) -> None:
         self.objective = objective
         self.constraints = constraints if constraints is not None else Analog(w_min=-8.0, w_max=8.0)
@@ -114,6 +135,9 @@ class Converter:
         self.seed = seed
         self.executor = executor
         self.progress = progress
+        self.prune = dict(prune or {})
+        self.prune_method = prune_method
+        self.prune_time_limit = prune_time_limit
 
     def _validate(self, ann: Ann, calibration_x: np.ndarray) -> np.ndarray:
         if self.objective not in ("l1", "linf", "ls"):
@@ -137,12 +161,28 @@ class Converter:
                     f"layer {i} ({type(layer).__name__}) is not supported by rate conversion; "
                     "use average pooling instead of max pooling"
                 )
+        self._validate_prune(ann)
         x = np.asarray(calibration_x, dtype=np.float64)
         if x.ndim < 2 or tuple(x.shape[1:]) != ann.input_shape:
             raise ValueError(f"calibration_x must have shape (n, {ann.input_shape}), got {x.shape}")
         if x.min() < 0 or x.max() > 1:
             raise ValueError("calibration_x must lie in [0, 1] (it is rate coded)")
         return x
+
+    def _validate_prune(self, ann: Ann) -> None:
+        if self.prune_method not in PRUNE_METHODS:
+            raise ValueError(f"prune_method = {self.prune_method!r} is not allowed: must be one of {list(PRUNE_METHODS)}")
+        if not self.prune_time_limit > 0:
+            raise ValueError(f"prune_time_limit must be > 0 s, got {self.prune_time_limit}")
+        last = len(ann.layers) - 1
+        for index, k in self.prune.items():
+            ok = isinstance(index, (int, np.integer)) and 0 <= index < last
+            if not ok or not isinstance(ann.layers[index], Dense) or not isinstance(ann.layers[index + 1], Dense):
+                raise ValueError(
+                    f"prune layer {index!r} is not allowed: must be the index of a hidden Dense layer "
+                    f"followed by a Dense layer (0..{last - 1})"
+                )
+            check_selection_args(ann.layers[index].weight.shape[0], k, self.prune_method)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """The deterministic input spike trains the converter calibrates on (and evaluates with)."""
@@ -159,6 +199,12 @@ class Converter:
     def fit(self, ann: Ann, calibration_x: np.ndarray) -> Network:
         """Convert ``ann`` using ``calibration_x`` (n, *ann.input_shape) in [0, 1]; return the SNN."""
         x = self._validate(ann, calibration_x)
+        if self.executor == "process":  # one pool for every layer: worker start-up is paid once
+            with ProcessPoolExecutor(default_workers(), mp_context=multiprocessing.get_context("spawn")) as pool:
+                return self._fit(ann, x, pool)
+        return self._fit(ann, x, self.executor)
+
+    def _fit(self, ann: Ann, x: np.ndarray, executor) -> Network:
         spikes = self.encode(x)
         activations = ann.forward(x)
         shapes = ann.shapes
@@ -169,6 +215,7 @@ class Converter:
         layers: list = []
         self.layer_reports_: list[LayerReport] = []
         self.solutions_: list = []
+        self.selections_: dict[int, Selection] = {}
         for i, layer in enumerate(ann.layers):
             start = time.perf_counter()
             if isinstance(layer, AvgPool2d):
@@ -184,9 +231,16 @@ class Converter:
             else:
                 inputs, z, silent = self._conv_rows(layer, rates, shapes[i], shapes[i + 1], targets, i)
             constraints = self._layer_constraints(i)
+            if inputs.shape[0] <= inputs.shape[1]:
+                warnings.warn(
+                    f"layer {i}: {inputs.shape[0]} calibration rows for {inputs.shape[1]} inputs per neuron; "
+                    "the per-neuron problems are underdetermined and their vertex solutions generalise "
+                    "poorly: use more calibration samples (or conv_positions)", stacklevel=3)
+            if i - 1 in self.prune:
+                inputs = self._prune_previous(layers, i - 1, inputs, z, silent, constraints)
             weights, bias, solutions = solve_layer(
                 inputs, z, silent, onset_drive(self.neuron), self.objective, constraints,
-                executor=self.executor, layer=i, progress=self.progress,
+                executor=executor, layer=i, progress=self.progress,
             )
             if isinstance(layer, Dense):
                 layers.append(Dense(weights, bias))
@@ -195,6 +249,7 @@ class Converter:
             report = LayerReport(
                 i, type(layer).__name__, inputs.shape[1], weights.shape[0], inputs.shape[0],
                 alpha=targets.alpha, offset=targets.offset,
+                weight_step=constraints.scale if isinstance(constraints, Digital) else None,
             )
             for sol in solutions:
                 report.statuses[sol.status] = report.statuses.get(sol.status, 0) + 1
@@ -207,6 +262,22 @@ class Converter:
         out = self.layer_reports_[-1]
         self.readout_scale_, self.readout_offset_ = out.alpha, out.offset
         return self.network_
+
+    def _prune_previous(self, layers: list, index: int, inputs, z, silent, constraints) -> np.ndarray:
+        """Keep ``prune[index]`` neurons of converted layer ``index``; return the kept inputs."""
+        w_min, w_max = constraints.bounds if isinstance(constraints, Analog) else (-np.inf, np.inf)
+        if isinstance(constraints, Digital):
+            top = constraints.scale * (2 ** (constraints.bits - 1) - 1)
+            w_min, w_max = -top, top
+        selection = select_neurons(
+            inputs, z, silent, self.prune[index], self.prune_method, i_th=onset_drive(self.neuron),
+            w_min=w_min, w_max=w_max, seed=self.seed + index, time_limit=self.prune_time_limit,
+        )
+        self.selections_[index] = selection
+        hidden = layers[index]
+        layers[index] = Dense(hidden.weight[selection.keep], hidden.bias[selection.keep])
+        self.layer_reports_[index].n_neurons = len(selection.keep)
+        return inputs[:, selection.keep]
 
     def _layer_constraints(self, index: int):
         """The constraints of one layer: a digital family without a scale gets one shared grid.
