@@ -33,6 +33,10 @@ lab: setup
 benchmark: setup
 	$(BIN)/python benchmarks/simulator.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/conversion.py
+	$(BIN)/python benchmarks/async.py
+	$(BIN)/python benchmarks/multicore.py
+	$(BIN)/python benchmarks/mapping.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -18,14 +18,41 @@ STAGES = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
 SMALL = {
     "data": {"n_examples": 3, "encoding": {"n_steps": 20, "saccade_steps": 9}},
     "simulator": {"n_steps": 30, "batch_size": 4},
+    "conversion": {
+        "networks": ["mlp", "regression"], "epochs": {"mlp": 5, "cnn": 5, "regression": 10},
+        "calibration_samples": 150, "n_steps": 30,
+        "conversions": {"mlp": ["analog", "digital4"], "regression": ["analog"]},
+        "pruning": {"sizes": [20], "methods": ["group_lp", "random"], "milp_sizes": []},
+        "evaluate": {"steps": [10, 30], "test_samples": 60, "brian_samples": 2},
+    },
+    "multicore": {"n_steps": 30, "batch_size": 2, "mlp_epochs": 2, "imbalance_sweep": [0.0, 2.0],
+                  "hop_ns_sweep": [0.0, 10.0], "static_mw_sweep": [0.0, 5.0]},
+    "asynchronous": {"max_train": 96, "max_test": 40, "saccade_steps": 12, "forward_groups": [2, 16],
+                     "strategies": ["random", "momentum"], "steps_after_output": [0, 3], "latency_forward_group": 2,
+                     "training": {"hidden": [16], "epochs": 1, "batch_size": 48}},
+    "endurance": {
+        "crossbar": {"n": 32, "r_wl": 2.5, "r_bl": 2.5, "r_cell": 10000.0, "v_prog": 1.0, "bias": "V/2", "v_read": 0.2},
+        "pso": {"particles": 6, "iterations": 5, "inertia": 0.7, "c1": 1.5, "c2": 1.5, "lambda_life": 1.0,
+                "lambda_energy": 0.2, "lambda_latency": 0.2},
+        "workloads": {"image_side": 12, "hidden": 30, "lenet_side": 16, "lenet_dense": 20, "reservoir": 30,
+                      "synthetic_sizes": [60, 60, 60], "rf_sizes": [100, 100], "rf_fan_in": 20, "rf_group": 10,
+                      "duration": 100.0, "seed": 0, "simulated": True, "train_epochs": 2, "samples": 4,
+                      "n_steps": 20, "dt": 1.0, "max_rate": 200.0},
+        "sensitivity": {"workload": "image_smoothing", "wire_resistances": [1.0, 10.0], "crossbar_sizes": [16, 32],
+                        "biases": ["V/2", "V/3"]},
+        "refine_iters": 5,
+    },
 }
+
+REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
 
 
 def small_params(tmp_path) -> Path:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["conversion"]["models_dir"] = str(tmp_path / "models" / "conversion")  # never the repo's models
     for section, values in SMALL.items():
         for key, value in values.items():
-            if isinstance(value, dict):
+            if isinstance(value, dict) and (section, key) not in REPLACED:
                 params[section][key].update(value)
             else:
                 params[section][key] = value
