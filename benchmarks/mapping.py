@@ -45,7 +45,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--kl-max-iter", type=int, default=3, help="KL passes per bisection (params.yaml: 10)")
+    parser.add_argument("--kl-max-iter", type=int, default=10, help="KL passes per bisection (params.yaml: 10)")
+    parser.add_argument("--partitioner", choices=["kl", "metis"], default="metis")
     args = parser.parse_args(argv)
     n = 32 if args.quick else 128
     layers, fan_in, group = ((200,) * 3, 20, 10) if args.quick else ((2000,) * 5, 125, 100)
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     rows.append({"case": f"a: read voltages {n}x{n}", "seconds": best_of(lambda: read_voltages(params), args.repeats),
                  "target s": None})
     w = W.synthetic(layers, fan_in=fan_in, group=group, name="bench")
-    config = MappingConfig(crossbar=params, kl_max_iter=args.kl_max_iter)
+    config = MappingConfig(crossbar=params, kl_max_iter=args.kl_max_iter, partitioner=args.partitioner)
     t0 = time.perf_counter()
     chip = prepare(w.graph, config)
     t_part = time.perf_counter() - t0
@@ -64,13 +65,13 @@ def main(argv=None) -> int:
     res = map_workload(w.graph, config, methods=("spinemap", "espine"), chip=chip)
     t_place = time.perf_counter() - t0
     label = f"b: {w.graph.n_neurons} neurons, {w.graph.n_synapses} synapses"
-    rows.append({"case": f"{label}: unroll + KL + sequential", "seconds": t_part, "target s": None})
+    rows.append({"case": f"{label}: unroll + {args.partitioner} + sequential", "seconds": t_part, "target s": None})
     rows.append({"case": f"{label}: PSO placements + cells", "seconds": t_place, "target s": None})
     rows.append({"case": f"{label}: partition + placement", "seconds": t_part + t_place, "target s": 60.0})
     table = pd.DataFrame(rows)
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs (shared machine: timings are noisy)")
-    print(f"KL passes per bisection: {args.kl_max_iter}; cut spikes KL {res['espine'].cut:.0f}")
-    print(f"clusters: KL {chip.kl.n_clusters}, sequential {chip.sequential.n_clusters}, mesh {chip.mesh.rows}x{chip.mesh.cols}")
+    print(f"partitioner {args.partitioner} (KL passes {args.kl_max_iter}); cut spikes {res['espine'].cut:.0f}")
+    print(f"clusters: {args.partitioner} {chip.kl.n_clusters}, sequential {chip.sequential.n_clusters}, mesh {chip.mesh.rows}x{chip.mesh.cols}")
     print(f"lifetime espine / spinemap: {res['espine'].lifetime / res['spinemap'].lifetime:.2f}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0

@@ -532,6 +532,7 @@ class EnduranceSection(Section):
     workloads: EnduranceWorkloadSection = Field(default_factory=EnduranceWorkloadSection)
     sensitivity: EnduranceSensitivitySection = Field(default_factory=EnduranceSensitivitySection)
     activation: Literal["pre", "stdp"] = Field("pre", description="what wears a PCM cell: presynaptic spikes or STDP updates")
+    partitioner: Literal["kl", "metis"] = Field("kl", description="bisection: networkx Kernighan-Lin or METIS (pymetis)")
     kl_max_iter: int = Field(10, ge=1, le=100, description="KL passes per bisection")
     refine_iters: int = Field(20, ge=0, le=10_000, description="cell-ordering refinement moves")
     seed: int = Field(0, ge=0, description="seed of KL, tile variation, random baseline and PSO")
@@ -544,7 +545,8 @@ class EnduranceSection(Section):
         return MappingConfig(
             crossbar=replace(self.crossbar.to_params(), **crossbar_overrides), endurance=self.pcm.to_params(),
             mesh=self.mesh.to_params(), pso=self.pso.to_params(), activation=self.activation,
-            kl_max_iter=self.kl_max_iter, refine_iters=self.refine_iters, seed=self.seed,
+            partitioner=self.partitioner, kl_max_iter=self.kl_max_iter, refine_iters=self.refine_iters,
+            seed=self.seed,
         )
 
 

@@ -42,7 +42,8 @@ class MappingConfig:
     """Everything a mapping run needs (see each part's docstring for units and sources).
 
     ``activation``: "pre" or "stdp" (``graph.SynapseGraph.activation``); ``kl_max_iter``: KL
-    passes per bisection; ``refine_iters``: cell-ordering refinement moves; ``seed``: seeds the
+    passes per bisection; ``partitioner``: "kl" (networkx Kernighan-Lin) or "metis" (pymetis)
+    bisections; ``refine_iters``: cell-ordering refinement moves; ``seed``: seeds the
     KL splits, the tile variation, the random baseline and the PSO runs.
     """
 
@@ -51,6 +52,7 @@ class MappingConfig:
     mesh: MeshParams = field(default_factory=MeshParams)
     pso: PsoParams = field(default_factory=PsoParams)
     activation: Literal["pre", "stdp"] = "pre"
+    partitioner: Literal["kl", "metis"] = "kl"
     kl_max_iter: int = 10
     refine_iters: int = 20
     seed: int = 0
@@ -58,6 +60,8 @@ class MappingConfig:
     def __post_init__(self) -> None:
         if self.activation not in ("pre", "stdp"):
             raise ValueError(f"activation must be 'pre' or 'stdp', got {self.activation!r}")
+        if self.partitioner not in ("kl", "metis"):
+            raise ValueError(f"partitioner must be 'kl' or 'metis', got {self.partitioner!r}")
         for name in ("kl_max_iter", "refine_iters", "seed"):
             value = getattr(self, name)
             if not (isinstance(value, (int, np.integer)) and value >= 0):
@@ -109,7 +113,7 @@ def prepare(graph: SynapseGraph, config: MappingConfig, progress: bool = False) 
     """Unroll, partition (KL and sequential) and build a chip large enough for both."""
     n = config.crossbar.n
     g = unroll(graph, n)
-    kl = partition_kl(g, n, config.seed, config.kl_max_iter, progress=progress)
+    kl = partition_kl(g, n, config.seed, config.kl_max_iter, progress=progress, method=config.partitioner)
     seq = partition_sequential(g, n)
     mesh = mesh_for(max(kl.n_clusters, seq.n_clusters), config.mesh)
     tiles = tile_endurance(nominal_endurance(config.crossbar, config.endurance), mesh, config.seed)

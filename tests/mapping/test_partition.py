@@ -69,3 +69,23 @@ def test_cut_and_cluster_traffic_on_a_hand_example():
     assert cut_spikes(g, cluster_of) == 6.0  # per synapse
     t = cluster_traffic(g, cluster_of)
     assert t[0, 1] == 3.0 and t[1, 0] == 0.0  # multicast: one spike per destination cluster
+
+
+def test_metis_clusters_fit_and_cut_fewer_spikes_than_random_partitions():
+    from neurobench.mapping.partition import partition_metis
+
+    g = _graph()
+    metis = partition_metis(g, N, seed=0)
+    assert fits(g, metis, N)
+    cut = cut_spikes(g, metis.cluster_of)
+    random_cuts = [cut_spikes(g, partition_random(g, metis.sizes(), seed=s).cluster_of) for s in range(10)]
+    assert cut <= min(random_cuts)
+    assert cut <= 1.05 * cut_spikes(g, partition_kl(g, N, seed=0).cluster_of)  # as good as KL here
+    assert np.array_equal(metis.cluster_of, partition_metis(g, N, seed=0).cluster_of)
+
+
+def test_unknown_partition_method_is_named():
+    import pytest
+
+    with pytest.raises(ValueError, match="partition method = 'spectral'"):
+        partition_kl(_graph(), N, seed=0, method="spectral")
