@@ -30,19 +30,23 @@ import math
 import numpy as np
 
 from ..hardware.crossbar import CrossbarParams, read_voltages
-from ..hardware.rram import RramReadParams, positional_read_endurance, read_endurance, weight_resistance
+from ..hardware.rram import (
+    RramReadParams,
+    inference_lifetime,
+    positional_read_endurance,
+    read_endurance,
+    weight_resistance,
+)
 from . import cells as cells_mod
 from .graph import SynapseGraph
 
 
 def effective_lifetime(endurance: np.ndarray, activation: np.ndarray) -> float:
-    """``min_s E_s / a_s`` over synapses with ``a_s > 0`` (inf when nothing is active)."""
-    endurance = np.asarray(endurance, dtype=np.float64)
-    a = np.asarray(activation, dtype=np.float64)
-    used = a > 0
-    if not used.any():
-        return math.inf
-    return float(np.min(endurance[used] / a[used]))
+    """``min_s E_s / a_s`` over synapses with ``a_s > 0`` (inf when nothing is active).
+
+    The same bound as RRAM's inference lifetime, with write endurance and activation rates.
+    """
+    return inference_lifetime(endurance, activation)
 
 
 def endurance_ratio(endurance: np.ndarray) -> float:
