@@ -27,8 +27,9 @@ reproduce: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 benchmark: setup
 	$(BIN)/python benchmarks/simulator.py

@@ -23,27 +23,19 @@ thread (the trainers' determinism setting). Timings on a shared machine vary: be
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
+from harness import arg_parser, best_of, machine, mark_identical, memory_line, print_table, progress
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from neurobench.data import load_dataset, saccade_sensor_size, saccades, train_test_split  # noqa: E402
-from neurobench.data.frames import frames_from_events  # noqa: E402
-from neurobench.network import Dense, Network  # noqa: E402
-from neurobench.neurons import NeuronParams  # noqa: E402
-from neurobench.sim.async_torch import AsyncTorchNet, run_async_torch  # noqa: E402
-from neurobench.sim.asynchronous import AsyncConfig, AsyncGraph, simulate_async  # noqa: E402
-from neurobench.training import TrainConfig, train_async, train_sync  # noqa: E402
+from neurobench.data import load_dataset, saccade_sensor_size, saccades, train_test_split
+from neurobench.data.frames import frames_from_events
+from neurobench.network import Dense, Network
+from neurobench.neurons import NeuronParams
+from neurobench.sim.async_torch import AsyncTorchNet, run_async_torch
+from neurobench.sim.asynchronous import AsyncConfig, AsyncGraph, simulate_async
+from neurobench.training import TrainConfig, train_async, train_sync
 
 
 @dataclass(frozen=True)
@@ -78,15 +70,6 @@ def build(case: Case, seed: int = 0) -> tuple[Network, np.ndarray]:
     return net, x
 
 
-def best_of(fn, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - tic)
-    return out, best
-
-
 def identical(a, b) -> bool:
     return all(np.array_equal(p, q) for p, q in zip(a.frame_counts, b.frame_counts)) and np.array_equal(
         a.forward_steps, b.forward_steps)
@@ -99,13 +82,15 @@ def inference_rows(cases, forward_group, repeats):
         net, x = build(case)
         graph = AsyncGraph.build(net, cfg.frame_dt)
         model = AsyncTorchNet.from_network(net, dtype=torch.float64)
-        ev, t_ev = best_of(lambda: simulate_async(graph, x, cfg, "random", seed=0, record_frames=True), repeats)
-        runs = {"event-driven (numpy, CSR rows)": (ev, t_ev)}
+        event = best_of(lambda: simulate_async(graph, x, cfg, "random", seed=0, record_frames=True), repeats)
+        ev = event.result
+        runs = {"event-driven (numpy, CSR rows)": (ev, event.seconds)}
         with torch.no_grad():
             for label, full in (("batched torch (skips idle layers)", False),
                                 ("dense batched, asynctorch-style", True)):
-                runs[label] = best_of(lambda: run_async_torch(model, x, cfg, "random", seed=0, record_frames=True,
-                                                              full_pass=full).record, 1)
+                dense = best_of(lambda: run_async_torch(model, x, cfg, "random", seed=0, record_frames=True,
+                                                        full_pass=full).record, 1)
+                runs[label] = (dense.result, dense.seconds)
         events = int(ev.synops.sum())
         steps = int(ev.forward_steps.sum(axis=1).max())
         t_dense = runs["dense batched, asynctorch-style"][1]
@@ -114,10 +99,10 @@ def inference_rows(cases, forward_group, repeats):
                 "case": case.name, "path": label, "F": forward_group, "batch": case.batch, "frames": case.frames,
                 "forward steps": steps, "s": t, "syn. events": events, "events/s": events / t,
                 "spikes/sample": " / ".join(f"{c.sum(axis=1).mean():.0f}" for c in rec.spike_count),
-                "dense s / s": t_dense / t, "identical": "ref" if rec is ev else ("yes" if identical(ev, rec) else "NO"),
+                "dense s / s": t_dense / t, "_output": rec,
             })
-        print(f"  {case.name}: " + ", ".join(f"{k} {v[1]:.2f} s" for k, v in runs.items()), file=sys.stderr, flush=True)
-    return rows
+        progress(f"{case.name}: " + ", ".join(f"{k} {v[1]:.2f} s" for k, v in runs.items()))
+    return mark_identical(rows, identical)
 
 
 def training_rows(quick: bool):
@@ -143,19 +128,16 @@ def training_rows(quick: bool):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs of the event path (best is kept)")
+    parser = arg_parser(__doc__)
     parser.add_argument("--forward-group", type=int, default=8, help="F, spikes emitted per forward step")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     torch.set_num_threads(1)
     print(f"# Asynchronous execution benchmark ({'quick' if args.quick else 'full'}): "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (one used), python "
-          f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}")
+          f"{machine('numpy', 'torch', cpus_used='one used')}")
     rows = inference_rows(QUICK if args.quick else FULL, args.forward_group, repeats)
     print()
-    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
+    print_table(rows, floatfmt=".3g")
     print()
     for case in dict.fromkeys(r["case"] for r in rows):
         by = {r["path"]: r for r in rows if r["case"] == case}
@@ -166,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
               f"path; {ev['events/s']:.3g} synaptic events/s (target >= 1e7); identical spikes: "
               f"{'yes' if all(r['identical'] != 'NO' for r in by.values()) else 'NO'}")
     print()
-    print(pd.DataFrame(training_rows(args.quick)).to_markdown(index=False, floatfmt=".4g"))
+    print_table(training_rows(args.quick), floatfmt=".4g")
+    print()
+    print(memory_line())
     return 0
 
 

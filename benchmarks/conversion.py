@@ -11,20 +11,16 @@ objective (case b: the l1 time of a few 784-input neurons, extrapolated; the who
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
+from harness import arg_parser, machine, memory_line, print_table, timed
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from neurobench.ann import Ann  # noqa: E402
-from neurobench.ann.train import load_data, train_ann  # noqa: E402
-from neurobench.conversion import Analog, Converter  # noqa: E402
-from neurobench.network import Dense  # noqa: E402
+from neurobench.ann import Ann
+from neurobench.ann.train import load_data, train_ann
+from neurobench.conversion import Analog, Converter
+from neurobench.network import Dense
 
 
 def random_mlp(sizes, seed: int) -> Ann:
@@ -38,25 +34,22 @@ def run(name: str, ann: Ann, x: np.ndarray, workers: int, objective: str = "l1")
 
     with ProcessPoolExecutor(workers) as pool:
         conv = Converter(objective=objective, constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=100, executor=pool)
-        start = time.perf_counter()
-        conv.fit(ann, x)
-        total = time.perf_counter() - start
+        _, total = timed(lambda: conv.fit(ann, x))
     print(f"\n{name}, objective {objective}: {len(x)} calibration samples, {workers} worker processes")
-    print("| layer | kind | neurons | rows | wall s | HiGHS s (summed over workers) | statuses |")
-    print("|---:|---|---:|---:|---:|---:|---|")
-    for r in conv.layer_reports_:
-        print(f"| {r.index} | {r.kind} | {r.n_neurons} | {r.n_rows} | {r.total_seconds:.2f} | {r.solve_seconds:.2f} | {r.statuses} |")
+    print_table([{"layer": r.index, "kind": r.kind, "neurons": r.n_neurons, "rows": r.n_rows,
+                  "wall s": r.total_seconds, "HiGHS s (summed over workers)": r.solve_seconds,
+                  "statuses": r.statuses} for r in conv.layer_reports_], floatfmt=".2f")
     solver = sum(r.solve_seconds for r in conv.layer_reports_) / workers
     print(f"total {total:.1f} s; HiGHS {solver:.1f} s of wall time (summed / workers); "
           f"outside HiGHS about {100 * max(total - solver, 0) / total:.0f} %")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, to check the script")
+    parser = arg_parser(__doc__, repeats=False)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--full", action="store_true", help="also convert the whole 784-300-100-10 MLP with ls (slow)")
     args = parser.parse_args()
+    print(f"# Conversion benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'scipy')}")
     x_train, y_train, _, _ = load_data("digits")
     mlp = train_ann("mlp", x_train, y_train)
     run("(a) digits MLP 64-100-10", mlp, x_train[:200] if args.quick else x_train, args.workers)
@@ -65,6 +58,8 @@ def main() -> int:
     l1_wide_layer(random_mlp(sizes, 0), x, neurons=4 if args.quick else 6)
     if args.quick or args.full:
         run(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers, objective="ls")
+    print()
+    print(memory_line(children=True))
     return 0
 
 
@@ -77,10 +72,9 @@ def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int) -> None:
     rates = conv.encode(x).mean(axis=1).reshape(len(x), -1)
     t = rate_targets(ann.forward(x)[0], conv.neuron, conv.max_rate)
     c = Analog(w_min=-8.0, w_max=8.0, time_limit=600.0)
-    start = time.perf_counter()
-    layer = solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron), "l1", c,
-                        executor="serial", progress=False)
-    per_neuron = (time.perf_counter() - start) / neurons
+    layer, seconds = timed(lambda: solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron),
+                                               "l1", c, executor="serial", progress=False))
+    per_neuron = seconds / neurons
     n_out = t.z.shape[1]
     print(f"\n(b') l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {per_neuron:.1f} s per neuron "
           f"(statuses {sorted(set(layer.statuses))}); the {n_out}-neuron layer would take about "

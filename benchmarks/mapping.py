@@ -16,35 +16,17 @@ dominates the time at this size. The best of ``--repeats`` runs is reported for 
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import sys
-import time
-from pathlib import Path
 
-import pandas as pd
+from harness import arg_parser, best_of, machine, memory_line, print_table, timed
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from neurobench.hardware.crossbar import CrossbarParams, program_currents, read_voltages  # noqa: E402
-from neurobench.mapping import workloads as W  # noqa: E402
-from neurobench.mapping.espine import MappingConfig, map_workload, prepare  # noqa: E402
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from neurobench.hardware.crossbar import CrossbarParams, program_currents, read_voltages
+from neurobench.mapping import workloads as W
+from neurobench.mapping.espine import MappingConfig, map_workload, prepare
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = arg_parser(__doc__, repeats=3)
     parser.add_argument("--kl-max-iter", type=int, default=10, help="KL passes per bisection (params.yaml: 10)")
     parser.add_argument("--partitioner", choices=["kl", "metis"], default="metis")
     args = parser.parse_args(argv)
@@ -52,28 +34,25 @@ def main(argv=None) -> int:
     layers, fan_in, group = ((200,) * 3, 20, 10) if args.quick else ((2000,) * 5, 125, 100)
     rows = []
     params = CrossbarParams(n=n)
-    rows.append({"case": f"a: program currents {n}x{n} (V/2)", "seconds": best_of(lambda: program_currents(params), args.repeats),
+    rows.append({"case": f"a: program currents {n}x{n} (V/2)", "seconds": best_of(lambda: program_currents(params), args.repeats).seconds,
                  "target s": 1.0})
-    rows.append({"case": f"a: read voltages {n}x{n}", "seconds": best_of(lambda: read_voltages(params), args.repeats),
+    rows.append({"case": f"a: read voltages {n}x{n}", "seconds": best_of(lambda: read_voltages(params), args.repeats).seconds,
                  "target s": None})
     w = W.synthetic(layers, fan_in=fan_in, group=group, name="bench")
     config = MappingConfig(crossbar=params, kl_max_iter=args.kl_max_iter, partitioner=args.partitioner)
-    t0 = time.perf_counter()
-    chip = prepare(w.graph, config)
-    t_part = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = map_workload(w.graph, config, methods=("spinemap", "espine"), chip=chip)
-    t_place = time.perf_counter() - t0
+    chip, t_part = timed(lambda: prepare(w.graph, config))
+    res, t_place = timed(lambda: map_workload(w.graph, config, methods=("spinemap", "espine"), chip=chip))
     label = f"b: {w.graph.n_neurons} neurons, {w.graph.n_synapses} synapses"
     rows.append({"case": f"{label}: unroll + {args.partitioner} + sequential", "seconds": t_part, "target s": None})
     rows.append({"case": f"{label}: PSO placements + cells", "seconds": t_place, "target s": None})
     rows.append({"case": f"{label}: partition + placement", "seconds": t_part + t_place, "target s": 60.0})
-    table = pd.DataFrame(rows)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs (shared machine: timings are noisy)")
+    print(f"# Mapping benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'scipy', 'networkx', 'pymetis')} "
+          f"(shared machine: timings are noisy)")
     print(f"partitioner {args.partitioner} (KL passes {args.kl_max_iter}); cut spikes {res['espine'].cut:.0f}")
     print(f"clusters: {args.partitioner} {chip.kl.n_clusters}, sequential {chip.sequential.n_clusters}, mesh {chip.mesh.rows}x{chip.mesh.cols}")
     print(f"lifetime espine / spinemap: {res['espine'].lifetime / res['spinemap'].lifetime:.2f}")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print_table(rows, floatfmt=".3f")
+    print(memory_line())
     return 0
 
 

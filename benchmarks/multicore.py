@@ -8,7 +8,7 @@ probability 0.1: about 2.1e6 synapses), synthetic Bernoulli spike trains (5 % pe
 step; the chip model replays recorded spikes, so the SNN simulation is not part of what is
 timed), default ``CostModel``, double-buffered asynchronous cores. Partitions: contiguous blocks
 per layer (few dependencies) and random (nearly all-to-all dependencies). Phases timed:
-``build_workload`` (per-core, per-step counts from the spikes and the connectivity),
+``core_load`` (per-core, per-step counts from the spikes and the connectivity),
 ``run_sync``, ``run_async`` (the per-step recurrence over cores) and ``deliveries`` (replay of
 every spike packet). Best of ``--repeats`` runs. "events/s" = synaptic events modelled per
 second of build + both schedules.
@@ -16,28 +16,21 @@ second of build + both schedules.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from harness import arg_parser, best_of, machine, memory_line, print_table, progress
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from neurobench.hardware import multicore_partition as mp  # noqa: E402
-from neurobench.hardware.multicore import (  # noqa: E402
+from neurobench.hardware import multicore_partition as mp
+from neurobench.hardware.multicore import (
     CostModel,
-    build_workload,
+    core_load,
     deliveries,
     run_async,
     run_sync,
 )
-from neurobench.network import Dense, Network  # noqa: E402
+from neurobench.hardware.workload import Workload
+from neurobench.network import Dense, Network
 
 
 @dataclass(frozen=True)
@@ -69,24 +62,18 @@ def build(case: Case, seed: int = 0) -> tuple[Network, list[np.ndarray]]:
 
 
 def timed(fn, repeats: int):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - tic)
-    return out, best
+    """(result, seconds) of the best of ``repeats`` runs."""
+    best = best_of(fn, repeats)
+    return best.result, best.seconds
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per phase (best is kept)")
+    parser = arg_parser(__doc__)
     args = parser.parse_args(argv)
     cases = QUICK if args.quick else FULL
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"# Many-core chip model benchmark ({'quick' if args.quick else 'full'}): "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"python {platform.python_version()}, numpy {np.__version__}")
+          f"{machine('numpy', 'scipy')}")
     cost = CostModel()
     rows = []
     for case in cases:
@@ -94,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         synapses = sum(len(net.connectivity(i)[0]) for i in range(len(net.layers)))
         for pname, part in [("contiguous", mp.contiguous(net.sizes, case.n_cores)),
                             ("random", mp.random(net.sizes, case.n_cores, seed=1))]:
-            wl, t_build = timed(lambda: build_workload(net, spikes, part, n_cores=case.n_cores), repeats)
+            workload = Workload.from_network(net, spikes)
+            wl, t_build = timed(lambda: core_load(workload, part, n_cores=case.n_cores), repeats)
             sync, t_sync = timed(lambda: run_sync(wl, cost), repeats)
             asy, t_async = timed(lambda: run_async(wl, cost, buffer_depth=2), repeats)
             got, t_deliv = timed(lambda: deliveries(wl, asy, keep_packets=False), 1)
@@ -108,11 +96,12 @@ def main(argv: list[str] | None = None) -> int:
                 "energy ratio": sync.energy.total_pj / asy.energy.total_pj,
                 "late packets": got.late,
             })
-            print(f"  {case.name}, {pname}: done", file=sys.stderr, flush=True)
+            progress(f"{case.name}, {pname}: done")
     print()
-    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
+    print_table(rows, floatfmt=".3g")
     print()
     print("times are wall-clock seconds, best of the repeats (deliveries: one run); the machine may be shared")
+    print(memory_line())
     return 0
 
 

@@ -15,25 +15,16 @@ and first-spike steps of every layer with the clock simulator's.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import resource
-import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from harness import arg_parser, best_of, machine, mark_identical, memory_line, print_table, progress
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from neurobench.network import Dense, Network  # noqa: E402
-from neurobench.neurons import NeuronParams  # noqa: E402
-from neurobench.sim import simulate  # noqa: E402
-from neurobench.sim.brian import simulate_brian  # noqa: E402
-from neurobench.sim.record import SimRecord  # noqa: E402
+from neurobench.network import Dense, Network
+from neurobench.neurons import NeuronParams
+from neurobench.sim import simulate
+from neurobench.sim.brian import simulate_brian
+from neurobench.sim.record import SimRecord
 
 
 @dataclass(frozen=True)
@@ -76,47 +67,33 @@ def identical(a: SimRecord, b: SimRecord) -> bool:
 
 def run_backend(backend: str, net: Network, x: np.ndarray, repeats: int) -> tuple[SimRecord, dict]:
     """Warm up on a small slice, then the best of ``repeats`` timed runs."""
-    warm = x[:2, :5]
-    tic = time.perf_counter()
-    if backend == "clock":
-        simulate(net, warm)
-    else:
-        simulate_brian(net, warm, target=backend.split()[1])
-    warmup = time.perf_counter() - tic
-    best: dict | None = None
-    for _ in range(repeats):
+
+    def run(inputs: np.ndarray) -> tuple[SimRecord, dict]:
         timings: dict = {}
-        tic = time.perf_counter()
         if backend == "clock":
-            rec = simulate(net, x)
-        else:
-            rec = simulate_brian(net, x, target=backend.split()[1], timings=timings)
-        timings["total"] = time.perf_counter() - tic
-        if best is None or timings["total"] < best["total"]:
-            best = timings
-    best["warmup"] = warmup
-    return rec, best
+            return simulate(net, inputs), timings
+        return simulate_brian(net, inputs, target=backend.split()[1], timings=timings), timings
+
+    best = best_of(lambda: run(x), repeats, warmup=lambda: run(x[:2, :5]))
+    rec, timings = best.result
+    return rec, {**timings, "total": best.seconds, "warmup": best.warmup}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that the script runs")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per backend (best is kept)")
+    parser = arg_parser(__doc__)
     parser.add_argument("--backends", nargs="+", default=["clock", "brian2 numpy", "brian2 cython"],
                         choices=["clock", "brian2 numpy", "brian2 cython"])
     args = parser.parse_args(argv)
     cases = QUICK if args.quick else FULL
     repeats = args.repeats or (1 if args.quick else 3)
-    print(f"# Simulator benchmark ({'quick' if args.quick else 'full'}): {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, python {platform.python_version()}, numpy {np.__version__}")
+    print(f"# Simulator benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'brian2')}")
     rows, speedups = [], []
     for case in cases:
         net, x = build(case)
         records, times = {}, {}
         for backend in args.backends:
             records[backend], times[backend] = run_backend(backend, net, x, repeats)
-            print(f"  {case.name}: {backend} done in {times[backend]['total']:.2f} s", file=sys.stderr, flush=True)
-        ref = records.get("clock")
+            progress(f"{case.name}: {backend} done in {times[backend]['total']:.2f} s")
         for backend, rec in records.items():
             t = times[backend]
             events = int(rec.synops_per_layer().sum())
@@ -132,20 +109,20 @@ def main(argv: list[str] | None = None) -> int:
                 "syn. events": events,
                 "events/s": events / t["total"],
                 "spikes/sample": " / ".join(f"{s:.0f}" for s in rec.spikes_per_layer().mean(axis=0)),
-                "identical": "ref" if backend == "clock" else ("-" if ref is None else ("yes" if identical(ref, rec) else "NO")),
+                "_output": rec,
             })
         brians = [b for b in times if b != "clock"]
         if "clock" in times and brians:
             fastest = min(brians, key=lambda b: times[b]["total"])
             speedups.append((case.name, fastest, times[fastest]["total"] / times["clock"]["total"],
                              times[fastest]["run"] / times["clock"]["total"]))
-    table = pd.DataFrame(rows)
+    rows = mark_identical(rows, identical, reference=lambda row: row["backend"] == "clock")
     print()
-    print(table.to_markdown(index=False, floatfmt=(".3g")))
+    print_table(rows, floatfmt=".3g")
     print()
     print("total s = build + run + reading the monitors back (Brian2); warm-up = the untimed first run on a "
           "2-sample, 5-step slice (cython: code generation and compilation, cached on disk afterwards)")
-    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB")
+    print(memory_line())
     for name, fastest, total, run in speedups:
         print(f"speedup {name}: clock is {total:.1f}x faster than the fastest Brian2 target ({fastest}); "
               f"{run:.1f}x against its run phase alone")

@@ -25,7 +25,10 @@ from typing import Sequence, Union
 import numpy as np
 import scipy.sparse as sp
 
+from pydantic import Field
+
 from .neurons import NeuronParams
+from .schema import Params
 
 Shape = tuple[int, ...]
 
@@ -215,6 +218,16 @@ class Network:
         """Number of synapses leaving each presynaptic neuron of layer ``index``."""
         pre, _, _ = self.connectivity(index)
         return np.bincount(pre, minlength=self.sizes[index])
+
+
+class RandomNetworkParams(Params):
+    """The default conv -> avg-pool -> dense network with random weights."""
+
+    conv_channels: int = Field(4, ge=1, le=256, description="channels of the conv layer")
+    kernel_size: int = Field(3, ge=1, le=7, description="conv kernel side in pixels (odd keeps the image size)")
+    pool: int = Field(2, ge=1, le=4, description="average-pool window side in pixels")
+    weight_gain: float = Field(1.5, gt=0, description="scale of the He-initialised weights")
+    weight_seed: int = Field(0, ge=0, description="seed of the random weights")
 
 
 def random_network(

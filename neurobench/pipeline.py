@@ -19,8 +19,6 @@ its headline metrics.
 from __future__ import annotations
 
 import argparse
-import html
-import json
 import shutil
 import sys
 import tempfile
@@ -28,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .io import replace_dir, write_text_atomic
+from .index_page import build_index, notebook_title
+from .io import replace_dir
 
 KERNEL_NAME = "neurobench"
 OUTPUT_DIR_PARAMETER = "output_dir"
-HEADLINE_METRICS = 8
 
 
 class StageError(RuntimeError):
@@ -50,6 +48,18 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
+def ipc_kernel_config(folder: Path):
+    """Kernel settings for papermill: talk to the kernel over IPC sockets in ``folder``.
+
+    Local kernels on TCP without encryption make ipykernel print a security warning in every
+    stage's output; IPC sockets are files readable only by this user, so the warning does not
+    arise (and no port is opened).
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder).resolve() / "kernel")}})
+
+
 def notebook_parameters(notebook: str | Path) -> list[str]:
     """Names assigned in the notebook's cell tagged ``parameters``, in order."""
     import papermill
@@ -61,6 +71,7 @@ def stage_parameters(notebook: str | Path, params_path: str | Path) -> dict[str,
     """The validated ``params.yaml`` sections a stage notebook reads, with defaults filled in."""
     names = [n for n in notebook_parameters(notebook) if n != OUTPUT_DIR_PARAMETER]
     params = config.load_params(params_path)
+    config.check_unknown_sections(params, params_path)
     sections = {}
     for name in names:
         if name not in params:
@@ -72,24 +83,30 @@ def stage_parameters(notebook: str | Path, params_path: str | Path) -> dict[str,
     return sections
 
 
-def notebook_title(notebook: str | Path) -> str:
-    """The first Markdown heading of a notebook, or its file stem."""
-    cells = json.loads(Path(notebook).read_text())["cells"]
-    for cell in cells:
-        if cell["cell_type"] == "markdown":
-            for line in "".join(cell["source"]).splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip()
-    return Path(notebook).stem
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""nbconvert's lab template without the scripts it loads from a CDN (require.js, MathJax,
+mermaid): the reports are static pages (figures embedded as PNG) and must open offline."""
 
 
 def render_html(executed: Path) -> str:
-    """The executed notebook as standalone HTML with code cells hidden."""
+    """The executed notebook as standalone HTML with code cells hidden; it loads nothing from
+    the network (figures are embedded, no CDN scripts)."""
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    exporter = HTMLExporter(
+        template_file="neurobench_offline.html.j2",
+        extra_loaders=[jinja2.DictLoader({"neurobench_offline.html.j2": OFFLINE_TEMPLATE})],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["title"] = notebook_title(executed, Path(executed).stem)
+    body, _ = exporter.from_notebook_node(notebook)
     return body
 
 
@@ -131,6 +148,7 @@ def run_stage(
                 kernel_name=kernel,
                 cwd=str(Path.cwd()),
                 progress_bar=progress,
+                config=ipc_kernel_config(tmp),
             )
         except papermill.PapermillExecutionError as exc:
             raise StageError(
@@ -146,46 +164,6 @@ def run_stage(
         return html_path
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape(str(value))
-
-
-def build_index(reports_dir: str | Path = "reports", notebooks_dir: str | Path = "notebooks") -> Path:
-    """Write ``reports/index.html``: one entry per published report with its headline metrics."""
-    reports_dir = Path(reports_dir)
-    entries = []
-    for metrics_path in sorted(reports_dir.glob("*/metrics.json")):
-        stage = metrics_path.parent.name
-        metrics = json.loads(metrics_path.read_text())
-        notebook = Path(notebooks_dir) / f"{stage}.ipynb"
-        title = notebook_title(notebook) if notebook.is_file() else stage
-        rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{_format(v)}</td></tr>"
-            for k, v in list(metrics.items())[:HEADLINE_METRICS]
-        )
-        entries.append(
-            f'<section><h2><a href="{stage}.html">{html.escape(title)}</a></h2>'
-            f"<p>stage <code>{stage}</code> &middot; "
-            f'<a href="{stage}/metrics.json">all metrics</a></p>'
-            f"<table>{rows}</table></section>"
-        )
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>neurobench reports</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "table{border-collapse:collapse}td{border:1px solid #ccc;padding:2px 8px}</style></head>"
-        "<body><h1>neurobench reports</h1>"
-        "<p>Built by <code>dvc repro</code> from <code>params.yaml</code>; each report is a notebook "
-        "in <code>notebooks/</code> executed by papermill.</p>"
-        + ("".join(entries) or "<p>No reports yet: run <code>make reproduce</code>.</p>")
-        + "</body></html>\n"
-    )
-    path = reports_dir / "index.html"
-    write_text_atomic(path, page)
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,7 +73,7 @@ def save_network(path: str | Path, network: Network) -> Path:
     """Write ``network`` (layers and per-layer neuron parameters) to ``path``."""
     header = {
         "format": FORMAT, "kind": "network", "input_shape": list(network.input_shape),
-        "neurons": [dataclasses.asdict(p) for p in network.neurons],
+        "neurons": [p.model_dump() for p in network.neurons],
     }
     return _save(path, header, network.layers)
 

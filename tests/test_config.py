@@ -124,3 +124,56 @@ def test_command_line_check_exits_non_zero_with_one_message(params, tmp_path, ca
     assert config.main([write(tmp_path, params)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "simulator.dt = -1.0" in err
+
+
+def test_duplicate_key_is_rejected_with_its_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data: {dataset: digits}\nsimulator:\n  dt: 1.0\n  dt: 2.0\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'dt' \(first given at line 3\)"):
+        config.load_params(path)
+
+
+@pytest.mark.parametrize("rename, message", [
+    (("simulator", "simulater"), "unknown section 'simulater' (did you mean 'simulator'?)"),
+    (("simulator", None), "section 'simulator' is missing"),
+])
+def test_command_line_check_rejects_missing_and_misspelled_sections(params, tmp_path, capsys, rename, message):
+    old, new = rename
+    values = params.pop(old)
+    if new is not None:
+        params[new] = values
+    assert config.main([write(tmp_path, params)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_yaml_exponent_read_as_text_names_the_range_and_the_pitfall(params):
+    params["simulator"]["n_steps"] = "1e12"  # what PyYAML makes of `n_steps: 1e12`
+    expect_error("simulator", params["simulator"], "simulator.n_steps = '1e12'", "<= 100000", "1.0e+12")
+
+
+def test_misspelled_key_suggests_the_close_one(params):
+    params["simulator"]["neuron"]["tau_mm"] = 5.0
+    expect_error("simulator", params["simulator"], "simulator.neuron.tau_mm is not a known key (did you mean 'tau_m'?)")
+
+
+def test_tau_syn_equal_to_tau_m_is_caught_by_the_schema(params):
+    # the rule lives once, in NeuronParams; the checker reports it under the section's key
+    params["simulator"]["neuron"].update(model="lif", tau_syn=20.0, tau_m=20.0)
+    expect_error("simulator", params["simulator"], "simulator.neuron", "tau_syn = 20.0 must differ from tau_m")
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "nmnist", "shd", "dvs_gesture"])
+def test_known_dataset_absent_offline_is_rejected_before_any_stage(params, tmp_path, dataset):
+    params["data"].update(dataset=dataset, root=str(tmp_path / "raw"))
+    expect_error("data", params["data"], f"dataset '{dataset}' is not available offline", "not found",
+                 str(tmp_path / "raw"))
+
+
+def test_bad_constraint_family_leaf_names_its_path_once_with_its_own_range(params):
+    params["conversion"]["families"]["digital4"]["bits"] = 0
+    message = expect_error("conversion", params["conversion"], "conversion.families.digital4.bits = 0", ">= 2",
+                           "weight resolution")
+    assert message.count(";") == 0 and "conversions" not in message  # one error, no cascade
+    params["conversion"]["families"]["digital4"] = {"family": "digital", "bitz": 4}
+    expect_error("conversion", params["conversion"], "conversion.families.digital4.bitz is not a known key",
+                 "did you mean 'bits'?")

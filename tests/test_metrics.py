@@ -120,7 +120,6 @@ def test_activation_sparsity_and_density():
     rec = hand_record()
     # spikes: hidden 6 of 4*4*3 = 48 slots, output 8 of 4*4*2 = 32 slots; 14 of 80 overall
     assert metrics.activation_sparsity(rec) == pytest.approx(1 - 14 / 80)
-    assert metrics.activation_sparsity_by_layer(rec) == pytest.approx([1 - 6 / 48, 1 - 8 / 32])
     d = metrics.spike_density(rec)
     assert d["overall"] == pytest.approx(14 / 80)
     assert d["per_layer"] == pytest.approx([6 / 48, 8 / 32])
@@ -247,7 +246,7 @@ def test_latency_all_undecided_and_missing_spikes():
 
 def test_latency_chunking(monkeypatch):
     full = metrics.latency_to_decision(hand_record(), labels=LABELS)
-    monkeypatch.setattr(metrics, "_CHUNK_ELEMENTS", 1)  # one sample at a time
+    monkeypatch.setattr(metrics.latency, "_CHUNK_ELEMENTS", 1)  # one sample at a time
     chunked = metrics.latency_to_decision(hand_record(), labels=LABELS)
     np.testing.assert_array_equal(full.step, chunked.step)
     np.testing.assert_array_equal(full.first_correct_step, chunked.first_correct_step)
@@ -286,3 +285,17 @@ def test_summary_without_network_or_spikes():
     assert list(s)[:3] == ["accuracy", "undecided_fraction", "n_samples"]
     with pytest.raises(ValueError, match="labels"):
         metrics.summary(hand_record(), LABELS[:3])
+
+
+# --- record types and metrics.json --------------------------------------------------------
+
+
+def test_predict_rejects_objects_that_are_not_records():
+    with pytest.raises(TypeError, match="SimRecord or an AsyncRecord"):
+        metrics.predict(np.zeros((2, 3)))
+
+
+def test_json_metrics_leaves_out_missing_values_and_keys_already_written():
+    table = {"accuracy": 0.5, "latency_ms_mean": None, "spikes_per_sample": 3.0}
+    assert metrics.json_metrics(table, skip={"spikes_per_sample": 2.0}) == {"accuracy": 0.5}
+    assert metrics.json_metrics(table, prefix="nb_") == {"nb_accuracy": 0.5, "nb_spikes_per_sample": 3.0}

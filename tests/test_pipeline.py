@@ -45,11 +45,12 @@ def test_stage_publishes_html_metrics_and_index(stage_dirs):
     html = pipeline.run_stage("good", params, notebooks, reports, progress=False)
     assert html == reports / "good.html" and "visible output" in html.read_text()
     assert "save_metrics" not in html.read_text()  # code is hidden
+    assert "<title>A test stage</title>" in html.read_text()
     assert json.loads((reports / "good" / "metrics.json").read_text()) == {"answer": 42, "ratio": 0.25}
     assert (reports / "good" / "notebook.ipynb").exists()
     assert sorted(p.name for p in reports.iterdir()) == ["good", "good.html"]
     index = pipeline.build_index(reports, notebooks).read_text()
-    assert 'href="good.html"' in index and "A test stage" in index and "<td>42</td>" in index
+    assert 'href="good.html"' in index and "A test stage" in index and "<td class='num'>42</td>" in index
 
 
 def test_failing_notebook_keeps_previous_outputs(stage_dirs):
@@ -95,3 +96,41 @@ def test_command_line_exit_status_and_message(stage_dirs, repo_root):
         f"error: {params}: section 'data' (read by data.ipynb) is missing; sections present: simulator"
     ]
     assert not reports.exists()
+
+
+def test_index_lists_stages_in_pipeline_order_with_labels_units_and_build_stamp(tmp_path):
+    from neurobench import index_page
+
+    reports, notebooks = tmp_path / "reports", tmp_path / "notebooks"
+    for stage, metrics in [("zeta", {"n_samples": 1797.0}), ("alpha", {"mean_rate_hz": 12.345678, "ok": True})]:
+        (reports / stage).mkdir(parents=True)
+        (reports / stage / "metrics.json").write_text(json.dumps(metrics))
+    dvc_yaml = tmp_path / "dvc.yaml"
+    dvc_yaml.write_text("stages:\n  zeta: {cmd: x}\n  alpha: {cmd: y}\n")
+    page = index_page.build_index(reports, notebooks, dvc_yaml).read_text()
+    assert page.index('href="zeta.html"') < page.index('href="alpha.html"')  # dvc.yaml order, not by name
+    assert "<td>n samples</td><td class='num'>1797</td>" in page  # integral floats print as integers
+    assert "<td>mean rate (Hz)</td><td class='num'>12.35</td>" in page
+    assert "built " in page and " UTC" in page
+    assert oct((reports / "index.html").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_published_files_are_world_readable_and_html_loads_nothing_from_the_network(stage_dirs):
+    notebooks, reports, params = stage_dirs
+    make_notebook(notebooks / "good.ipynb", WRITE_METRICS)
+    html = pipeline.run_stage("good", params, notebooks, reports, progress=False).read_text()
+    for path in [reports / "good.html", reports / "good" / "metrics.json", reports / "good" / "notebook.ipynb"]:
+        assert path.stat().st_mode & 0o044 == 0o044 or _umask() & 0o044, path  # readable by group and others
+    assert (reports / "good").stat().st_mode & 0o055 == 0o055 or _umask() & 0o055
+    import re
+
+    assert not re.findall(r"<script[^>]+src=", html), "a script is loaded from elsewhere (CDN)"
+    assert not re.findall(r"<link[^>]+href=[\"']https?:", html)

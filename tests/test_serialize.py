@@ -21,7 +21,7 @@ def layers(rng):
 
 def test_network_round_trip_is_exact(tmp_path):
     rng = np.random.default_rng(0)
-    neurons = (NeuronParams("lif", 1.5, "zero", 10.0, 2.0, 3.0), NeuronParams(), NeuronParams("if", 0.5))
+    neurons = (NeuronParams(model="lif", v_th=1.5, reset="zero", tau_m=10.0, t_ref=2.0, tau_syn=3.0), NeuronParams(), NeuronParams(model="if", v_th=0.5))
     net = Network((1, 8, 8), layers(rng), neurons)
     back = load_network(save_network(tmp_path / "net.npz", net))
     assert back.input_shape == net.input_shape and back.neurons == net.neurons

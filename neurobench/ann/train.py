@@ -1,6 +1,6 @@
 """Training the three stand-in ANNs of the conversion study in torch, exported as ``Ann``.
 
-The paper's three networks are unknown (``shared/papers/conversion.md`` §8); these stand-ins are
+The paper's three networks are unknown (``docs/papers/conversion.md`` §8); these stand-ins are
 ours:
 
 ========== ============ =====================================================================
@@ -59,7 +59,7 @@ DATA_OF_KIND: dict[str, str] = {"mlp": "digits", "cnn": "digits", "regression": 
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class AnnTrainConfig:
     """Hyper-parameters of one training run (see ``DEFAULTS`` for each kind's values).
 
     ``hidden``: hidden layer widths of the dense part (one entry for mlp and cnn);
@@ -75,11 +75,11 @@ class TrainConfig:
     seed: int = 0
 
 
-DEFAULTS: dict[str, TrainConfig] = {
-    "mlp": TrainConfig(hidden=(100,), epochs=60, lr=1e-2, batch_size=32, weight_decay=1e-4),
-    "cnn": TrainConfig(hidden=(128,), channels=8, epochs=60, lr=1e-2, batch_size=32,
+DEFAULTS: dict[str, AnnTrainConfig] = {
+    "mlp": AnnTrainConfig(hidden=(100,), epochs=60, lr=1e-2, batch_size=32, weight_decay=1e-4),
+    "cnn": AnnTrainConfig(hidden=(128,), channels=8, epochs=60, lr=1e-2, batch_size=32,
                        weight_decay=1e-4),
-    "regression": TrainConfig(hidden=(32, 16), epochs=100, lr=1e-3, batch_size=32,
+    "regression": AnnTrainConfig(hidden=(32, 16), epochs=100, lr=1e-3, batch_size=32,
                               weight_decay=1e-3),
 }
 """Defaults per kind (Adam, cosine learning-rate decay to 0 over ``epochs``). On the default
@@ -247,7 +247,7 @@ def deterministic_torch(num_threads: int = 1) -> Iterator[None]:
 
 
 @dataclass
-class TrainResult:
+class AnnTrainResult:
     """A trained torch module, its ``Ann`` export and the training log."""
 
     module: nn.Sequential
@@ -264,7 +264,7 @@ def train(kind: str, x_train, y_train, *, hidden: Sequence[int] | int | None = N
           channels: int | None = None, epochs: int | None = None, lr: float | None = None,
           batch_size: int | None = None, seed: int = 0, weight_decay: float | None = None,
           n_classes: int | None = None, num_threads: int = 1,
-          progress: bool = False) -> TrainResult:
+          progress: bool = False) -> AnnTrainResult:
     """Train ``kind`` on (x_train, y_train) with Adam; arguments left None take ``DEFAULTS[kind]``.
 
     Classification minimises cross-entropy on the logits (``n_classes`` outputs, default
@@ -328,7 +328,7 @@ def train(kind: str, x_train, y_train, *, hidden: Sequence[int] | int | None = N
         module.eval()
     seconds = time.perf_counter() - t0
     ann = to_ann(module, input_shape, task=task, name=kind)
-    return TrainResult(module=module, ann=ann, loss=losses, seconds=seconds)
+    return AnnTrainResult(module=module, ann=ann, loss=losses, seconds=seconds)
 
 
 def train_ann(kind: str, x_train, y_train, **kwargs) -> Ann:
@@ -367,8 +367,8 @@ __all__ = [
     "DATA_OF_KIND",
     "DEFAULTS",
     "KINDS",
-    "TrainConfig",
-    "TrainResult",
+    "AnnTrainConfig",
+    "AnnTrainResult",
     "build_module",
     "deterministic_torch",
     "evaluate",

@@ -23,7 +23,6 @@ their measured rates and the next layer's targets; the hidden layer loses the ot
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import time
 import warnings
@@ -36,13 +35,15 @@ from ..ann import Ann
 from ..data.encoders import regular
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
+from ..schema import replace
 from ..sim import simulate
+from ..units import max_rate_hz, rate_hz
 
 from .constraints import Analog, Digital, digital_scale
 from .normalize import normalize
 from .prune import METHODS as PRUNE_METHODS
 from .prune import Selection, check_selection_args, select_neurons
-from .solve import default_workers, solve_layer
+from .layer import default_workers, solve_layer
 from .targets import conv_patches, onset_drive, rate_targets, sample_positions
 
 
@@ -125,7 +126,7 @@ class Converter:
     ) -> None:
         self.objective = objective
         self.constraints = constraints if constraints is not None else Analog(w_min=-8.0, w_max=8.0)
-        self.neuron = neuron if neuron is not None else NeuronParams("if", reset="subtract")
+        self.neuron = neuron if neuron is not None else NeuronParams(model="if", reset="subtract")
         self.dt = dt
         self.n_steps = n_steps
         self.input_rate = input_rate
@@ -146,7 +147,7 @@ class Converter:
             raise ValueError(f"dt must be > 0 ms, got {self.dt}")
         if self.n_steps < 1:
             raise ValueError(f"n_steps must be >= 1, got {self.n_steps}")
-        limit = 1000.0 / self.dt
+        limit = max_rate_hz(self.dt)
         for name in ("input_rate", "max_rate"):
             value = getattr(self, name)
             if not 0 < value <= limit:
@@ -293,7 +294,7 @@ class Converter:
             return c
         weights = self._reference_.layers[index].weight
         top = np.percentile(np.abs(weights[weights != 0]), 99.0)
-        return dataclasses.replace(c, scale=digital_scale(np.array([top]), c.bits))
+        return replace(c, scale=digital_scale(np.array([top]), c.bits))
 
     def _conv_rows(self, layer: Conv2d, rates, in_shape, out_shape, targets, index: int):
         """Problem rows of a convolution: sampled (image, position) patches, one column per channel."""
@@ -307,5 +308,4 @@ class Converter:
 
     def decode(self, spike_count: np.ndarray) -> np.ndarray:
         """ANN-unit outputs from output spike counts over ``n_steps``: rate / alpha + offset."""
-        rate_hz = spike_count / (self.n_steps * self.dt / 1000.0)
-        return rate_hz / self.readout_scale_ + self.readout_offset_
+        return rate_hz(spike_count, self.n_steps, self.dt) / self.readout_scale_ + self.readout_offset_

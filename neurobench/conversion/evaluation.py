@@ -1,54 +1,61 @@
-"""Evaluation of the converted networks of the conversion experiment (``notebooks/conversion.ipynb``).
+"""Evaluation of converted networks on static inputs, from explicit simulation settings.
 
-Every function takes the ``conversion`` params section and an entry of ``conversion.json``
-(written by ``neurobench.conversion.experiment``), which says how the network's outputs are read:
-LP conversions read output spike counts (``rate / readout_scale + readout_offset``, ANN units),
-the normalisation baseline reads the charge integrated by the output neurons. Inputs are the
-deterministic regular rate code of the converter (``input_rate`` Hz for a value of 1), so every
-number here is reproducible bit for bit.
+Inputs are the converter's deterministic regular rate code (``neurobench.sim.static.encode``:
+an input of value 1 fires at ``input_rate`` Hz, for ``n_steps`` steps of ``dt`` ms), so every
+number here is reproducible bit for bit. A :class:`Readout` says how a network's outputs are
+read in ANN units: LP conversions read output spike counts (``rate / scale + offset``), the
+normalisation baseline reads the charge integrated by the output neurons
+(``neurobench.conversion.normalize.decode``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..ann import Ann
 from ..ann.train import score
-from ..config import ConversionSection
 from ..metrics import predict_from_counts
 from ..network import AvgPool2d, Network
+from ..neurons import NeuronParams
 from ..sim import simulate
-from .experiment import make_converter
+from ..sim.record import SimRecord
+from ..sim.static import encode
+from ..units import rate_hz
 from .normalize import decode
 from .targets import rate_targets
 
 
-def encode(x: np.ndarray, cfg: ConversionSection, n_steps: int | None = None) -> np.ndarray:
-    """Regular rate code of ``x`` over ``n_steps`` (default ``cfg.n_steps``) steps."""
-    conv = make_converter(cfg, None, executor="serial")
-    conv.n_steps = cfg.n_steps if n_steps is None else int(n_steps)
-    return conv.encode(x)
+@dataclass(frozen=True)
+class Readout:
+    """How the outputs of a converted network become ANN units.
 
-
-
-def snn_outputs(network: Network, entry: dict[str, Any], x: np.ndarray, cfg: ConversionSection,
-                n_steps: int | None = None):
-    """Simulate ``network`` on ``x`` (regular rate code) and decode its outputs in ANN units.
-
-    Returns ``(outputs (n, n_out), record)``. LP conversions read output spike counts
-    (``rate / readout_scale + readout_offset``); the baseline reads the output neurons'
-    integrated charge (``neurobench.conversion.normalize.decode``).
+    ``kind="count"`` (LP conversions): output rate in Hz ``/ scale + offset``, ``scale`` the
+    output layer's rate per ANN unit (Hz) and ``offset`` its shift (ANN units).
+    ``kind="potential"`` (baseline): the output neurons' integrated charge, ``scale`` being the
+    output layer's activation scale ``lambda_L`` (ANN units); ``offset`` is unused.
     """
-    n_steps = cfg.n_steps if n_steps is None else int(n_steps)
-    record = simulate(network, encode(x, cfg, n_steps), cfg.dt)
-    if entry["readout"] == "count":
-        rate_hz = record.output.spike_count / (n_steps * cfg.dt / 1000.0)
-        outputs = rate_hz / entry["readout_scale"] + entry["readout_offset"]
+
+    kind: Literal["count", "potential"]
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+def snn_outputs(network: Network, readout: Readout, x: np.ndarray, *, n_steps: int, dt: float,
+                input_rate: float) -> tuple[np.ndarray, SimRecord]:
+    """Simulate ``network`` on ``x`` (regular rate code, ``input_rate`` Hz for a value of 1,
+    ``n_steps`` steps of ``dt`` ms) and read its outputs in ANN units.
+
+    Returns ``(outputs (n, n_out), record)``.
+    """
+    record = simulate(network, encode(x, n_steps, dt, input_rate), dt)
+    if readout.kind == "count":
+        outputs = rate_hz(record.output.spike_count, n_steps, dt) / readout.scale + readout.offset
     else:
-        outputs = decode(network, record, max_rate=cfg.input_rate, output_scale=entry["output_scale"])
+        outputs = decode(network, record, max_rate=input_rate, output_scale=readout.scale)
     return outputs, record
 
 
@@ -62,16 +69,17 @@ def decisions(task: str, outputs: np.ndarray, record, readout: str) -> np.ndarra
     return outputs.argmax(axis=1)
 
 
-def evaluate_entry(network: Network, entry: dict[str, Any], ann: Ann, x: np.ndarray, y: np.ndarray,
-                   cfg: ConversionSection, n_steps: int | None = None) -> dict[str, Any]:
+def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray, y: np.ndarray, *,
+                     n_steps: int, dt: float, input_rate: float) -> dict[str, Any]:
     """Task score, agreement with the ANN, activity and size of one converted network.
 
     ``score``: accuracy (classification) or R^2 (regression) on ``y``; ``agreement``: share of
     samples with the ANN's decision (classification) or R^2 of the SNN output against the ANN
-    output (regression).
+    output (regression); ``spikes_per_sample`` and ``synops_per_sample``: spikes and synaptic
+    events of all layers per input over the run; ``neurons`` and ``synapses`` (non-zero weights).
     """
-    outputs, record = snn_outputs(network, entry, x, cfg, n_steps)
-    pred = decisions(ann.task, outputs, record, entry["readout"])
+    outputs, record = snn_outputs(network, readout, x, n_steps=n_steps, dt=dt, input_rate=input_rate)
+    pred = decisions(ann.task, outputs, record, readout.kind)
     ann_pred = ann.predict(x)
     if ann.task == "classification":
         agree = float(np.mean(pred == ann_pred))
@@ -88,53 +96,60 @@ def evaluate_entry(network: Network, entry: dict[str, Any], ann: Ann, x: np.ndar
     }
 
 
-def brian_agreement(network: Network, x: np.ndarray, cfg: ConversionSection) -> dict[str, Any]:
-    """Run ``network`` in Brian2 and in the clock simulator on ``x``; compare spike counts."""
+def brian_agreement(network: Network, x: np.ndarray, *, n_steps: int, dt: float, input_rate: float,
+                    target: str = "numpy") -> dict[str, Any]:
+    """Run ``network`` in Brian2 (code generation ``target``) and in the clock simulator on ``x``
+    (regular rate code); compare the spike counts of every neuron.
+
+    Returns ``identical`` (all counts equal), ``max_count_diff`` (spikes) and ``spikes`` (the
+    clock simulator's total).
+    """
     from ..sim.brian import simulate_brian
 
-    spikes = encode(x, cfg)
-    clock = simulate(network, spikes, cfg.dt)
-    brian = simulate_brian(network, spikes, cfg.dt, target=cfg.evaluate.brian_target)
+    spikes = encode(x, n_steps, dt, input_rate)
+    clock = simulate(network, spikes, dt)
+    brian = simulate_brian(network, spikes, dt, target=target)
     same = [np.array_equal(a.spike_count, b.spike_count) for a, b in zip(clock.layers, brian.layers)]
     diffs = [int(np.abs(a.spike_count - b.spike_count).max()) for a, b in zip(clock.layers, brian.layers)]
     return {"identical": bool(all(same)), "max_count_diff": max(diffs),
             "spikes": int(sum(layer.spike_count.sum() for layer in clock.layers))}
 
 
-def weight_levels(network: Network, index: int, entry: dict[str, Any], bits: int) -> np.ndarray:
-    """Integer levels ``w / step`` of the weights of layer ``index`` of a digital conversion.
+def rounding_step(weights: np.ndarray, bits: int) -> float:
+    """Grid step in mV of rounding ``weights`` to ``bits``-bit signed levels on one grid:
+    ``max |w| / (2^(bits-1) - 1)`` (1 for empty or all-zero weights)."""
+    return np.abs(weights).max() / (2 ** (bits - 1) - 1) if weights.size and np.any(weights) else 1.0
 
-    The step is the LP converter's grid step (recorded in the entry's layer report) or, for the
-    baseline, the per-layer step of its rounding, ``max |w| / (2^(bits-1) - 1)``.
-    """
+
+def weight_levels(network: Network, index: int, step: float) -> np.ndarray:
+    """Integer levels ``w / step`` (rounded) of the weights of layer ``index``, ``step`` in mV."""
     w = network.connectivity(index)[2]
-    if entry["method"] == "baseline":
-        step = np.abs(w).max() / (2 ** (bits - 1) - 1) if w.size and np.any(w) else 1.0
-    else:
-        step = entry["layers"][index]["weight_step"]
     return np.rint(w / step).astype(np.int64)
 
 
-def layer_rate_errors(network: Network, entry: dict[str, Any], ann: Ann, x: np.ndarray,
-                      cfg: ConversionSection) -> pd.DataFrame:
+def layer_rate_errors(network: Network, layers: Sequence[dict[str, Any]], ann: Ann, x: np.ndarray, *,
+                      neuron: NeuronParams, n_steps: int, dt: float, input_rate: float, max_rate: float,
+                      percentile: float) -> pd.DataFrame:
     """Per-layer residual of an LP conversion: RMSE in Hz between each layer's SNN rates and its
-    target rates ``min(alpha_l a_l, max_rate)`` on ``x``, also relative to ``max_rate``.
+    target rates ``min(alpha_l a_l, max_rate)`` on ``x``, also relative to ``max_rate`` (Hz).
 
-    Pooling layers and layers without a recorded scale are skipped.
+    ``layers`` are the converter's layer reports as dicts (``kind``, ``n_neurons``, ``alpha``,
+    ``objective``, ``n_rows``, ``statuses``); pooling layers and layers without a recorded scale
+    are skipped. The targets use the conversion's ``neuron``, ``max_rate`` and ``percentile``.
     """
-    record = simulate(network, encode(x, cfg), cfg.dt)
+    record = simulate(network, encode(x, n_steps, dt, input_rate), dt)
     activations = ann.forward(x)
     rows = []
-    for i, layer_info in enumerate(entry["layers"]):
+    for i, layer_info in enumerate(layers):
         if isinstance(network.layers[i], AvgPool2d) or layer_info["alpha"] is None:
             continue
-        targets = rate_targets(activations[i], cfg.neuron.to_params(), cfg.max_rate, cfg.percentile,
+        targets = rate_targets(activations[i], neuron, max_rate, percentile,
                                shift=ann.activations[i] == "linear")
-        target_hz = np.minimum(targets.alpha * np.maximum(activations[i].reshape(len(x), -1) - targets.offset, 0), cfg.max_rate)
-        snn_hz = record.layers[i].spike_count / (cfg.n_steps * cfg.dt / 1000.0)
+        target_hz = np.minimum(targets.alpha * np.maximum(activations[i].reshape(len(x), -1) - targets.offset, 0), max_rate)
+        snn_hz = rate_hz(record.layers[i].spike_count, n_steps, dt)
         rmse = float(np.sqrt(np.mean((snn_hz - target_hz) ** 2)))
         rows.append({"layer": i, "kind": layer_info["kind"], "neurons": layer_info["n_neurons"],
-                     "rate_rmse_hz": rmse, "relative_rmse": rmse / cfg.max_rate,
+                     "rate_rmse_hz": rmse, "relative_rmse": rmse / max_rate,
                      "objective": layer_info["objective"], "rows": layer_info["n_rows"],
                      "statuses": ", ".join(f"{k}: {v}" for k, v in layer_info["statuses"].items())})
     return pd.DataFrame(rows)

@@ -54,6 +54,7 @@ class Outcome:
 
     @property
     def has_solution(self) -> bool:
+        """HiGHS returned a feasible point (optimal or stopped by a limit)."""
         return self.x is not None and self.status in ("optimal", "time_limit",
                                                       "iteration_limit")
 
@@ -74,6 +75,10 @@ def _status(code: int, message: str) -> str:
 
 @dataclass
 class Assembled:
+    """One (MI)LP in scipy's form: minimise ``c @ v`` subject to ``lo <= A v <= hi``,
+    ``var_lb <= v <= var_ub``, ``v_j`` integer where ``integrality_j``; ``p``, ``nb``, ``o_y``
+    and ``ng`` locate the weights, the bias and the fan-in indicators in ``v``."""
+
     c: np.ndarray
     A: sp.csr_array
     lo: np.ndarray
@@ -85,6 +90,218 @@ class Assembled:
     nb: int
     o_y: int
     ng: int
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Columns ``[x (p) | beta_var (nb) | u (nu) | y (ng) | t (nt)]`` and the samples they serve.
+
+    ``cost_act``/``cost_sil``: active/silent samples with error columns; ``split``: l1 without
+    a dead zone, one equality row and two error columns ``e+``, ``e-`` per active sample.
+    """
+
+    objective: str
+    S: int
+    p: int
+    nb: int
+    nu: int
+    ng: int
+    nt: int
+    act_idx: np.ndarray
+    sil_idx: np.ndarray
+    aux_idx: np.ndarray
+    cost_act: np.ndarray
+    cost_sil: np.ndarray
+    dz: np.ndarray
+    split: bool
+
+    @property
+    def ncol(self) -> int:
+        """Number of columns."""
+        return self.p + self.nb + self.nu + self.ng + self.nt
+
+    @property
+    def o_b(self) -> int:
+        """Column of the bias variable."""
+        return self.p
+
+    @property
+    def o_u(self) -> int:
+        """First auxiliary column u."""
+        return self.p + self.nb
+
+    @property
+    def o_y(self) -> int:
+        """First fan-in indicator column y."""
+        return self.p + self.nb + self.nu
+
+    @property
+    def o_t(self) -> int:
+        """First error column t."""
+        return self.p + self.nb + self.nu + self.ng
+
+    def t_columns(self, rows: np.ndarray, first: int) -> sp.csr_array:
+        """(len(rows), ncol) with -1 in the t column of each row (l1: own t; linf: shared)."""
+        k = rows.size
+        if self.objective == "l1":
+            cols = self.o_t + first + np.arange(k)
+        else:
+            cols = np.full(k, self.o_t)
+        return sp.csr_array((-np.ones(k), (np.arange(k), cols)), shape=(k, self.ncol))
+
+
+class _Rows:
+    """The constraint rows ``lo <= A v <= hi``, collected block by block."""
+
+    def __init__(self, ncol: int) -> None:
+        self.ncol = ncol
+        self.blocks: list[sp.csr_array] = []
+        self.los: list[np.ndarray] = []
+        self.his: list[np.ndarray] = []
+
+    def add(self, A, lo, hi) -> None:
+        """Append the rows ``lo <= A v <= hi``."""
+        self.blocks.append(sp.csr_array(A))
+        self.los.append(np.asarray(lo, dtype=np.float64))
+        self.his.append(np.asarray(hi, dtype=np.float64))
+
+    def stack(self) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+        """``(A, lo, hi)`` of all rows, in the order they were added."""
+        if self.blocks:
+            return sp.vstack(self.blocks, format="csr"), np.concatenate(self.los), np.concatenate(self.his)
+        return sp.csr_array((0, self.ncol)), np.zeros(0), np.zeros(0)
+
+
+def _layout(problem: NeuronProblem, model: WeightModel, objective: str,
+            deadzone: np.ndarray | None, cost_active: bool) -> _Layout:
+    """The column layout: which variables need an auxiliary ``u_j`` (absolute-value budget),
+    fan-in indicators, and which samples carry an error column ``t``."""
+    S, p = model.G.shape
+    act_idx = np.flatnonzero(problem.active)
+    sil_idx = np.flatnonzero(problem.silent)
+    aux_idx = np.zeros(0, dtype=int)
+    if model.abs_limit is not None:
+        a = np.asarray(model.abs_coef, dtype=np.float64)
+        aux_idx = np.flatnonzero((a != 0) & (model.lb < 0) & (model.ub > 0))
+    cost_act = act_idx if cost_active else np.zeros(0, dtype=int)
+    cost_sil = sil_idx if problem.silent_mode == "hinge" else np.zeros(0, dtype=int)
+    dz = np.zeros(S) if deadzone is None else np.asarray(deadzone, dtype=np.float64)
+    # l1 without a dead zone: one equality row per active sample, I_s - e+_s + e-_s = z_s, with
+    # two non-negative error columns; it has half the rows (and half the copies of the dense
+    # G block) of the two-inequality form |I_s - z_s| <= t_s, and HiGHS solves it ~3x faster.
+    split = objective == "l1" and cost_act.size > 0 and not np.any(dz[cost_act])
+    if objective == "l1":
+        nt = (2 if split else 1) * cost_act.size + cost_sil.size
+    else:
+        nt = 1 if (cost_act.size + cost_sil.size) else 0
+    return _Layout(objective=objective, S=S, p=p, nb=1 if model.bias else 0, nu=aux_idx.size,
+                   ng=model.n_groups if model.fan_in is not None else 0, nt=nt, act_idx=act_idx,
+                   sil_idx=sil_idx, aux_idx=aux_idx, cost_act=cost_act, cost_sil=cost_sil, dz=dz,
+                   split=split)
+
+
+def _current_rows(model: WeightModel, lay: _Layout) -> sp.csr_array:
+    """(S, ncol): the current ``I_s = G_s x + c_b beta_var`` of every sample in the layout."""
+    Gs = sp.csr_array(model.G)
+    bcol = np.full((lay.S, 1), model.bias_coef) if lay.nb else np.zeros((lay.S, 0))
+    return sp.hstack([Gs, sp.csr_array(bcol), sp.csr_array((lay.S, lay.nu + lay.ng + lay.nt))],
+                     format="csr")
+
+
+def _add_error_rows(rows: _Rows, lay: _Layout, base: sp.csr_array, problem: NeuronProblem) -> None:
+    """The objective's rows: errors of the active samples and hinges of the silent ones."""
+    z, cost_act, cost_sil, dz = problem.z, lay.cost_act, lay.cost_sil, lay.dz
+    if lay.split:
+        k = cost_act.size
+        E = sp.csr_array((np.concatenate([-np.ones(k), np.ones(k)]),
+                          (np.tile(np.arange(k), 2), lay.o_t + np.arange(2 * k))), shape=(k, lay.ncol))
+        rows.add(base[cost_act] + E, z[cost_act], z[cost_act])
+    elif cost_act.size:
+        Ia = base[cost_act]
+        T = lay.t_columns(cost_act, 0)
+        rows.add(Ia + T, np.full(cost_act.size, -np.inf), z[cost_act] + dz[cost_act])
+        rows.add(Ia - T, z[cost_act] - dz[cost_act], np.full(cost_act.size, np.inf))
+    if cost_sil.size:
+        T = lay.t_columns(cost_sil, (2 if lay.split else 1) * cost_act.size)
+        rows.add(base[cost_sil] + T, np.full(cost_sil.size, -np.inf),
+                 np.full(cost_sil.size, problem.i_th))
+
+
+def _add_side_rows(rows: _Rows, lay: _Layout, base: sp.csr_array, problem: NeuronProblem) -> None:
+    """Hard silent samples (``I_s <= i_th``) and the error band on active samples."""
+    sil_idx, act_idx, z = lay.sil_idx, lay.act_idx, problem.z
+    if problem.silent_mode == "hard" and sil_idx.size:
+        rows.add(base[sil_idx], np.full(sil_idx.size, -np.inf), np.full(sil_idx.size, problem.i_th))
+    if problem.max_error is not None and act_idx.size:
+        eps = problem.max_error[act_idx]
+        rows.add(base[act_idx], z[act_idx] - eps, z[act_idx] + eps)
+
+
+def _variable_bounds(model: WeightModel, lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of every column: weights and bias from the model, ``u, t >= 0``, ``y in [0, 1]``."""
+    nb, nu, ng, nt = lay.nb, lay.nu, lay.ng, lay.nt
+    var_lb = np.concatenate([model.lb, [model.bias_lb] * nb, np.zeros(nu), np.zeros(ng),
+                             np.zeros(nt)])
+    var_ub = np.concatenate([model.ub, [model.bias_ub] * nb, np.full(nu, np.inf),
+                             np.ones(ng), np.full(nt, np.inf)])
+    return var_lb, var_ub
+
+
+def _add_abs_budget(rows: _Rows, lay: _Layout, model: WeightModel) -> None:
+    """``u_j >= |x_j|`` and ``sum_j a_j u_j <= L`` (variables of one sign enter directly)."""
+    p, nu, ncol, o_u, aux_idx = lay.p, lay.nu, lay.ncol, lay.o_u, lay.aux_idx
+    a = np.asarray(model.abs_coef, dtype=np.float64)
+    if nu:
+        k = np.arange(nu)
+        idx = np.concatenate([k, k, nu + k, nu + k])
+        cols = np.concatenate([aux_idx, o_u + k, aux_idx, o_u + k])
+        vals = np.concatenate([np.ones(nu), -np.ones(nu), -np.ones(nu), -np.ones(nu)])
+        rows.add(sp.csr_array((vals, (idx, cols)), shape=(2 * nu, ncol)),
+                 np.full(2 * nu, -np.inf), np.zeros(2 * nu))
+    row = np.zeros(ncol)
+    pos = (model.lb >= 0) & (a != 0)
+    neg = (model.ub <= 0) & ~pos & (a != 0)
+    row[:p][pos] = a[pos]
+    row[:p][neg] = -a[neg]
+    row[o_u:o_u + nu] = a[aux_idx]
+    rows.add(row[None, :], [-np.inf], [model.abs_limit])
+
+
+def _add_fan_in(rows: _Rows, lay: _Layout, model: WeightModel, var_lb: np.ndarray,
+                var_ub: np.ndarray) -> None:
+    """Big-M indicators ``lb_j y_g(j) <= x_j <= ub_j y_g(j)``, ``sum_g y_g <= K``; the weights'
+    own bounds widen to include 0 (set in ``var_lb``/``var_ub`` in place)."""
+    p, ng, ncol, o_y = lay.p, lay.ng, lay.ncol, lay.o_y
+    if not (np.all(np.isfinite(model.lb)) and np.all(np.isfinite(model.ub))):
+        raise ValueError("fan-in limit needs finite weight bounds (big-M)")
+    groups = np.arange(p) if model.groups is None else np.asarray(model.groups)
+    j = np.arange(p)
+    # x_j - ub_j y_g <= 0  and  x_j - lb_j y_g >= 0
+    A1 = sp.csr_array((np.concatenate([np.ones(p), -model.ub]),
+                       (np.concatenate([j, j]), np.concatenate([j, o_y + groups]))),
+                      shape=(p, ncol))
+    A2 = sp.csr_array((np.concatenate([np.ones(p), -model.lb]),
+                       (np.concatenate([j, j]), np.concatenate([j, o_y + groups]))),
+                      shape=(p, ncol))
+    rows.add(A1, np.full(p, -np.inf), np.zeros(p))
+    rows.add(A2, np.zeros(p), np.full(p, np.inf))
+    row = np.zeros(ncol)
+    row[o_y:o_y + ng] = 1.0
+    rows.add(row[None, :], [-np.inf], [float(model.fan_in)])
+    var_lb[:p] = np.minimum(model.lb, 0.0)
+    var_ub[:p] = np.maximum(model.ub, 0.0)
+
+
+def _cost_and_integrality(model: WeightModel, lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Objective ``sum t`` and the integer columns (integer weights, bias, indicators)."""
+    c = np.zeros(lay.ncol)
+    c[lay.o_t:lay.o_t + lay.nt] = 1.0
+    integrality = np.zeros(lay.ncol, dtype=np.uint8)
+    integrality[:lay.p] = model.integer
+    if lay.nb and model.bias_integer:
+        integrality[lay.o_b] = 1
+    integrality[lay.o_y:lay.o_y + lay.ng] = 1
+    return c, integrality
 
 
 def assemble(problem: NeuronProblem, model: WeightModel, objective: str, *,
@@ -101,133 +318,19 @@ def assemble(problem: NeuronProblem, model: WeightModel, objective: str, *,
     """
     if objective not in ("l1", "linf"):
         raise ValueError(f"assemble: objective must be 'l1' or 'linf', got {objective!r}")
-    S, p = model.G.shape
-    act_idx = np.flatnonzero(problem.active)
-    sil_idx = np.flatnonzero(problem.silent)
-    nb = 1 if model.bias else 0
-
-    # absolute-value budget: which variables need an auxiliary u_j
-    aux_idx = np.zeros(0, dtype=int)
+    lay = _layout(problem, model, objective, deadzone, cost_active)
+    base = _current_rows(model, lay)
+    rows = _Rows(lay.ncol)
+    _add_error_rows(rows, lay, base, problem)
+    _add_side_rows(rows, lay, base, problem)
+    var_lb, var_ub = _variable_bounds(model, lay)
     if model.abs_limit is not None:
-        a = np.asarray(model.abs_coef, dtype=np.float64)
-        aux_idx = np.flatnonzero((a != 0) & (model.lb < 0) & (model.ub > 0))
-    nu = aux_idx.size
-    ng = model.n_groups if model.fan_in is not None else 0
-
-    # which samples carry a t column
-    cost_act = act_idx if cost_active else np.zeros(0, dtype=int)
-    cost_sil = sil_idx if problem.silent_mode == "hinge" else np.zeros(0, dtype=int)
-    dz = np.zeros(S) if deadzone is None else np.asarray(deadzone, dtype=np.float64)
-    # l1 without a dead zone: one equality row per active sample, I_s - e+_s + e-_s = z_s, with
-    # two non-negative error columns; it has half the rows (and half the copies of the dense
-    # G block) of the two-inequality form |I_s - z_s| <= t_s, and HiGHS solves it ~3x faster.
-    split = objective == "l1" and cost_act.size > 0 and not np.any(dz[cost_act])
-    if objective == "l1":
-        nt = (2 if split else 1) * cost_act.size + cost_sil.size
-    else:
-        nt = 1 if (cost_act.size + cost_sil.size) else 0
-    ncol = p + nb + nu + ng + nt
-    o_b, o_u, o_y, o_t = p, p + nb, p + nb + nu, p + nb + nu + ng
-
-    G = model.G
-    Gs = sp.csr_array(G)
-    bcol = np.full((S, 1), model.bias_coef) if nb else np.zeros((S, 0))
-    base = sp.hstack([Gs, sp.csr_array(bcol), sp.csr_array((S, nu + ng + nt))],
-                     format="csr")  # (S, ncol): the current I_s in every column layout
-
-    blocks, los, his = [], [], []
-
-    def add(A, lo, hi):
-        blocks.append(sp.csr_array(A))
-        los.append(np.asarray(lo, dtype=np.float64))
-        his.append(np.asarray(hi, dtype=np.float64))
-
-    def tcols(rows: np.ndarray, first: int) -> sp.csr_array:
-        """(len(rows), ncol) with -1 in the t column of each row (l1: own t; linf: shared)."""
-        k = rows.size
-        if objective == "l1":
-            cols = o_t + first + np.arange(k)
-        else:
-            cols = np.full(k, o_t)
-        return sp.csr_array((-np.ones(k), (np.arange(k), cols)), shape=(k, ncol))
-
-    z = problem.z
-    if split:
-        k = cost_act.size
-        E = sp.csr_array((np.concatenate([-np.ones(k), np.ones(k)]),
-                          (np.tile(np.arange(k), 2), o_t + np.arange(2 * k))), shape=(k, ncol))
-        add(base[cost_act] + E, z[cost_act], z[cost_act])
-    elif cost_act.size:
-        Ia = base[cost_act]
-        T = tcols(cost_act, 0)
-        add(Ia + T, np.full(cost_act.size, -np.inf), z[cost_act] + dz[cost_act])
-        add(Ia - T, z[cost_act] - dz[cost_act], np.full(cost_act.size, np.inf))
-    if cost_sil.size:
-        T = tcols(cost_sil, (2 if split else 1) * cost_act.size)
-        add(base[cost_sil] + T, np.full(cost_sil.size, -np.inf),
-            np.full(cost_sil.size, problem.i_th))
-    if problem.silent_mode == "hard" and sil_idx.size:
-        add(base[sil_idx], np.full(sil_idx.size, -np.inf), np.full(sil_idx.size, problem.i_th))
-    if problem.max_error is not None and act_idx.size:
-        eps = problem.max_error[act_idx]
-        add(base[act_idx], z[act_idx] - eps, z[act_idx] + eps)
-
-    var_lb = np.concatenate([model.lb, [model.bias_lb] * nb, np.zeros(nu), np.zeros(ng),
-                             np.zeros(nt)])
-    var_ub = np.concatenate([model.ub, [model.bias_ub] * nb, np.full(nu, np.inf),
-                             np.ones(ng), np.full(nt, np.inf)])
-
-    if model.abs_limit is not None:
-        a = np.asarray(model.abs_coef, dtype=np.float64)
-        if nu:
-            k = np.arange(nu)
-            rows = np.concatenate([k, k, nu + k, nu + k])
-            cols = np.concatenate([aux_idx, o_u + k, aux_idx, o_u + k])
-            vals = np.concatenate([np.ones(nu), -np.ones(nu), -np.ones(nu), -np.ones(nu)])
-            add(sp.csr_array((vals, (rows, cols)), shape=(2 * nu, ncol)),
-                np.full(2 * nu, -np.inf), np.zeros(2 * nu))
-        row = np.zeros(ncol)
-        pos = (model.lb >= 0) & (a != 0)
-        neg = (model.ub <= 0) & ~pos & (a != 0)
-        row[:p][pos] = a[pos]
-        row[:p][neg] = -a[neg]
-        row[o_u:o_u + nu] = a[aux_idx]
-        add(row[None, :], [-np.inf], [model.abs_limit])
-
+        _add_abs_budget(rows, lay, model)
     if model.fan_in is not None:
-        if not (np.all(np.isfinite(model.lb)) and np.all(np.isfinite(model.ub))):
-            raise ValueError("fan-in limit needs finite weight bounds (big-M)")
-        groups = np.arange(p) if model.groups is None else np.asarray(model.groups)
-        j = np.arange(p)
-        # x_j - ub_j y_g <= 0  and  x_j - lb_j y_g >= 0
-        A1 = sp.csr_array((np.concatenate([np.ones(p), -model.ub]),
-                           (np.concatenate([j, j]), np.concatenate([j, o_y + groups]))),
-                          shape=(p, ncol))
-        A2 = sp.csr_array((np.concatenate([np.ones(p), -model.lb]),
-                           (np.concatenate([j, j]), np.concatenate([j, o_y + groups]))),
-                          shape=(p, ncol))
-        add(A1, np.full(p, -np.inf), np.zeros(p))
-        add(A2, np.zeros(p), np.full(p, np.inf))
-        row = np.zeros(ncol)
-        row[o_y:o_y + ng] = 1.0
-        add(row[None, :], [-np.inf], [float(model.fan_in)])
-        var_lb[:p] = np.minimum(model.lb, 0.0)
-        var_ub[:p] = np.maximum(model.ub, 0.0)
-
-    if blocks:
-        A = sp.vstack(blocks, format="csr")
-        lo, hi = np.concatenate(los), np.concatenate(his)
-    else:
-        A, lo, hi = sp.csr_array((0, ncol)), np.zeros(0), np.zeros(0)
-
-    c = np.zeros(ncol)
-    c[o_t:o_t + nt] = 1.0
-    integrality = np.zeros(ncol, dtype=np.uint8)
-    integrality[:p] = model.integer
-    if nb and model.bias_integer:
-        integrality[o_b] = 1
-    integrality[o_y:o_y + ng] = 1
-    return Assembled(c, A, lo, hi, var_lb, var_ub, integrality, p, nb, o_y, ng)
+        _add_fan_in(rows, lay, model, var_lb, var_ub)
+    A, lo, hi = rows.stack()
+    c, integrality = _cost_and_integrality(model, lay)
+    return Assembled(c, A, lo, hi, var_lb, var_ub, integrality, lay.p, lay.nb, lay.o_y, lay.ng)
 
 
 def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,

@@ -52,7 +52,7 @@ Chip constraints (``constrain``): clip weights to ``[w_min, w_max]`` and/or roun
 ``bits``-bit signed levels ``Delta * k``, ``k in {-(2**(bits-1) - 1), ..., 2**(bits-1) - 1}``
 with ``Delta = max|w| / (2**(bits-1) - 1)`` per layer (or per output neuron / channel). This is
 how the baseline is compared with the solver under the same constraints
-(``shared/papers/conversion.md`` §10: "the baseline's weights are simply rounded").
+(``docs/papers/conversion.md`` §10: "the baseline's weights are simply rounded").
 """
 
 from __future__ import annotations
@@ -62,25 +62,26 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from .. import units
 from ..ann.model import Ann
 from ..network import AvgPool2d, Network
 from ..neurons import NeuronParams
-from ..sim import simulate
-from ..sim.record import LayerRecord, SimRecord
+from ..sim.record import SimRecord
+from ..sim.static import encode, run  # noqa: F401  (re-exported until neurobench.mapping.workloads imports neurobench.sim.static)
 
-MS_PER_S = 1000.0
 Readout = Literal["potential", "count"]
 
 
 def spikes_per_step(max_rate: float, dt: float) -> float:
-    """``rho = max_rate * dt / 1000``: spikes per step of a unit input; must lie in (0, 1]."""
+    """``rho = max_rate * dt / 1000``: spikes per step of ``dt`` ms of a unit input firing at
+    ``max_rate`` Hz; must lie in (0, 1]."""
     if not (dt > 0 and np.isfinite(dt)):
         raise ValueError(f"dt = {dt} is not allowed: must be a finite value > 0 ms")
-    rho = float(max_rate) * float(dt) / MS_PER_S
+    rho = units.spikes_per_step(float(max_rate), float(dt))
     if not (0 < rho <= 1):
         raise ValueError(
             f"max_rate = {max_rate:g} Hz with dt = {dt:g} ms gives {rho:g} spikes per step; "
-            f"need 0 < max_rate <= 1000 / dt = {MS_PER_S / dt:g} Hz"
+            f"need 0 < max_rate <= 1000 / dt = {units.max_rate_hz(dt):g} Hz"
         )
     return rho
 
@@ -155,49 +156,13 @@ def normalize(
             layers.append(AvgPool2d(layer.kernel_size, layer.scale * lam[i] / lam[i + 1]))
             continue
         gain = v_th * lam[i] / lam[i + 1]
-        bias = v_th * layer.bias / lam[i + 1] * max_rate / MS_PER_S
+        bias = v_th * layer.bias / lam[i + 1] * max_rate / units.MS_PER_S
         layers.append(replace(layer, weight=layer.weight * gain, bias=bias))
     neuron = NeuronParams(model="if", v_th=float(v_th), reset="subtract", t_ref=0.0, tau_syn=0.0)
     return Network(ann.input_shape, tuple(layers), neuron)
 
 
-# ------------------------------------------------------------------------- simulation, read-out
-
-
-def encode(x, n_steps: int, dt: float, max_rate: float, encoder: str = "regular",
-           seed: int = 0) -> np.ndarray:
-    """Rate-code inputs ``x`` in [0, 1] with ``neurobench.data.encoders`` (regular or poisson)."""
-    from ..data import encoders
-
-    if encoder == "regular":
-        return encoders.regular(x, n_steps, dt, max_rate)
-    if encoder == "poisson":
-        return encoders.poisson(x, n_steps, dt, max_rate, seed)
-    raise ValueError(f"encoder must be 'regular' or 'poisson', got {encoder!r}")
-
-
-def run(network: Network, x, *, n_steps: int, dt: float, max_rate: float,
-        encoder: str = "regular", seed: int = 0, batch_size: int = 256) -> SimRecord:
-    """Encode ``x`` and simulate ``network`` in batches; one ``SimRecord`` (counts only)."""
-    x = np.asarray(x, dtype=np.float64)
-    parts = []
-    for start in range(0, len(x), batch_size):
-        # a distinct, reproducible Poisson stream per batch
-        spikes = encode(x[start:start + batch_size], n_steps, dt, max_rate, encoder,
-                        seed + start)
-        parts.append(simulate(network, spikes, dt))
-    if len(parts) == 1:
-        return parts[0]
-    layers = [
-        LayerRecord(
-            spike_count=np.concatenate([p.layers[i].spike_count for p in parts]),
-            first_spike_step=np.concatenate([p.layers[i].first_spike_step for p in parts]),
-            synops=np.concatenate([p.layers[i].synops for p in parts]),
-        )
-        for i in range(len(network.layers))
-    ]
-    inputs = np.concatenate([p.input_spike_count for p in parts])
-    return SimRecord(layers, inputs, float(dt), int(n_steps), parts[0].backend)
+# ------------------------------------------------------------------------------------ read-out
 
 
 def output_charge(network: Network, record: SimRecord) -> np.ndarray:
@@ -304,13 +269,11 @@ def constrain(
 __all__ = [
     "constrain",
     "decode",
-    "encode",
     "layer_rates",
     "layer_scales",
     "normalize",
     "output_charge",
     "predict",
     "quantize",
-    "run",
     "spikes_per_step",
 ]

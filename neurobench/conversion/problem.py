@@ -83,14 +83,6 @@ class ConversionInfeasible(ValueError):
     def _message(self) -> str:
         return f"{location_prefix(self.layer, self.neuron)}{self.detail}"
 
-    def located(self, *, layer: int | None = None,
-                neuron: int | None = None) -> "ConversionInfeasible":
-        """A copy naming ``layer``/``neuron`` (existing values are kept when None)."""
-        return ConversionInfeasible(
-            self.detail, binding=self.binding, samples=self.samples,
-            layer=self.layer if layer is None else layer,
-            neuron=self.neuron if neuron is None else neuron)
-
     def __reduce__(self):  # picklable across processes despite keyword-only arguments
         return (_rebuild_infeasible,
                 (self.detail, self.binding, self.samples, self.layer, self.neuron))

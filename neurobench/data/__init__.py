@@ -15,7 +15,7 @@ from .dataset import DataFormatError, Dataset, DownloadError
 from .encoders import latency, latency_steps, poisson, regular
 from .events import EVENT_DTYPE, events_to_frames, make_events, to_event_dtype
 from .processed import load_npz_split, save_npz_split
-from .registry import DATASETS, DatasetInfo, load_dataset
+from .registry import DATASETS, DatasetInfo, dataset_unavailable, load_dataset
 from .saccade import saccade_sensor_size, saccades
 from .split import train_test_split
 
@@ -25,6 +25,7 @@ __all__ = [
     "DataFormatError",
     "Dataset",
     "DatasetInfo",
+    "dataset_unavailable",
     "DownloadError",
     "events_to_frames",
     "latency",

@@ -12,11 +12,14 @@ emit at most one spike per step, which bounds ``max_rate`` by ``1000 / dt`` Hz.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from pydantic import Field, field_validator
 
+from ..schema import Params
+from ..units import MS_PER_S, rate_fits_time_step
 from ._checks import check_float, check_int, check_seed, check_unit_array
-
-MS_PER_S = 1000.0
 
 
 def _rate_params(n_steps, dt, max_rate) -> tuple[int, float, float]:
@@ -179,3 +182,20 @@ def latency(x, n_steps: int, dt: float, tau: float, threshold: float = 0.01,
     sample, feature = np.nonzero(flat >= 0)
     out[sample, flat[sample, feature], feature] = 1
     return out.reshape((n, n_steps, *steps.shape[1:]))
+
+
+class EncodingParams(Params):
+    """How static images become spike trains (``neurobench.data.encoders``)."""
+
+    dt: float = Field(1.0, gt=0, le=100, description="time step in ms")
+    n_steps: int = Field(100, ge=1, le=100_000, description="number of time steps")
+    max_rate: float = Field(200.0, gt=0, description="rate of a pixel of value 1 in Hz, at most 1000/dt")
+    poisson_seed: int = Field(1, ge=0, description="seed of the Poisson encoder")
+    latency_tau: float = Field(5.0, gt=0, description="RC time constant of the log latency code in ms")
+    latency_mode: Literal["linear", "log"] = Field("linear", description="latency code")
+    saccade_amplitude: float = Field(1.5, gt=0, le=8, description="saccade length in pixels")
+    saccade_threshold: float = Field(0.15, gt=0, le=2, description="DVS contrast threshold (log intensity)")
+    saccade_steps: int = Field(30, ge=3, le=10_000, description="time steps of the saccade recording")
+    saccade_seed: int = Field(2, ge=0, description="seed of the saccade path jitter")
+
+    _rate_fits_time_step = field_validator("max_rate")(rate_fits_time_step)

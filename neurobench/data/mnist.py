@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import check_int
-from ._network import TIMEOUT_S, socket_timeout
+from .download_timeout import TIMEOUT_S, socket_timeout
 from .dataset import DataFormatError, Dataset, DownloadError
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
@@ -110,6 +110,12 @@ def _missing_message(source: IdxSource, root, missing: list[str]) -> str:
         f"network access, or torchvision.datasets.{source.torchvision_class}({str(root)!r}, "
         f"download=True), or copy the files from {source.mirrors[0]} into that folder."
     )
+
+
+def missing_message(source: IdxSource, root) -> str | None:
+    """Why ``source`` cannot be loaded offline from ``root`` (the files expected), or None."""
+    missing = missing_files(source, root, "all")
+    return _missing_message(source, root, missing) if missing else None
 
 
 def _download_with_torchvision(source: IdxSource, root, split: str) -> bool:

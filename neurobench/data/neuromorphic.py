@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import check_int
-from ._network import TIMEOUT_S, socket_timeout
+from .download_timeout import TIMEOUT_S, socket_timeout
 from .dataset import DataFormatError, Dataset, DownloadError, as_object_array
 from .events import to_event_dtype
 
@@ -92,6 +92,21 @@ def _has_file(folder: Path, suffix: str) -> bool:
     if not folder.is_dir():
         return False
     return any(name.endswith(suffix) for _, _, files in os.walk(folder) for name in files)
+
+
+def missing_message(source: EventSource, root) -> str | None:
+    """Why ``source`` cannot be loaded offline from ``root`` (the files expected), or None.
+
+    Checks what the offline loader checks: the SHD HDF5 files, or at least one extracted
+    sample file per split for N-MNIST (``.bin``) and DVS Gesture (``.npy``).
+    """
+    for split, pattern in source.layout.items():
+        first = Path(root) / pattern.split("<")[0].split("*")[0]
+        present = first.is_file() if source.tonic_class == "SHD" else _has_file(
+            first, ".bin" if source.tonic_class == "NMNIST" else ".npy")
+        if not present:
+            return _missing_message(source, root, split)
+    return None
 
 
 @functools.cache

@@ -19,6 +19,7 @@ Keyword arguments of ``load_dataset`` go to the loader: ``max_samples`` for ever
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ class DatasetInfo:
     n_classes: int
     description: str
     loader: Callable[..., Dataset]
+    missing: Callable[[Path], str | None] = lambda root: None
+    """Why the data set cannot be loaded offline from a root folder, or None when it can."""
 
 
 def _idx_loader(source: mnist.IdxSource) -> Callable[..., Dataset]:
@@ -58,17 +61,24 @@ DATASETS: dict[str, DatasetInfo] = {
     for info in [
         DatasetInfo("digits", "static", 10, "scikit-learn 8x8 digits, 1797 samples, offline",
                     load_digits),
-        DatasetInfo("mnist", "static", 10, "MNIST 28x28, IDX files", _idx_loader(mnist.MNIST)),
+        DatasetInfo("mnist", "static", 10, "MNIST 28x28, IDX files", _idx_loader(mnist.MNIST),
+                    functools.partial(mnist.missing_message, mnist.MNIST)),
         DatasetInfo("fashion_mnist", "static", 10, "Fashion-MNIST 28x28, IDX files",
-                    _idx_loader(mnist.FASHION_MNIST)),
+                    _idx_loader(mnist.FASHION_MNIST), functools.partial(mnist.missing_message, mnist.FASHION_MNIST)),
         DatasetInfo("nmnist", "events", 10, "N-MNIST 34x34 DVS saccades, tonic",
-                    _event_loader(neuromorphic.NMNIST)),
+                    _event_loader(neuromorphic.NMNIST), functools.partial(neuromorphic.missing_message, neuromorphic.NMNIST)),
         DatasetInfo("shd", "events", 20, "Spiking Heidelberg Digits, 700 channels, tonic",
-                    _event_loader(neuromorphic.SHD)),
+                    _event_loader(neuromorphic.SHD), functools.partial(neuromorphic.missing_message, neuromorphic.SHD)),
         DatasetInfo("dvs_gesture", "events", 11, "IBM DVS Gesture 128x128, tonic",
-                    _event_loader(neuromorphic.DVS_GESTURE)),
+                    _event_loader(neuromorphic.DVS_GESTURE), functools.partial(neuromorphic.missing_message, neuromorphic.DVS_GESTURE)),
     ]
 }
+
+
+def dataset_unavailable(name: str, root="data/raw") -> str | None:
+    """Why data set ``name`` cannot be loaded offline from ``root`` (naming the files it
+    expects and how to get them), or None when its files are there (always, for digits)."""
+    return DATASETS[name].missing(Path(root))
 
 
 def load_dataset(name: str, root="data/raw", download: bool = False, kind: Kind | None = None, **kw) -> Dataset:

@@ -1,6 +1,6 @@
 """Nodal analysis of a memristive crossbar with parasitic wordline and bitline resistance.
 
-Geometry (reconstruction, ``shared/papers/endurance_mapping.md`` §3): an ``n_rows x n_cols``
+Geometry (reconstruction, ``docs/papers/endurance_mapping.md`` §3): an ``n_rows x n_cols``
 crossbar; row ``i`` is a wordline (WL) driven from its left end (before column 0), column ``j``
 a bitline (BL) whose driver / sense node sits below its bottom end (after row ``n_rows - 1``).
 Every WL segment between two neighbouring crosspoints, and the segment from the driver to the
@@ -38,59 +38,34 @@ Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from pydantic import Field
+
+from ..schema import Params
 
 BiasScheme = Literal["V/2", "V/3"]
 
 
-@dataclass(frozen=True)
-class CrossbarParams:
+class CrossbarParams(Params):
     """Circuit parameters of one crossbar (defaults are our reconstruction, see module doc).
 
-    Parameters
-    ----------
-    n : int
-        Rows and columns of the crossbar, >= 1 (128: the group's SpiNeMap default [code]).
-    r_wl, r_bl : float
-        Wire resistance per WL / BL segment in ohm, >= 0 (2.5 ohm [inferred]).
-    r_cell : float
-        Resistance of a programmed cell in ohm, > 0 (10 kohm [inferred]).
-    v_prog : float
-        Programming voltage of the selected cell in V, > 0 (1.0 V: supply of both parameter
-        sets of the group's papers [unverified]).
-    bias : "V/2" or "V/3"
-        Half-select scheme of the unselected lines in programming mode.
-    v_read : float
-        Read voltage on active rows in V, > 0 (0.2 V [secondary: Yao et al. 2020]).
+    Sources of the defaults: ``n = 128`` is the group's SpiNeMap default [code]; the wire
+    resistance 2.5 ohm and the cell resistance 10 kohm are [inferred]; ``v_prog = 1.0 V`` is the
+    supply of both parameter sets of the group's papers [unverified]; ``v_read = 0.2 V``
+    [secondary: Yao et al. 2020].
     """
 
-    n: int = 128
-    r_wl: float = 2.5
-    r_bl: float = 2.5
-    r_cell: float = 10e3
-    v_prog: float = 1.0
-    bias: BiasScheme = "V/2"
-    v_read: float = 0.2
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.n, (int, np.integer)) and 1 <= self.n <= 4096):
-            raise ValueError(f"crossbar n must be an integer in [1, 4096], got {self.n!r}")
-        for name in ("r_wl", "r_bl"):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"crossbar {name} must be a finite value >= 0 ohm, got {value}")
-        for name, unit in (("r_cell", "ohm"), ("v_prog", "V"), ("v_read", "V")):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"crossbar {name} must be a finite value > 0 {unit}, got {value}")
-        if self.bias not in ("V/2", "V/3"):
-            raise ValueError(f"crossbar bias must be 'V/2' or 'V/3', got {self.bias!r}")
+    n: int = Field(128, ge=1, le=4096, description="crossbar rows and columns")
+    r_wl: float = Field(2.5, ge=0, description="wordline resistance per segment in ohm")
+    r_bl: float = Field(2.5, ge=0, description="bitline resistance per segment in ohm")
+    r_cell: float = Field(10e3, gt=0, description="programmed cell resistance in ohm")
+    v_prog: float = Field(1.0, gt=0, description="programming voltage of the selected cell in V")
+    bias: BiasScheme = Field("V/2", description="half-select bias scheme of the unselected lines")
+    v_read: float = Field(0.2, gt=0, description="read voltage on active rows in V")
 
     def conductance(self) -> np.ndarray:
         """Uniform (n, n) conductance map, every cell at ``1 / r_cell`` siemens."""

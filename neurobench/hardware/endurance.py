@@ -1,6 +1,6 @@
 """PCM write endurance of each cell from its programming current (reconstructed laws).
 
-eSpine's current-to-endurance law is not available (``shared/papers/endurance_mapping.md`` §4,
+eSpine's current-to-endurance law is not available (``docs/papers/endurance_mapping.md`` §4,
 open question Q4): both laws here are our reconstructions [inferred], consistent with the
 direction stated by the group (IGSC'20): cells on short current paths receive more current,
 program faster and endure fewer writes.
@@ -17,60 +17,31 @@ the low end of the PCM range of Qureshi et al. [secondary]; the exponent 2 is ou
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
+from ..schema import Params
+from ..units import K_B_EV
 from .crossbar import CrossbarParams, program_currents
 
-K_B_EV = 8.617333262e-5  # Boltzmann constant in eV/K
 
-
-@dataclass(frozen=True)
-class PcmEndurance:
+class PcmEndurance(Params):
     """Parameters of the PCM endurance law (all reconstructions, see module docstring).
 
-    Parameters
-    ----------
-    law : "power" or "arrhenius"
-    e_ref : float
-        Endurance in writes at the reference current, > 0 (1e7 [secondary]).
-    i_ref : float or None
-        Reference current in A, > 0; None: the crossbar's ideal ``v_prog / r_cell``.
-    exponent : float
-        Power-law exponent, >= 0 (2 [inferred]).
-    t_amb : float
-        Ambient temperature in K, > 0 (300 K).
-    r_th : float
-        Thermal resistance of a cell in K/W, >= 0 (3e6 K/W [inferred]: about 300 K of
-        self-heating for 100 uA in 10 kohm).
-    e_a : float
-        Activation energy of the failure mechanism in eV, >= 0 (0.3 eV [inferred]).
+    ``e_ref = 1e7`` writes is the low end of the PCM range [secondary]; the exponent 2, the
+    thermal resistance 3e6 K/W (about 300 K of self-heating for 100 uA in 10 kohm) and the
+    activation energy 0.3 eV are [inferred].
     """
 
-    law: Literal["power", "arrhenius"] = "power"
-    e_ref: float = 1e7
-    i_ref: float | None = None
-    exponent: float = 2.0
-    t_amb: float = 300.0
-    r_th: float = 3e6
-    e_a: float = 0.3
-
-    def __post_init__(self) -> None:
-        if self.law not in ("power", "arrhenius"):
-            raise ValueError(f"endurance law must be 'power' or 'arrhenius', got {self.law!r}")
-        checks = [("e_ref", self.e_ref, "writes", False), ("t_amb", self.t_amb, "K", False),
-                  ("exponent", self.exponent, "", True), ("r_th", self.r_th, "K/W", True),
-                  ("e_a", self.e_a, "eV", True)]
-        if self.i_ref is not None:
-            checks.append(("i_ref", self.i_ref, "A", False))
-        for name, value, unit, zero_ok in checks:
-            ok = (value >= 0 if zero_ok else value > 0) and math.isfinite(value)
-            if not ok:
-                bound = ">= 0" if zero_ok else "> 0"
-                raise ValueError(f"endurance {name} must be a finite value {bound} {unit}, got {value}".rstrip())
+    law: Literal["power", "arrhenius"] = Field("power", description="current-to-endurance law")
+    e_ref: float = Field(1e7, gt=0, description="endurance at the reference current in writes")
+    i_ref: float | None = Field(None, gt=0, description="reference current in A (None: the crossbar's ideal v_prog / r_cell)")
+    exponent: float = Field(2.0, ge=0, description="power-law exponent")
+    t_amb: float = Field(300.0, gt=0, description="ambient temperature in K")
+    r_th: float = Field(3e6, ge=0, description="cell thermal resistance in K/W")
+    e_a: float = Field(0.3, ge=0, description="activation energy of the failure mechanism in eV")
 
 
 def pcm_endurance(current: np.ndarray, law: PcmEndurance, i_ref: float,

@@ -2,7 +2,7 @@
 
 Reconstruction of the asynchronous multi-core accelerator of Chen et al. 2024 ("An Asynchronous
 Multi-core Accelerator for SNN inference", arXiv:2407.20947, "DepAsync"). Only the paper's
-abstract is available (``shared/papers/async.md`` §8): cores with a local scheduler advance to
+abstract is available (``docs/papers/multicore.md`` §1): cores with a local scheduler advance to
 their next timestep as soon as their compile-time dependency cores allow, without a global
 barrier, and the spike results stay exact. **Everything below the abstract level (the
 dependency rule, the buffer rule, the cost and energy model, the barrier model, the default
@@ -10,10 +10,15 @@ costs) is our reconstruction [inferred], not the paper's.**
 
 Chip
 ----
-``C`` cores on an ``rows x cols`` 2-D mesh, core ``c`` at ``(c // cols, c % cols)``; XY routing,
-so a packet from core ``a`` to core ``b`` takes ``hops(a, b) = |ya - yb| + |xa - xb|`` hops and
-``L(a, b) = hops(a, b) * hop_ns`` ns. A *partition* (``neurobench.hardware.multicore_partition``)
-puts every neuron of every population (input included) on a core.
+``C`` cores on the first ``C`` positions of a ``neurobench.hardware.mesh.Mesh`` (by default
+``Mesh.square(C)``), core ``c`` at ``(c // cols, c % cols)``; XY routing, so a packet from core
+``a`` to core ``b`` takes ``hops(a, b) = |ya - yb| + |xa - xb|`` hops and ``L(a, b) = hops(a, b)
+* hop_ns`` ns. The chip runs a ``neurobench.hardware.workload.Workload`` (synapse graph and
+recorded spike trains) under an ``Assignment`` of every neuron (input included) to a core: one of
+``neurobench.hardware.multicore_partition``'s partitions, or the neuron -> tile assignment of a
+``neurobench.mapping`` mapping (``Mapping.assignment``). ``core_load`` reduces the two to
+per-core, per-step counts (:class:`CoreLoad`) in phases: check the chip, synapses from every
+neuron onto every core, traffic per step, integration one step later.
 
 Work of a timestep (both modes)
 -------------------------------
@@ -76,125 +81,69 @@ spikes, each at the right step.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import Field
 from tqdm import tqdm
 
-from ..network import Network
+from ..schema import Params
+from ..schema import replace as replace_params
 from ..sim.record import SimRecord
 from . import multicore_partition as partition
-from .multicore_partition import split
+from .mesh import Mesh
+from .workload import Assignment, Workload
 
 __all__ = [
-    "Comparison", "CostModel", "Delivery", "Energy", "Mesh", "Schedule", "Workload",
-    "barrier_ns", "build_workload", "compare", "deliveries", "partition", "run_async", "run_sync",
-    "spike_trains", "sweep_cost", "work",
+    "Comparison", "CoreLoad", "CostModel", "Delivery", "Energy", "Mesh", "Schedule",
+    "barrier_ns", "compare", "core_load", "core_targets", "deliveries", "partition", "run_async",
+    "run_sync", "spike_trains", "sweep_cost", "work",
 ]
 
 
 # --------------------------------------------------------------------------------------------
-# chip and costs
+# costs
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Mesh:
-    """A ``rows x cols`` 2-D mesh of cores with XY routing; core ``c`` at ``(c // cols, c % cols)``."""
-
-    rows: int
-    cols: int
-
-    def __post_init__(self) -> None:
-        for name in ("rows", "cols"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ValueError(f"Mesh.{name} = {value!r} is not allowed: must be an integer >= 1")
-
-    @classmethod
-    def square(cls, n_cores: int) -> "Mesh":
-        """The most square mesh that holds ``n_cores``: ``cols = ceil(sqrt(C))``, ``rows = ceil(C / cols)``."""
-        if n_cores < 1:
-            raise ValueError(f"n_cores = {n_cores} is not allowed: must be >= 1")
-        cols = math.isqrt(n_cores - 1) + 1
-        return cls(-(-n_cores // cols), cols)
-
-    @property
-    def size(self) -> int:
-        return self.rows * self.cols
-
-    @property
-    def root(self) -> int:
-        """The central mesh position, where the synchronous baseline's barrier reduces and broadcasts."""
-        return (self.rows // 2) * self.cols + self.cols // 2
-
-    def hops(self, n_cores: int | None = None) -> np.ndarray:
-        """XY hop counts between the first ``n_cores`` cores, (C, C) int64."""
-        n = self.size if n_cores is None else n_cores
-        c = np.arange(n)
-        y, x = c // self.cols, c % self.cols
-        return np.abs(y[:, None] - y[None, :]) + np.abs(x[:, None] - x[None, :])
-
-
-@dataclass(frozen=True)
-class CostModel:
+class CostModel(Params):
     """Per-operation time and energy of a core and of the on-chip mesh [inferred defaults].
 
     The paper's cost parameters are not available; the defaults are round numbers of the order
     reported for digital neuromorphic cores (a few ns and tens of pJ per synaptic event), chosen
-    before any result was seen. Every value must be finite and >= 0.
-
-    Parameters
-    ----------
-    syn_event_ns, syn_event_pj : float
-        Time (ns) and energy (pJ) of integrating one synaptic event.
-    neuron_update_ns, neuron_update_pj : float
-        Time and energy of one neuron update (every non-input neuron, every step).
-    hop_ns, hop_pj : float
-        Latency and energy of one packet (spike or token) crossing one mesh hop.
-    static_mw : float
-        Static (leakage) power of one powered core in mW.
-    barrier_ns : float
-        Fixed latency of the global barrier logic per step in ns (the baseline adds the mesh
-        round trip ``2 R hop_ns`` to it).
+    before any result was seen. ``hop_ns`` and ``hop_pj`` apply to every packet, spike or
+    control token; the synchronous baseline adds the mesh round trip ``2 R hop_ns`` to
+    ``barrier_ns``.
     """
 
-    syn_event_ns: float = 2.0
-    syn_event_pj: float = 20.0
-    neuron_update_ns: float = 5.0
-    neuron_update_pj: float = 50.0
-    hop_ns: float = 5.0
-    hop_pj: float = 4.0
-    static_mw: float = 1.0
-    barrier_ns: float = 100.0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"CostModel.{f.name} = {value!r} is not allowed: must be a finite value >= 0")
+    syn_event_ns: float = Field(2.0, ge=0, description="time of integrating one synaptic event in ns")
+    syn_event_pj: float = Field(20.0, ge=0, description="energy of integrating one synaptic event in pJ")
+    neuron_update_ns: float = Field(5.0, ge=0, description="time of one neuron update in ns")
+    neuron_update_pj: float = Field(50.0, ge=0, description="energy of one neuron update in pJ")
+    hop_ns: float = Field(5.0, ge=0, description="latency of one packet crossing one mesh hop in ns")
+    hop_pj: float = Field(4.0, ge=0, description="energy of one packet crossing one mesh hop in pJ")
+    static_mw: float = Field(1.0, ge=0, description="static (leakage) power of one powered core in mW")
+    barrier_ns: float = Field(100.0, ge=0, description="fixed latency of the global barrier logic per step in ns")
 
 
 # --------------------------------------------------------------------------------------------
-# workload: what every core has to do at every step
+# core load: what every core has to do at every step
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
-class Workload:
-    """A partitioned network's recorded activity, reduced to per-core, per-step counts.
+class CoreLoad:
+    """A workload's recorded activity under one assignment, reduced to per-core, per-step counts.
 
     Attributes
     ----------
     mesh : Mesh
-    n_cores : int
-    sizes : tuple of int
-        Neurons per population, input first.
-    partition : list of (n_p,) int64
-        Core of every neuron, per population.
+    assignment : Assignment
+        Core of every neuron (global neuron ids).
+    population : (N,) int64
+        Population of every neuron (0 = input: never updated).
     neurons : (C,) int64
         Non-input neurons per core (updated every step).
     events : (T, C) int64
@@ -204,17 +153,16 @@ class Workload:
     dep : (C, C) bool
         ``dep[p, c]``: core ``c`` depends on core ``p`` (``p != c``).
     sample_start : (T,) bool
-        First step of each sample (back-to-back samples of ``steps_per_sample`` steps).
-    spikes : list of (T, n_p) bool
-        Spike trains of every population (input first), samples concatenated in time.
-    targets : list of csr (n_p, C) int64
-        Synapses from each neuron of population ``p`` onto each core (``p = 0 .. L-1``).
+        First step of each sample (back-to-back samples).
+    spikes : (T, N) bool
+        Spike trains of every neuron, samples concatenated in time.
+    targets : csr (N, C) int64
+        Synapses from each neuron onto each core.
     """
 
     mesh: Mesh
-    n_cores: int
-    sizes: tuple[int, ...]
-    partition: list[np.ndarray]
+    assignment: Assignment
+    population: np.ndarray
     neurons: np.ndarray
     events: np.ndarray
     packets: np.ndarray
@@ -222,8 +170,13 @@ class Workload:
     max_hops: np.ndarray
     dep: np.ndarray
     sample_start: np.ndarray
-    spikes: list[np.ndarray]
-    targets: list[sp.csr_matrix]
+    spikes: np.ndarray
+    targets: sp.csr_matrix
+
+    @property
+    def n_cores(self) -> int:
+        """Cores C in use (the first C positions of the mesh)."""
+        return self.assignment.n_cores
 
     @property
     def n_steps(self) -> int:
@@ -232,7 +185,7 @@ class Workload:
 
     @property
     def hops(self) -> np.ndarray:
-        """(C, C) XY hop counts."""
+        """(C, C) XY hop counts between the cores in use."""
         return self.mesh.hops(self.n_cores)
 
 
@@ -249,98 +202,113 @@ def spike_trains(record: SimRecord, input_spikes) -> list[np.ndarray]:
     return [x] + [layer.spikes.astype(bool) for layer in record.layers]
 
 
-def build_workload(
-    network: Network,
-    spikes: Sequence[np.ndarray],
-    partition_array,
-    n_cores: int | None = None,
-    mesh: Mesh | None = None,
-) -> Workload:
-    """Count what every core does at every step for ``network`` partitioned by ``partition_array``.
+def _chip(workload: Workload, assignment, n_cores: int | None, mesh: Mesh | None) -> tuple[Assignment, Mesh]:
+    """Phase 1: check the workload and the assignment, and pick the mesh (``Mesh.square`` by default)."""
+    if workload.trains is None:
+        raise ValueError(f"workload {workload.name!r} has no spike trains: build it with Workload.from_network")
+    assignment = Assignment.of(assignment, n_cores)
+    if assignment.n_neurons != workload.graph.n_neurons:
+        raise ValueError(f"assignment must have one entry per neuron ({workload.graph.n_neurons}), "
+                         f"got {assignment.n_neurons}")
+    mesh = Mesh.square(assignment.n_cores) if mesh is None else mesh
+    if mesh.size < assignment.n_cores:
+        raise ValueError(f"mesh {mesh.rows}x{mesh.cols} holds {mesh.size} cores, fewer than n_cores = {assignment.n_cores}")
+    return assignment, mesh
 
-    Parameters
-    ----------
-    network : Network
-    spikes : sequence of (batch, n_steps, n_p) arrays of 0/1
-        One per population, input first (``spike_trains``).
-    partition_array : (sum(network.sizes),) int
-        Core of every neuron of every population (``multicore_partition``).
-    n_cores : int, optional
-        Number of cores (default: ``max(partition) + 1``).
-    mesh : Mesh, optional
-        Default ``Mesh.square(n_cores)``; must hold at least ``n_cores`` cores.
+
+def core_targets(workload: Workload, assignment: Assignment) -> sp.csr_matrix:
+    """Phase 2: (N, C) int64 csr, synapses from each neuron onto the neurons of each core."""
+    g = workload.graph
+    m = sp.csr_matrix((np.ones(g.n_synapses, dtype=np.int64), (g.pre, assignment.core_of[g.post])),
+                      shape=(g.n_neurons, assignment.n_cores))
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    return m
+
+
+def _traffic(spikes: np.ndarray, targets: sp.csr_matrix, core_of: np.ndarray, hops: np.ndarray,
+             block: int = 4096) -> tuple[np.ndarray, ...]:
+    """Phase 3: from the spikes (T, N) of every step, events sent to each core (T, C), spike
+    packets, their hops and the most hops of any packet (T,), and the dependency edges (C, C).
+
+    A spike is one packet to every other core holding one of its targets. Neurons are processed
+    in blocks of ``block`` (counts are integers in float64, so the sums are exact).
     """
-    sizes = tuple(network.sizes)
-    part = [np.asarray(p, dtype=np.int64) for p in split(partition_array, sizes)]
-    top = int(max(p.max() for p in part))
-    n_cores = top + 1 if n_cores is None else int(n_cores)
-    if min(int(p.min()) for p in part) < 0 or top >= n_cores:
-        raise ValueError(f"partition core indices must lie in [0, {n_cores - 1}], got [{min(p.min() for p in part)}, {top}]")
-    mesh = Mesh.square(n_cores) if mesh is None else mesh
-    if mesh.size < n_cores:
-        raise ValueError(f"mesh {mesh.rows}x{mesh.cols} holds {mesh.size} cores, fewer than n_cores = {n_cores}")
-    if len(spikes) != len(sizes):
-        raise ValueError(f"need spike trains for {len(sizes)} populations (input first), got {len(spikes)}")
-    batch, steps = np.asarray(spikes[0]).shape[:2]
-    flat = []
-    for i, (s, n) in enumerate(zip(spikes, sizes)):
-        s = np.asarray(s)
-        if s.shape != (batch, steps, n):
-            raise ValueError(f"spike train of population {i} must have shape {(batch, steps, n)}, got {s.shape}")
-        flat.append(s.reshape(batch * steps, n).astype(bool))
-    hops = mesh.hops(n_cores)
-    n_total = batch * steps
-
+    n_total, n_neurons = spikes.shape
+    n_cores = targets.shape[1]
     events = np.zeros((n_total, n_cores))
     packets = np.zeros(n_total)
     packet_hops = np.zeros(n_total)
     max_hops = np.zeros(n_total, dtype=np.int64)
     dep = np.zeros((n_cores, n_cores), dtype=bool)
-    targets = []
-    for i in range(len(network.layers)):
-        pre, post, _ = network.connectivity(i)
-        n_pre = sizes[i]
-        m = sp.csr_matrix(
-            (np.ones(pre.size, dtype=np.int64), (pre, part[i + 1][post])), shape=(n_pre, n_cores)
-        )
-        m.sum_duplicates()
-        m.eliminate_zeros()
-        targets.append(m)
-        rows = np.repeat(np.arange(n_pre), np.diff(m.indptr))
-        src = part[i][rows]
+    for lo in range(0, n_neurons, block):
+        hi = min(lo + block, n_neurons)
+        m = targets[lo:hi]
+        rows = np.repeat(np.arange(hi - lo), np.diff(m.indptr))
+        src = core_of[lo + rows]
         h = hops[src, m.indices]
         dep[src, m.indices] = True
-        n_pk = np.bincount(rows, weights=(h > 0).astype(np.float64), minlength=n_pre)
-        n_hops = np.bincount(rows, weights=h, minlength=n_pre)
-        far = np.zeros(n_pre, dtype=np.int64)
+        n_pk = np.bincount(rows, weights=(h > 0).astype(np.float64), minlength=hi - lo)
+        n_hops = np.bincount(rows, weights=h, minlength=hi - lo)
+        far = np.zeros(hi - lo, dtype=np.int64)
         np.maximum.at(far, rows, h)
-        s = flat[i]
+        s = spikes[:, lo:hi]
         s_f = s.astype(np.float64)
         events += np.asarray(m.T.astype(np.float64) @ s_f.T).T
         packets += s_f @ n_pk
         packet_hops += s_f @ n_hops
-        max_hops = np.maximum(max_hops, np.where(s, far, 0).max(axis=1))
+        max_hops = np.maximum(max_hops, np.where(s, far, 0).max(axis=1, initial=0))
     np.fill_diagonal(dep, False)
-    # spikes of step t are integrated at step t + 1 of the same sample
-    ev = events.reshape(batch, steps, n_cores)
+    return events, packets, packet_hops, max_hops, dep
+
+
+def _next_step(events: np.ndarray, batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 4: events integrated one step after the spikes that caused them, within each sample
+    (the first step of a sample integrates nothing); returns (T, C) int64 events and the (T,)
+    sample starts."""
+    ev = events.reshape(batch, steps, -1)
     shifted = np.zeros_like(ev)
     shifted[:, 1:] = ev[:, :-1]
     sample_start = np.zeros((batch, steps), dtype=bool)
     sample_start[:, 0] = True
-    neurons = np.zeros(n_cores, dtype=np.int64)
-    for p in part[1:]:
-        neurons += np.bincount(p, minlength=n_cores)
-    return Workload(
-        mesh=mesh, n_cores=n_cores, sizes=sizes, partition=part, neurons=neurons,
-        events=np.rint(shifted.reshape(n_total, n_cores)).astype(np.int64),
+    return np.rint(shifted.reshape(batch * steps, -1)).astype(np.int64), sample_start.ravel()
+
+
+def core_load(workload: Workload, assignment, n_cores: int | None = None,
+                   mesh: Mesh | None = None) -> CoreLoad:
+    """Count what every core does at every step when ``workload`` runs under ``assignment``.
+
+    Parameters
+    ----------
+    workload : Workload
+        Synapse graph and recorded spike trains (``Workload.from_network``).
+    assignment : Assignment or (N,) int array
+        Core of every neuron (``multicore_partition``, or ``Mapping.assignment()`` of
+        ``neurobench.mapping``).
+    n_cores : int, optional
+        Number of cores (default: the assignment's).
+    mesh : Mesh, optional
+        Default ``Mesh.square(n_cores)``; must hold at least ``n_cores`` cores.
+    """
+    assignment, mesh = _chip(workload, assignment, n_cores, mesh)
+    batch, steps, n_neurons = workload.trains.shape
+    spikes = workload.trains.reshape(batch * steps, n_neurons)
+    targets = core_targets(workload, assignment)
+    events, packets, packet_hops, max_hops, dep = _traffic(spikes, targets, assignment.core_of,
+                                                           mesh.hops(assignment.n_cores))
+    events, sample_start = _next_step(events, batch, steps)
+    population = workload.graph.population
+    neurons = np.bincount(assignment.core_of[population > 0], minlength=assignment.n_cores).astype(np.int64)
+    return CoreLoad(
+        mesh=mesh, assignment=assignment, population=population, neurons=neurons, events=events,
         packets=np.rint(packets).astype(np.int64), packet_hops=np.rint(packet_hops).astype(np.int64),
-        max_hops=max_hops, dep=dep, sample_start=sample_start.ravel(), spikes=flat, targets=targets,
+        max_hops=max_hops, dep=dep, sample_start=sample_start, spikes=spikes, targets=targets,
     )
 
 
-def work(workload: Workload, cost: CostModel) -> np.ndarray:
+def work(load: CoreLoad, cost: CostModel) -> np.ndarray:
     """Compute time ``w_c(t) = neuron_update_ns n_c + syn_event_ns E_c(t)`` in ns, (T, C)."""
-    return cost.neuron_update_ns * workload.neurons[None, :] + cost.syn_event_ns * workload.events
+    return cost.neuron_update_ns * load.neurons[None, :] + cost.syn_event_ns * load.events
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,42 +353,42 @@ class Schedule:
         return self.busy_ns / self.makespan_ns if self.makespan_ns > 0 else np.zeros_like(self.busy_ns)
 
 
-def _energy(workload: Workload, cost: CostModel, makespan_ns: float, token_hops: float) -> Energy:
-    n_steps = workload.n_steps
+def _energy(load: CoreLoad, cost: CostModel, makespan_ns: float, token_hops: float) -> Energy:
+    n_steps = load.n_steps
     return Energy(
-        compute_pj=float(cost.syn_event_pj * workload.events.sum()
-                         + cost.neuron_update_pj * n_steps * workload.neurons.sum()),
-        spike_pj=float(cost.hop_pj * workload.packet_hops.sum()),
+        compute_pj=float(cost.syn_event_pj * load.events.sum()
+                         + cost.neuron_update_pj * n_steps * load.neurons.sum()),
+        spike_pj=float(cost.hop_pj * load.packet_hops.sum()),
         token_pj=float(cost.hop_pj * token_hops),
-        static_pj=float(cost.static_mw * workload.n_cores * makespan_ns),
+        static_pj=float(cost.static_mw * load.n_cores * makespan_ns),
     )
 
 
-def barrier_ns(workload: Workload, cost: CostModel) -> float:
+def barrier_ns(load: CoreLoad, cost: CostModel) -> float:
     """Per-step barrier time ``barrier_ns + 2 R hop_ns`` (reduce to the central core, broadcast)."""
-    radius = int(workload.mesh.hops()[workload.mesh.root, : workload.n_cores].max())
+    radius = int(load.mesh.hops()[load.mesh.root, : load.n_cores].max())
     return cost.barrier_ns + 2 * radius * cost.hop_ns
 
 
-def run_sync(workload: Workload, cost: CostModel) -> Schedule:
+def run_sync(load: CoreLoad, cost: CostModel) -> Schedule:
     """The global-barrier baseline (module docstring): all cores start step ``t`` together."""
-    w = work(workload, cost)
-    step = w.max(axis=1) + cost.hop_ns * workload.max_hops + barrier_ns(workload, cost)
+    w = work(load, cost)
+    step = w.max(axis=1) + cost.hop_ns * load.max_hops + barrier_ns(load, cost)
     total = np.cumsum(step)
     start = np.broadcast_to(np.concatenate([[0.0], total[:-1]])[:, None], w.shape).copy()
     makespan = float(total[-1])
-    to_root = workload.mesh.hops()[workload.mesh.root, : workload.n_cores]
-    token_hops = workload.n_steps * 2.0 * to_root.sum()
-    return Schedule("sync", start, start + w, makespan, _energy(workload, cost, makespan, token_hops), cost)
+    to_root = load.mesh.hops()[load.mesh.root, : load.n_cores]
+    token_hops = load.n_steps * 2.0 * to_root.sum()
+    return Schedule("sync", start, start + w, makespan, _energy(load, cost, makespan, token_hops), cost)
 
 
-def run_async(workload: Workload, cost: CostModel, buffer_depth: int | None = 2,
+def run_async(load: CoreLoad, cost: CostModel, buffer_depth: int | None = 2,
               progress: bool = False) -> Schedule:
     """The dependency-driven design (module docstring, [inferred]): per-core start times.
 
     Parameters
     ----------
-    workload : Workload
+    load : CoreLoad
     cost : CostModel
     buffer_depth : int >= 2 or None
         Input buffer depth B in steps (2 = double buffering); None for unbounded buffers.
@@ -429,9 +397,9 @@ def run_async(workload: Workload, cost: CostModel, buffer_depth: int | None = 2,
     """
     if buffer_depth is not None and not (isinstance(buffer_depth, (int, np.integer)) and buffer_depth >= 2):
         raise ValueError(f"buffer_depth = {buffer_depth!r} is not allowed: must be an integer >= 2 or None")
-    w = work(workload, cost)
+    w = work(load, cost)
     n_steps, n_cores = w.shape
-    lat = np.where(workload.dep, cost.hop_ns * workload.hops, -np.inf)  # lat[p, c] = L(p, c)
+    lat = np.where(load.dep, cost.hop_ns * load.hops, -np.inf)  # lat[p, c] = L(p, c)
     start = np.empty_like(w)
     finish = np.empty_like(w)
     prev = np.zeros(n_cores)
@@ -446,15 +414,15 @@ def run_async(workload: Workload, cost: CostModel, buffer_depth: int | None = 2,
         finish[t] = prev
     drain = lat.max(axis=1, initial=-np.inf)
     makespan = float(np.max(finish[-1] + np.where(np.isfinite(drain), drain, 0.0)))
-    edge_hops = float(workload.hops[workload.dep].sum())
+    edge_hops = float(load.hops[load.dep].sum())
     token_hops = n_steps * edge_hops * (1 if buffer_depth is None else 2)
-    energy = _energy(workload, cost, makespan, token_hops)
+    energy = _energy(load, cost, makespan, token_hops)
     return Schedule("async", start, finish, makespan, energy, cost, buffer_depth)
 
 
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Synchronous vs asynchronous schedule of one workload."""
+    """Synchronous vs asynchronous schedule of one load."""
 
     sync: Schedule
     asynchronous: Schedule
@@ -483,19 +451,19 @@ class Comparison:
         }
 
 
-def compare(workload: Workload, cost: CostModel, buffer_depth: int | None = 2) -> Comparison:
-    """Run both schedules on ``workload``."""
-    return Comparison(run_sync(workload, cost), run_async(workload, cost, buffer_depth))
+def compare(load: CoreLoad, cost: CostModel, buffer_depth: int | None = 2) -> Comparison:
+    """Run both schedules on ``load``."""
+    return Comparison(run_sync(load, cost), run_async(load, cost, buffer_depth))
 
 
-def sweep_cost(workload: Workload, cost: CostModel, name: str, values: Sequence[float],
+def sweep_cost(load: CoreLoad, cost: CostModel, name: str, values: Sequence[float],
                buffer_depth: int | None = 2, **fixed: float) -> list[dict[str, float]]:
     """``compare`` with cost field ``name`` set to each of ``values`` (other fields from ``cost``,
     ``fixed`` overriding some); one ``Comparison.summary()`` row per value, with ``name`` added."""
     rows = []
     for value in values:
-        c = replace(cost, **fixed, **{name: float(value)})
-        rows.append({name: float(value), **compare(workload, c, buffer_depth).summary()})
+        c = replace_params(cost, **fixed, **{name: float(value)})
+        rows.append({name: float(value), **compare(load, c, buffer_depth).summary()})
     return rows
 
 
@@ -511,8 +479,8 @@ class Delivery:
     Attributes
     ----------
     packets : (K, 4) int64
-        Every (population, neuron, step, destination core) delivery that arrived before the
-        destination started step + 1, sorted; local deliveries included.
+        Every (population, neuron (global id), step, destination core) delivery that arrived
+        before the destination started step + 1, sorted; local deliveries included.
     events : (T, C) int64
         Synaptic events integrated by each core at each step from those deliveries.
     late : int
@@ -524,15 +492,15 @@ class Delivery:
     late: int
 
 
-def deliveries(workload: Workload, schedule: Schedule, keep_packets: bool = True,
+def deliveries(load: CoreLoad, schedule: Schedule, keep_packets: bool = True,
                chunk: int = 1 << 20) -> Delivery:
     """Replay every spike against ``schedule``: arrival ``F_a(s) + L(a, b) <= S_b(s + 1)``?
 
     A spike of step ``s`` from a neuron on core ``a`` leaves at the end of ``a``'s step ``s``
-    and reaches a target core ``b`` after ``hops(a, b) * hop_ns``; it is integrated at
+    and reaches a target core ``b`` after ``hops(a, b) * hop_ns`` ns; it is integrated at
     ``b``'s step ``s + 1`` (dropped if that is the first step of the next sample or past the
     end). Pure bookkeeping over the recorded spikes: the returned event counts equal
-    ``workload.events`` exactly when no delivery is late.
+    ``load.events`` exactly when no delivery is late.
 
     Parameters
     ----------
@@ -542,33 +510,34 @@ def deliveries(workload: Workload, schedule: Schedule, keep_packets: bool = True
     chunk : int
         Deliveries expanded at once (bounds the memory of the replay).
     """
-    n_steps, n_cores = workload.events.shape
-    lat = schedule.cost.hop_ns * workload.hops
+    n_steps, n_cores = load.events.shape
+    lat = schedule.cost.hop_ns * load.hops
+    m = load.targets
+    core_of = load.assignment.core_of
     events = np.zeros(n_steps * n_cores, dtype=np.int64)
     kept, late = [], 0
-    for i, m in enumerate(workload.targets):
-        all_steps, all_neurons = np.nonzero(workload.spikes[i])
-        all_per = np.diff(m.indptr)[all_neurons]
-        bounds = np.searchsorted(np.cumsum(all_per), np.arange(chunk, all_per.sum() + chunk, chunk), side="right")
-        for lo, hi in zip(np.r_[0, bounds[:-1]], bounds):
-            steps, neurons, per = all_steps[lo:hi], all_neurons[lo:hi], all_per[lo:hi]
-            if per.sum() == 0:
-                continue
-            s = np.repeat(steps, per)
-            j = np.repeat(neurons, per)
-            index = np.repeat(m.indptr[neurons] - (np.cumsum(per) - per), per) + np.arange(per.sum())
-            b = m.indices[index]
-            syn = m.data[index]
-            a = workload.partition[i][j]
-            valid = s + 1 < n_steps
-            valid[valid] = ~workload.sample_start[s[valid] + 1]
-            s, j, a, b, syn = s[valid], j[valid], a[valid], b[valid], syn[valid]
-            on_time = schedule.finish[s, a] + lat[a, b] <= schedule.start[s + 1, b]
-            late += int((~on_time).sum())
-            events += np.bincount(((s + 1) * n_cores + b)[on_time], weights=syn[on_time],
-                                  minlength=n_steps * n_cores).astype(np.int64)
-            if keep_packets:
-                kept.append(np.stack([np.full(on_time.sum(), i), j[on_time], s[on_time], b[on_time]], axis=1))
+    all_steps, all_neurons = np.nonzero(load.spikes)
+    all_per = np.diff(m.indptr)[all_neurons]
+    bounds = np.searchsorted(np.cumsum(all_per), np.arange(chunk, all_per.sum() + chunk, chunk), side="right")
+    for lo, hi in zip(np.r_[0, bounds[:-1]], bounds):
+        steps, neurons, per = all_steps[lo:hi], all_neurons[lo:hi], all_per[lo:hi]
+        if per.sum() == 0:
+            continue
+        s = np.repeat(steps, per)
+        j = np.repeat(neurons, per)
+        index = np.repeat(m.indptr[neurons] - (np.cumsum(per) - per), per) + np.arange(per.sum())
+        b = m.indices[index]
+        syn = m.data[index]
+        a = core_of[j]
+        valid = s + 1 < n_steps
+        valid[valid] = ~load.sample_start[s[valid] + 1]
+        s, j, a, b, syn = s[valid], j[valid], a[valid], b[valid], syn[valid]
+        on_time = schedule.finish[s, a] + lat[a, b] <= schedule.start[s + 1, b]
+        late += int((~on_time).sum())
+        events += np.bincount(((s + 1) * n_cores + b)[on_time], weights=syn[on_time],
+                              minlength=n_steps * n_cores).astype(np.int64)
+        if keep_packets:
+            kept.append(np.stack([load.population[j[on_time]], j[on_time], s[on_time], b[on_time]], axis=1))
     packets = np.concatenate(kept).astype(np.int64) if kept else np.zeros((0, 4), dtype=np.int64)
     packets = packets[np.lexsort(packets.T[::-1])]
     return Delivery(packets, events.reshape(n_steps, n_cores), late)

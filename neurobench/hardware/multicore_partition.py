@@ -1,10 +1,10 @@
 """Simple partitions of a layered SNN's neurons onto the cores of a many-core chip.
 
-A *partition* is one flat int64 array with the core index of every neuron of every population,
-populations in network order (input first, then each layer), each population flattened in
-C-order: entry ``offsets[p] + j`` is the core of neuron ``j`` of population ``p``, where
-``offsets = cumsum([0, *sizes])`` and ``sizes = network.sizes``. Any partition array of that
-form (for example one from a mapping engine) can drive ``neurobench.hardware.multicore``.
+A partition is an :class:`~neurobench.hardware.workload.Assignment`: the core of every neuron
+in global order (input population first, then each layer, each population flattened in C-order:
+neuron ``j`` of population ``p`` is entry ``offsets[p] + j`` with ``offsets = cumsum([0,
+*sizes])`` and ``sizes = network.sizes``). Any assignment of that form (for example
+``Mapping.assignment()`` of ``neurobench.mapping``) can drive ``neurobench.hardware.multicore``.
 
 Partitioners here (all pure, seeded where random):
 
@@ -25,6 +25,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .workload import Assignment, offsets
+
 __all__ = ["contiguous", "imbalanced", "partition_offsets", "random", "round_robin", "split"]
 
 
@@ -38,17 +40,13 @@ def _check(sizes: Sequence[int], n_cores: int) -> np.ndarray:
 
 
 def partition_offsets(sizes: Sequence[int]) -> np.ndarray:
-    """Start of every population in the flat partition array, plus the total: (n_pops + 1,)."""
-    return np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])
+    """Start of every population in the global neuron order, plus the total: (n_pops + 1,)."""
+    return offsets(sizes)
 
 
 def split(partition, sizes: Sequence[int]) -> list[np.ndarray]:
-    """The flat ``partition`` as one core-index array per population."""
-    part = np.asarray(partition)
-    off = partition_offsets(sizes)
-    if part.shape != (off[-1],):
-        raise ValueError(f"partition must have one entry per neuron ({off[-1]}), got shape {part.shape}")
-    return [part[off[i]:off[i + 1]] for i in range(len(sizes))]
+    """The core of every neuron of ``partition`` (an Assignment or array) as one array per population."""
+    return Assignment.of(partition).split(sizes)
 
 
 def _cores_per_population(sizes: np.ndarray, n_cores: int) -> np.ndarray:
@@ -69,7 +67,7 @@ def _blocks(n: int, shares: np.ndarray) -> np.ndarray:
     return np.searchsorted(bounds, np.arange(n), side="right")
 
 
-def imbalanced(sizes: Sequence[int], n_cores: int, imbalance: float) -> np.ndarray:
+def imbalanced(sizes: Sequence[int], n_cores: int, imbalance: float) -> Assignment:
     """Contiguous blocks per population with a linear ramp of block sizes (module docstring).
 
     Parameters
@@ -85,28 +83,28 @@ def imbalanced(sizes: Sequence[int], n_cores: int, imbalance: float) -> np.ndarr
         raise ValueError(f"imbalance = {imbalance} is not allowed: must be a finite value >= 0")
     if n_cores < sizes.size:
         shares = 1.0 + imbalance * np.linspace(0.0, 1.0, n_cores)
-        return _blocks(int(sizes.sum()), shares)
+        return Assignment(_blocks(int(sizes.sum()), shares), n_cores)
     alloc = _cores_per_population(sizes, n_cores)
     parts, first = [], 0
     for n, k in zip(sizes, alloc):
         shares = 1.0 + imbalance * (np.arange(k) / (k - 1) if k > 1 else np.zeros(1))
         parts.append(first + _blocks(int(n), shares))
         first += int(k)
-    return np.concatenate(parts).astype(np.int64)
+    return Assignment(np.concatenate(parts).astype(np.int64), n_cores)
 
 
-def contiguous(sizes: Sequence[int], n_cores: int) -> np.ndarray:
+def contiguous(sizes: Sequence[int], n_cores: int) -> Assignment:
     """Each population on its own cores, in contiguous equal blocks (module docstring)."""
     return imbalanced(sizes, n_cores, 0.0)
 
 
-def round_robin(sizes: Sequence[int], n_cores: int) -> np.ndarray:
+def round_robin(sizes: Sequence[int], n_cores: int) -> Assignment:
     """Neuron ``k`` of the flat neuron list on core ``k mod n_cores``."""
     sizes = _check(sizes, n_cores)
-    return np.arange(int(sizes.sum()), dtype=np.int64) % n_cores
+    return Assignment(np.arange(int(sizes.sum()), dtype=np.int64) % n_cores, n_cores)
 
 
-def random(sizes: Sequence[int], n_cores: int, seed: int) -> np.ndarray:
+def random(sizes: Sequence[int], n_cores: int, seed: int) -> Assignment:
     """Every neuron on a uniformly random core; the same ``seed`` gives the same partition."""
     sizes = _check(sizes, n_cores)
-    return np.random.default_rng(seed).integers(0, n_cores, size=int(sizes.sum()), dtype=np.int64)
+    return Assignment(np.random.default_rng(seed).integers(0, n_cores, size=int(sizes.sum()), dtype=np.int64), n_cores)

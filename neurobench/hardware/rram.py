@@ -3,7 +3,7 @@
 Song, Titirsha and Das formulate read endurance as a function of the programmed weight
 (resistance state) and the synapse's activation, and show that temperature and read voltage
 shorten it [paper: abstracts]. The functional form and every constant below are our
-reconstruction (``shared/papers/endurance_mapping.md`` §10.3, [inferred])::
+reconstruction (``docs/papers/endurance_mapping.md`` §10.3, [inferred])::
 
     N_RD = n_0 exp(-(V - v_ref) / v_0) exp[(e_a / k_B)(1 / T - 1 / t_ref)] (R / r_ref)^beta
 
@@ -23,60 +23,32 @@ inferences before the first cell is disturbed and the weights must be reprogramm
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from .endurance import K_B_EV
+from ..schema import Params
+from ..units import K_B_EV
 
 
-@dataclass(frozen=True)
-class RramReadParams:
-    """Constants of the read-disturb law (all [inferred], see the module docstring).
+class RramReadParams(Params):
+    """Constants of the read-disturb law (all [inferred], see the module docstring)."""
 
-    Parameters
-    ----------
-    n_0 : float
-        Reads before disturb at the reference conditions, > 0 (1e5).
-    v_ref : float
-        Reference read voltage in V, > 0 (0.2 V).
-    v_0 : float
-        Voltage scale of the exponential acceleration in V, > 0 (0.05 V).
-    e_a : float
-        Activation energy in eV, >= 0 (0.4 eV).
-    t_ref : float
-        Reference temperature in K, > 0 (300 K).
-    r_ref : float
-        Reference resistance in ohm, > 0 (10 kohm).
-    beta : float
-        Exponent of the resistance factor, >= 0 (1).
-    r_on, r_off : float
-        Resistance range in ohm that weights are mapped to, 0 < r_on < r_off
-        (10 kohm and 100 kohm).
-    """
+    n_0: float = Field(1e5, gt=0, description="reads before disturb at v_ref, t_ref, r_ref")
+    v_ref: float = Field(0.2, gt=0, description="reference read voltage in V")
+    v_0: float = Field(0.05, gt=0, description="voltage scale of the exponential acceleration in V")
+    e_a: float = Field(0.4, ge=0, description="activation energy in eV")
+    t_ref: float = Field(300.0, gt=0, description="reference temperature in K")
+    r_ref: float = Field(10e3, gt=0, description="reference resistance in ohm")
+    beta: float = Field(1.0, ge=0, description="exponent of the resistance factor")
+    r_on: float = Field(10e3, gt=0, description="resistance of the largest weight in ohm")
+    r_off: float = Field(100e3, gt=0, description="resistance of a zero weight in ohm")
 
-    n_0: float = 1e5
-    v_ref: float = 0.2
-    v_0: float = 0.05
-    e_a: float = 0.4
-    t_ref: float = 300.0
-    r_ref: float = 10e3
-    beta: float = 1.0
-    r_on: float = 10e3
-    r_off: float = 100e3
-
-    def __post_init__(self) -> None:
-        for name, unit in (("n_0", "reads"), ("v_ref", "V"), ("v_0", "V"), ("t_ref", "K"),
-                           ("r_ref", "ohm"), ("r_on", "ohm"), ("r_off", "ohm")):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"rram {name} must be a finite value > 0 {unit}, got {value}")
-        for name, unit in (("e_a", "eV"), ("beta", "")):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"rram {name} must be a finite value >= 0 {unit}, got {value}".rstrip())
+    @model_validator(mode="after")
+    def _on_below_off(self) -> "RramReadParams":
         if not self.r_on < self.r_off:
-            raise ValueError(f"rram r_on = {self.r_on} must be below r_off = {self.r_off} ohm")
+            raise ValueError(f"r_on = {self.r_on} must be below r_off = {self.r_off} ohm")
+        return self
 
 
 def weight_resistance(weight: np.ndarray, p: RramReadParams) -> np.ndarray:

@@ -20,15 +20,20 @@ falls below the endurance-unaware mapping of the same clustering.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from ..hardware.crossbar import CrossbarParams
 from ..hardware.endurance import PcmEndurance, endurance_map
-from ..hardware.mesh import MeshParams, mesh_for, noc_cost, tile_endurance
+from ..hardware.mesh import Mesh, MeshParams, noc_cost, tile_endurance
+from ..hardware.workload import Activation, Assignment
+from ..schema import Params
+from ..schema import replace as replace_params
+from ..seeds import spawn_seeds
 from . import cells
 from .graph import SynapseGraph, unroll
 from .partition import Clustering, cluster_traffic, cut_spikes, partition_kl, partition_sequential
@@ -37,35 +42,34 @@ from .placement import Fitness, PsoParams, place_random, place_sequential, pso
 METHODS = ("sequential", "random", "spinemap", "spinemap_cells", "espine")
 
 
-@dataclass(frozen=True)
-class MappingConfig:
-    """Everything a mapping run needs (see each part's docstring for units and sources).
+class MappingConfig(Params):
+    """Everything a mapping run needs (see each part's class for units and sources).
 
-    ``activation``: "pre" or "stdp" (``graph.SynapseGraph.activation``); ``kl_max_iter``: KL
-    passes per bisection; ``partitioner``: "kl" (networkx Kernighan-Lin) or "metis" (pymetis)
-    bisections; ``refine_iters``: cell-ordering refinement moves; ``seed``: seeds the
-    KL splits, the tile variation, the random baseline and the PSO runs.
+    Built from the ``endurance`` params section by ``EnduranceSection.mapping_config()``.
+    ``seed`` is the root of every random stream of a mapping run: the KL splits and the tile
+    variation use it directly, the random baseline's cell order and placement and the two PSO
+    runs use seeds spawned from it (``neurobench.seeds.spawn_seeds(seed, 4)``).
     """
 
-    crossbar: CrossbarParams = field(default_factory=CrossbarParams)
-    endurance: PcmEndurance = field(default_factory=PcmEndurance)
-    mesh: MeshParams = field(default_factory=MeshParams)
-    pso: PsoParams = field(default_factory=PsoParams)
-    activation: Literal["pre", "stdp"] = "pre"
-    partitioner: Literal["kl", "metis"] = "kl"
-    kl_max_iter: int = 10
-    refine_iters: int = 20
-    seed: int = 0
+    crossbar: CrossbarParams = Field(default_factory=CrossbarParams)
+    endurance: PcmEndurance = Field(default_factory=PcmEndurance)
+    mesh: MeshParams = Field(default_factory=MeshParams)
+    pso: PsoParams = Field(default_factory=PsoParams)
+    activation: Activation = Field("pre", description="what wears a PCM cell: presynaptic spikes or STDP updates")
+    partitioner: Literal["kl", "metis"] = Field("kl", description="bisection: networkx Kernighan-Lin or METIS (pymetis)")
+    kl_max_iter: int = Field(10, ge=1, le=100, description="KL passes per bisection")
+    refine_iters: int = Field(20, ge=0, le=10_000, description="cell-ordering refinement moves")
+    seed: int = Field(0, ge=0, description="root seed of KL, tile variation, random baseline and PSO")
 
-    def __post_init__(self) -> None:
-        if self.activation not in ("pre", "stdp"):
-            raise ValueError(f"activation must be 'pre' or 'stdp', got {self.activation!r}")
-        if self.partitioner not in ("kl", "metis"):
-            raise ValueError(f"partitioner must be 'kl' or 'metis', got {self.partitioner!r}")
-        for name in ("kl_max_iter", "refine_iters", "seed"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, np.integer)) and value >= 0):
-                raise ValueError(f"mapping {name} must be an integer >= 0, got {value!r}")
+    @model_validator(mode="after")
+    def _crossbar_unrolls(self) -> "MappingConfig":
+        if self.crossbar.n < 2:
+            raise ValueError(f"crossbar n = {self.crossbar.n}: unrolling fan-ins needs n >= 2")
+        return self
+
+    def streams(self) -> dict[str, int]:
+        """Seeds of the random baseline's cells and tiles and of the two PSO runs, spawned from ``seed``."""
+        return dict(zip(("random_cells", "random_tiles", "pso_spinemap", "pso_espine"), spawn_seeds(self.seed, 4)))
 
 
 @lru_cache(maxsize=16)
@@ -95,6 +99,17 @@ class Mapping:
     energy: float
     latency: float
     cut: float
+    n_tiles: int
+
+    def assignment(self, n_neurons: int | None = None) -> Assignment:
+        """Neuron -> tile of the mapped graph's first ``n_neurons`` neurons (default all).
+
+        ``unroll`` numbers partial-sum neurons after the workload's own, so ``n_neurons =
+        workload.graph.n_neurons`` gives the tile of every neuron of the workload: an
+        assignment that drives ``neurobench.hardware.multicore`` on the chip's mesh.
+        """
+        placed = self.clustering.placed(self.tile_of, self.n_tiles)
+        return placed if n_neurons is None else placed.first(n_neurons)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +118,8 @@ class Chip:
 
     graph: SynapseGraph
     activation: np.ndarray
-    mesh: MeshParams
+    mesh: Mesh
+    noc: MeshParams
     tiles: np.ndarray  # (T, n, n) endurance maps
     kl: Clustering
     sequential: Clustering
@@ -115,9 +131,9 @@ def prepare(graph: SynapseGraph, config: MappingConfig, progress: bool = False) 
     g = unroll(graph, n)
     kl = partition_kl(g, n, config.seed, config.kl_max_iter, progress=progress, method=config.partitioner)
     seq = partition_sequential(g, n)
-    mesh = mesh_for(max(kl.n_clusters, seq.n_clusters), config.mesh)
-    tiles = tile_endurance(nominal_endurance(config.crossbar, config.endurance), mesh, config.seed)
-    return Chip(g, g.activation(config.activation), mesh, tiles, kl, seq)
+    mesh = config.mesh.mesh(max(kl.n_clusters, seq.n_clusters))
+    tiles = tile_endurance(nominal_endurance(config.crossbar, config.endurance), mesh, config.mesh, config.seed)
+    return Chip(g, g.activation(config.activation), mesh, config.mesh, tiles, kl, seq)
 
 
 def evaluate(chip: Chip, method: str, clustering: Clustering, tile_of: np.ndarray, maps: list) -> Mapping:
@@ -132,9 +148,10 @@ def evaluate(chip: Chip, method: str, clustering: Clustering, tile_of: np.ndarra
         life = min(life, cells.lifetime(content, chip.tiles[t], row_map, col_map))
         cell[content.synapse] = np.stack(
             [np.full(content.synapse.size, t), row_map[content.row], col_map[content.col]], axis=1)
-    energy, latency = noc_cost(cluster_traffic(g, clustering.cluster_of, c), tile_of, chip.mesh, g.total_spikes())
+    energy, latency = noc_cost(cluster_traffic(g, clustering.cluster_of, c), tile_of, chip.mesh, chip.noc,
+                               g.total_spikes())
     return Mapping(method, clustering, np.asarray(tile_of), maps, cell, float(life), float(energy),
-                   float(latency), cut_spikes(g, clustering.cluster_of))
+                   float(latency), cut_spikes(g, clustering.cluster_of), chip.mesh.size)
 
 
 def map_workload(graph: SynapseGraph, config: MappingConfig, methods=METHODS, progress: bool = False,
@@ -153,19 +170,20 @@ def map_workload(graph: SynapseGraph, config: MappingConfig, methods=METHODS, pr
     if "sequential" in methods:
         seq = chip.sequential
         seq_contents = cells.contents(g, seq.cluster_of, seq.n_clusters, chip.activation)
-        out["sequential"] = evaluate(chip, "sequential", seq, place_sequential(seq.n_clusters, mesh.n_tiles),
+        out["sequential"] = evaluate(chip, "sequential", seq, place_sequential(seq.n_clusters, mesh.size),
                                      [cells.index_maps(ct) for ct in seq_contents])
+    seeds = config.streams()
     if "random" in methods:
-        rng = np.random.default_rng(config.seed + 1)
+        rng = np.random.default_rng(seeds["random_cells"])
         maps = [(rng.permutation(n)[:ct.n_rows], rng.permutation(n)[:ct.n_cols]) for ct in contents]
-        out["random"] = evaluate(chip, "random", kl, place_random(c, mesh.n_tiles, config.seed + 2), maps)
+        out["random"] = evaluate(chip, "random", kl, place_random(c, mesh.size, seeds["random_tiles"]), maps)
     traffic = cluster_traffic(g, kl.cluster_of, c)
     need_spinemap = {"spinemap", "spinemap_cells", "espine"} & set(methods)
     if need_spinemap:
-        traffic_only = replace(config.pso, lambda_life=0.0)
-        fit = Fitness(traffic, mesh, g.total_spikes(), traffic_only)
-        spin_tiles, _ = pso(fit, c, mesh.n_tiles, traffic_only, config.seed + 3,
-                            init=[place_sequential(c, mesh.n_tiles)], progress=progress)
+        traffic_only = replace_params(config.pso, lambda_life=0.0)
+        fit = Fitness(traffic, mesh, chip.noc, g.total_spikes(), traffic_only)
+        spin_tiles, _ = pso(fit, c, mesh.size, traffic_only, seeds["pso_spinemap"],
+                            init=[place_sequential(c, mesh.size)], progress=progress)
         if "spinemap" in methods:
             out["spinemap"] = evaluate(chip, "spinemap", kl, spin_tiles, index)
         if {"spinemap_cells", "espine"} & set(methods):
@@ -176,8 +194,8 @@ def map_workload(graph: SynapseGraph, config: MappingConfig, methods=METHODS, pr
         orders = cells.tile_orders(chip.tiles)
         table = np.stack([cells.lifetimes_on_tiles(ct, chip.tiles, True, orders) for ct in contents])
         floor = min(cells.lifetime(ct, chip.tiles[t], *m) for ct, t, m in zip(contents, spin_tiles, aware_spin))
-        fit = Fitness(traffic, mesh, g.total_spikes(), config.pso, lifetime=table, lifetime_floor=floor)
-        tiles_e, best = pso(fit, c, mesh.n_tiles, config.pso, config.seed + 4, init=[spin_tiles], progress=progress)
+        fit = Fitness(traffic, mesh, chip.noc, g.total_spikes(), config.pso, lifetime=table, lifetime_floor=floor)
+        tiles_e, best = pso(fit, c, mesh.size, config.pso, seeds["pso_espine"], init=[spin_tiles], progress=progress)
         if not np.isfinite(best) or np.array_equal(tiles_e, spin_tiles):
             tiles_e, maps = spin_tiles, aware_spin
         else:

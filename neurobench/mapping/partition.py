@@ -28,33 +28,18 @@ after another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 from networkx.algorithms.community import kernighan_lin_bisection
 from tqdm import tqdm
 
-from .graph import SynapseGraph
+from ..hardware.workload import Assignment, SynapseGraph
 
 
-@dataclass(frozen=True, eq=False)
-class Clustering:
-    """``cluster_of[v]``: the cluster of every neuron, clusters numbered 0..n_clusters-1."""
-
-    cluster_of: np.ndarray
-
-    def __post_init__(self) -> None:
-        c = np.asarray(self.cluster_of, dtype=np.int64)
-        object.__setattr__(self, "cluster_of", c)
-
-    @property
-    def n_clusters(self) -> int:
-        return int(self.cluster_of.max()) + 1 if self.cluster_of.size else 0
-
-    def sizes(self) -> np.ndarray:
-        return np.bincount(self.cluster_of, minlength=self.n_clusters)
+Clustering = Assignment
+"""A clustering is an :class:`~neurobench.hardware.workload.Assignment` of neurons to crossbar-sized
+clusters (``cluster_of``, ``n_clusters``), before the clusters are placed on tiles."""
 
 
 def _relabel(cluster_of: np.ndarray) -> np.ndarray:

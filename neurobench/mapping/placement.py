@@ -8,7 +8,7 @@ cluster -> tile assignment (cluster ``c`` on the tile with the c-th smallest key
     J(pi) = -lambda_life log(L(pi) / L_0) + lambda_energy E(pi) / E_0 + lambda_latency Lat(pi) / Lat_0
 
 with ``L(pi) = min_c lifetime[c, pi(c)]`` (a cluster's lifetime on each tile, precomputed), the
-NoC energy and latency proxies of ``neurobench.hardware.mesh``, and ``L_0, E_0, Lat_0`` the
+NoC energy (pJ) and latency (ns) proxies of ``neurobench.hardware.mesh``, and ``L_0, E_0, Lat_0`` the
 values of the first initial assignment. An optional ``lifetime_floor`` makes assignments with
 ``L(pi) < floor`` infeasible (J = inf). Global-best PSO::
 
@@ -24,50 +24,27 @@ and the traffic-only SpiNeMap-style placement (PSO with ``lambda_life = 0``).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+from pydantic import Field
 from tqdm import tqdm
 
-from ..hardware.mesh import MeshParams
+from ..hardware.mesh import Mesh, MeshParams
+from ..schema import Params
 
 
-@dataclass(frozen=True)
-class PsoParams:
-    """Swarm settings and fitness weights (defaults [inferred]; the paper's are unknown, Q3).
+class PsoParams(Params):
+    """Swarm settings and fitness weights (defaults [inferred]; the paper's are unknown, Q3)."""
 
-    Parameters
-    ----------
-    particles : int
-        Swarm size, >= 1.
-    iterations : int
-        Iterations, >= 0.
-    inertia, c1, c2 : float
-        Inertia ``w`` (0.7) and cognitive / social coefficients (1.5), >= 0.
-    lambda_life, lambda_energy, lambda_latency : float
-        Fitness weights, >= 0.
-    """
-
-    particles: int = 24
-    iterations: int = 60
-    inertia: float = 0.7
-    c1: float = 1.5
-    c2: float = 1.5
-    lambda_life: float = 1.0
-    lambda_energy: float = 0.2
-    lambda_latency: float = 0.2
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.particles, (int, np.integer)) and self.particles >= 1):
-            raise ValueError(f"pso particles must be an integer >= 1, got {self.particles!r}")
-        if not (isinstance(self.iterations, (int, np.integer)) and self.iterations >= 0):
-            raise ValueError(f"pso iterations must be an integer >= 0, got {self.iterations!r}")
-        for name in ("inertia", "c1", "c2", "lambda_life", "lambda_energy", "lambda_latency"):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"pso {name} must be a finite value >= 0, got {value}")
+    particles: int = Field(24, ge=1, le=1000, description="swarm size")
+    iterations: int = Field(60, ge=0, le=10_000, description="PSO iterations")
+    inertia: float = Field(0.7, ge=0, description="inertia weight w")
+    c1: float = Field(1.5, ge=0, description="cognitive coefficient")
+    c2: float = Field(1.5, ge=0, description="social coefficient")
+    lambda_life: float = Field(1.0, ge=0, description="weight of -log lifetime")
+    lambda_energy: float = Field(0.2, ge=0, description="weight of the normalised NoC energy")
+    lambda_latency: float = Field(0.2, ge=0, description="weight of the normalised NoC latency")
 
 
 def keys_from_assignment(tile_of: np.ndarray, n_tiles: int) -> np.ndarray:
@@ -87,12 +64,12 @@ def decode(keys: np.ndarray, n_clusters: int) -> np.ndarray:
 class Fitness:
     """Vectorised ``J`` over a batch of assignments (module docstring)."""
 
-    def __init__(self, traffic: np.ndarray, mesh: MeshParams, total_spikes: float, params: PsoParams,
+    def __init__(self, traffic: np.ndarray, mesh: Mesh, noc: MeshParams, total_spikes: float, params: PsoParams,
                  lifetime: np.ndarray | None = None, lifetime_floor: float | None = None) -> None:
         self.traffic = np.asarray(traffic, dtype=np.float64).copy()
         np.fill_diagonal(self.traffic, 0.0)
         self.hops = mesh.hops()
-        self.mesh = mesh
+        self.noc = noc
         self.total_spikes = float(total_spikes)
         self.params = params
         self.lifetime = lifetime
@@ -105,8 +82,8 @@ class Fitness:
         h = self.hops[tile_of[:, :, None], tile_of[:, None, :]]
         hop_spikes = (self.traffic[None] * h).sum(axis=(1, 2))
         inter = self.traffic.sum()
-        energy = self.mesh.e_spike * self.total_spikes + self.mesh.e_hop * hop_spikes
-        latency = self.mesh.t_inject + (self.mesh.t_hop * hop_spikes / inter if inter > 0 else 0.0 * hop_spikes)
+        energy = self.noc.e_spike * self.total_spikes + self.noc.hop_pj * hop_spikes
+        latency = self.noc.t_inject + (self.noc.hop_ns * hop_spikes / inter if inter > 0 else 0.0 * hop_spikes)
         if self.lifetime is None:
             life = np.full(tile_of.shape[0], np.inf)
         else:

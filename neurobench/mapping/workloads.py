@@ -21,38 +21,29 @@ with our own sizes where those are unknown [inferred]:
 Spike counts of generated workloads are synthetic [inferred]: each population has a mean rate
 (Hz), each neuron a log-normal rate around it (sigma 0.5) and a Poisson count over
 ``duration`` ms, all from ``np.random.default_rng(seed)``. ``workload_from_network`` takes the
-counts recorded by ``neurobench.sim.simulate`` for the workbench's own networks instead.
+counts recorded by ``neurobench.sim.simulate`` for the workbench's own networks instead
+(``neurobench.experiments.endurance.workloads.simulated_digits``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..hardware.workload import SynapseGraph, Workload, from_network
 from ..network import AvgPool2d, Conv2d, Dense, Network
-from .graph import SynapseGraph, from_network
+from ..units import MS_PER_S
 
 CLASSIC = ("digit_mlp", "digit_stdp", "lenet", "edge_detection", "image_smoothing", "heart_lsm", "synthetic")
-
-
-@dataclass(frozen=True, eq=False)
-class Workload:
-    """A named synapse graph with its topology and where its spike counts come from."""
-
-    name: str
-    graph: SynapseGraph
-    topology: str
-    source: str  # "generator" (synthetic counts) or "simulated" (recorded by neurobench.sim)
 
 
 def _counts(rng, sizes: Sequence[int], rates: Sequence[float], duration: float) -> np.ndarray:
     parts = []
     for n, rate in zip(sizes, rates):
         r = rate * rng.lognormal(-0.125, 0.5, n)  # mean of the log-normal factor is 1
-        parts.append(rng.poisson(r * duration / 1000.0).astype(np.float64))
+        parts.append(rng.poisson(r * duration / MS_PER_S).astype(np.float64))
     return np.concatenate(parts)
 
 
@@ -194,7 +185,8 @@ def classic(name: str, **kwargs) -> Workload:
 
 
 def workload_from_network(network: Network, spike_counts, name: str = "network", topology: str | None = None) -> Workload:
-    """A workload from a workbench network and recorded counts (a ``SimRecord`` or one array per population)."""
+    """A workload (``neurobench.hardware.workload.Workload``, counts only) from a workbench network and
+    recorded spike counts per inference (a ``SimRecord`` or one array per population)."""
     if hasattr(spike_counts, "layers"):
         spike_counts = [spike_counts.input_spike_count] + [layer.spike_count for layer in spike_counts.layers]
     kinds = "-".join(type(layer).__name__ for layer in network.layers)
@@ -230,36 +222,3 @@ def generated_set(image_side: int = 28, hidden: int = 100, lenet_side: int = 16,
         synthetic(tuple(rf_sizes), fan_in=rf_fan_in, group=rf_group, seed=seed, duration=duration,
                   name="synthetic_rf"),
     ]
-
-
-def simulated_digits(samples: int = 32, n_steps: int = 100, dt: float = 1.0, max_rate: float = 200.0,
-                     epochs: int = 60, seed: int = 0) -> list[Workload]:
-    """The workbench's own SNNs on the digits test set, with spike counts from ``neurobench.sim``.
-
-    * ``snn_random_cnn``: the simulator stage's default network (conv 4@3x3 -> avg-pool 2 ->
-      dense 10, random He weights x 1.5, LIF neurons), Poisson inputs;
-    * ``snn_mlp``, ``snn_cnn``: the ANNs of ``neurobench.ann`` (``train_default``, ``epochs``)
-      converted by data-based normalisation (``neurobench.conversion.normalize``), regular
-      rate-coded inputs. Counts are per sample (mean over ``samples`` test images).
-    """
-    from ..ann.train import train_default
-    from ..conversion import normalize as norm
-    from ..data.encoders import poisson
-    from ..network import random_network
-    from ..neurons import NeuronParams
-    from ..sim import simulate
-
-    out = []
-    for kind in ("mlp", "cnn"):
-        ann, (x_train, _, x_test, _) = train_default(kind, seed=seed, epochs=epochs)
-        x_train = np.asarray(x_train).reshape(len(x_train), *ann.input_shape)
-        x_test = np.asarray(x_test).reshape(len(x_test), *ann.input_shape)[:samples]
-        net = norm.normalize(ann, x_train, max_rate=max_rate, dt=dt)
-        record = norm.run(net, x_test, n_steps=n_steps, dt=dt, max_rate=max_rate)
-        out.append(workload_from_network(net, record, name=f"snn_{kind}", topology=f"converted {kind.upper()}"))
-    images = np.asarray(x_test).reshape(len(x_test), 1, 8, 8) if x_test[0].size == 64 else None
-    if images is not None:
-        net = random_network((1, 8, 8), 4, 3, 2, 10, NeuronParams(model="lif"), seed=seed, weight_gain=1.5)
-        record = simulate(net, poisson(images, n_steps, dt, max_rate, seed + 3), dt)
-        out.insert(0, workload_from_network(net, record, name="snn_random_cnn", topology="random conv-pool-dense"))
-    return out

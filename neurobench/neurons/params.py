@@ -19,15 +19,17 @@ delta-synapse input is ignored. ``neurobench.sim.clock`` documents the exact tim
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ..schema import Params
 
 NeuronModel = Literal["if", "lif"]
 ResetMode = Literal["zero", "subtract"]
 
 
-@dataclass(frozen=True)
-class NeuronParams:
+class NeuronParams(Params):
     """One population's neuron parameters (validated on construction).
 
     Parameters
@@ -39,40 +41,30 @@ class NeuronParams:
     reset : "zero" or "subtract"
         Reset to 0 mV, or subtract ``v_th`` (keeps the overshoot; the usual choice for conversion).
     tau_m : float
-        Membrane time constant in ms (LIF only), > 0.
+        Membrane time constant in ms, > 0; finite for LIF (IF ignores it and may pass inf).
     t_ref : float
         Absolute refractory period in ms, >= 0.
     tau_syn : float
-        Synaptic current time constant in ms; 0 selects delta (instantaneous) synapses.
+        Synaptic current time constant in ms; 0 selects delta (instantaneous) synapses. For LIF
+        it must differ from tau_m (the exact solution is singular there).
     """
 
-    model: NeuronModel = "if"
-    v_th: float = 1.0
-    reset: ResetMode = "subtract"
-    tau_m: float = 20.0
-    t_ref: float = 0.0
-    tau_syn: float = 0.0
+    model: NeuronModel = Field("if", description="neuron model: if | lif")
+    v_th: float = Field(1.0, gt=0, description="firing threshold in mV")
+    reset: ResetMode = Field("subtract", description="reset mode: zero | subtract")
+    tau_m: float = Field(20.0, gt=0, allow_inf_nan=True, description="membrane time constant in ms (LIF)")
+    t_ref: float = Field(0.0, ge=0, description="refractory period in ms")
+    tau_syn: float = Field(0.0, ge=0, description="synaptic time constant in ms (0 = delta synapses)")
 
-    def __post_init__(self) -> None:
-        if self.model not in ("if", "lif"):
-            raise ValueError(f"neuron model must be 'if' or 'lif', got {self.model!r}")
-        if self.reset not in ("zero", "subtract"):
-            raise ValueError(f"neuron reset must be 'zero' or 'subtract', got {self.reset!r}")
-        if not (self.v_th > 0 and math.isfinite(self.v_th)):
-            raise ValueError(f"neuron v_th must be a finite value > 0 mV, got {self.v_th}")
-        # tau_m is unused by IF (which may pass inf); an infinite LIF tau_m, t_ref or tau_syn
-        # would give NaN step coefficients or an unbounded refractory period in the simulators.
-        if not (self.tau_m > 0 and (self.model == "if" or math.isfinite(self.tau_m))):
-            raise ValueError(f"neuron tau_m must be a finite value > 0 ms, got {self.tau_m}")
-        if not (self.t_ref >= 0 and math.isfinite(self.t_ref)):
-            raise ValueError(f"neuron t_ref must be a finite value >= 0 ms, got {self.t_ref}")
-        if not (self.tau_syn >= 0 and math.isfinite(self.tau_syn)):
-            raise ValueError(
-                "neuron tau_syn must be a finite value >= 0 ms (0 = delta synapses), "
-                f"got {self.tau_syn}"
-            )
+    @model_validator(mode="after")
+    def _finite_leak_and_distinct_time_constants(self) -> "NeuronParams":
+        # an infinite LIF tau_m would give NaN step coefficients in the simulators
+        if self.model == "lif" and not math.isfinite(self.tau_m):
+            raise ValueError(f"tau_m must be a finite value > 0 ms for a LIF neuron, got {self.tau_m}")
         if self.model == "lif" and self.tau_syn > 0 and math.isclose(self.tau_syn, self.tau_m):
-            raise ValueError("neuron tau_syn must differ from tau_m (the exact solution is singular)")
+            raise ValueError(f"tau_syn = {self.tau_syn} must differ from tau_m = {self.tau_m} "
+                             "(the exact solution is singular there)")
+        return self
 
     @property
     def leaky(self) -> bool:

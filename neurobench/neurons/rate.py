@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..units import MS_PER_S
 from .params import NeuronParams
-
-MS_PER_S = 1000.0
 
 
 def max_rate(params: NeuronParams) -> float:

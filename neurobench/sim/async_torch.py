@@ -19,10 +19,10 @@ step emits), the update masks, the refractory flags and the resets (detached, as
 are constants, so the gradient follows the causal chain the schedule produced. An emitted spike
 carries the surrogate of the neuron's latest spike.
 
-Training-only options: ``input_dropout`` (drop each input event with probability p),
-``refractory_dropout`` (with probability p a spiking neuron does not become refractory) and
-per-frame truncation (``on_frame`` callback plus ``truncate=True``: state is detached after every
-frame so the caller can backpropagate frame by frame).
+Training-only options (``TorchTraining``): the surrogate, ``input_dropout`` (drop each input
+event with probability p), ``refractory_dropout`` (with probability p a spiking neuron does not
+become refractory) and per-frame truncation (``on_frame`` callback plus ``truncate=True``: state
+is detached after every frame so the caller can backpropagate frame by frame).
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from torch import nn
 
 from ..network import Dense, Network
 from ..neurons import NeuronParams
-from .asynchronous import AsyncConfig, AsyncGraph, AsyncRecord, _book, _check_inputs, _EventState, _halt, sample_ids
+from .events import AsyncConfig, AsyncGraph, AsyncRecord, EventState, binary_frames, sample_ids
 from .schedulers import PendingSpikes, Scheduler, make_scheduler, select, select_dense
 
-__all__ = ["AsyncTorchNet", "TorchRun", "run_async_torch", "spike_fn"]
+__all__ = ["AsyncTorchNet", "TorchRun", "TorchTraining", "run_async_torch", "spike_fn"]
 
 
 def spike_fn(u: torch.Tensor, fire: torch.Tensor, check: torch.Tensor, surrogate) -> torch.Tensor:
@@ -48,6 +48,42 @@ def spike_fn(u: torch.Tensor, fire: torch.Tensor, check: torch.Tensor, surrogate
         return fire.to(u.dtype)
     sg = surrogate(u)
     return (sg - sg.detach() + fire.to(u.dtype)) * check.to(u.dtype)
+
+
+@dataclass(frozen=True)
+class TorchTraining:
+    """Training-time options of ``run_async_torch`` (validated on construction).
+
+    Parameters
+    ----------
+    surrogate : callable or None
+        snnTorch surrogate (e.g. ``snntorch.surrogate.atan()``); None gives no spike gradient.
+    input_dropout : float in [0, 1)
+        Probability of dropping each input event.
+    refractory_dropout : float in [0, 1)
+        Probability that a spiking neuron does not become refractory.
+    generator : torch.Generator or None
+        Source of both dropouts (required when either is > 0).
+    on_frame : callable(frame, frame_output_counts) or None
+        Called after every frame with that frame's differentiable output counts (batch, n_out).
+    truncate : bool
+        Detach the state after every frame (truncated per-frame backprop).
+    """
+
+    surrogate: Callable | None = None
+    input_dropout: float = 0.0
+    refractory_dropout: float = 0.0
+    generator: torch.Generator | None = None
+    on_frame: Callable[[int, torch.Tensor], None] | None = None
+    truncate: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("input_dropout", "refractory_dropout"):
+            p = getattr(self, name)
+            if not (0.0 <= p < 1.0):
+                raise ValueError(f"{name} must be in [0, 1), got {p}")
+        if (self.input_dropout > 0 or self.refractory_dropout > 0) and self.generator is None:
+            raise ValueError("input_dropout / refractory_dropout need a seeded torch.Generator")
 
 
 class AsyncTorchNet(nn.Module):
@@ -94,6 +130,147 @@ class TorchRun:
     record: AsyncRecord
 
 
+class _DenseRun:
+    """State of one ``run_async_torch`` call: the event bookkeeping (numpy) plus the
+    differentiable membrane potentials, emitted-spike values and output counts (torch)."""
+
+    def __init__(self, model: AsyncTorchNet, x: np.ndarray, config: AsyncConfig, sched: Scheduler,
+                 sample_offset: int | np.ndarray, training: TorchTraining, record_frames: bool, full_pass: bool):
+        self.weights = list(model.weights)
+        self.dtype = self.weights[0].dtype
+        net = Network((self.weights[0].shape[1],), tuple(Dense(np.zeros(tuple(w.shape))) for w in self.weights),
+                      model.neurons)
+        self.graph = graph = AsyncGraph.build(net, config.frame_dt)
+        self.x = binary_frames(graph, x)
+        batch, n_frames, _ = self.x.shape
+        self.batch, self.n_frames = batch, n_frames
+        self.ids = sample_ids(sample_offset, batch)
+        self.config, self.sched, self.training, self.full_pass = config, sched, training, full_pass
+        self.st = EventState(graph, batch, n_frames, record_frames)
+        self.pend2 = self.st.pend.reshape(batch, graph.n_total)
+        self.ref2 = self.st.ref.reshape(batch, graph.n_total)
+        self.fan_out = [(w.detach() != 0).sum(dim=0).cpu().numpy().astype(np.int64) for w in self.weights]
+        self.th = [p.v_th for p in model.neurons]
+        self.zero = [p.reset == "zero" for p in model.neurons]
+        self.v = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:]]
+        self.sval = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:-1]]
+        self.out_total = torch.zeros(batch, graph.sizes[-1], dtype=self.dtype)
+        self.out_frame = self.out_total
+
+    def deliver_layer(self, l: int, e: np.ndarray, step_global: np.ndarray, step: int) -> np.ndarray:
+        """Emitted spikes ``e`` (batch, n_l) of population ``l`` -> layer ``l+1``: currents (mV),
+        threshold checks, spikes, resets; returns the fresh queue entries (flat ids)."""
+        graph, st, cfg, tr = self.graph, self.st, self.config, self.training
+        n, off, th = graph.n_total, graph.offsets, self.th
+        v, sval = self.v, self.sval
+        et = torch.from_numpy(e).to(self.dtype)
+        src = et if l == 0 else et * sval[l - 1]
+        st.synops[:, l] += e.astype(np.int64) @ self.fan_out[l]
+        cur = src @ self.weights[l].T
+        recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
+        if cfg.refractory:
+            ref_t = torch.from_numpy(self.ref2[:, off[l + 1] : off[l + 2]].copy())
+            v[l] = torch.where(ref_t, v[l], v[l] + cur)
+            check = recv & ~ref_t
+        else:
+            v[l] = v[l] + cur
+            check = recv
+        u = v[l] - th[l]
+        fire = (v[l].detach() >= th[l]) & check
+        spk = spike_fn(u, fire, check, tr.surrogate)
+        fire_np = fire.cpu().numpy()
+        fb, fj = np.nonzero(fire_np)
+        if fb.size:
+            over = ((v[l].detach() - th[l]) / th[l]).cpu().numpy()[fb, fj]
+            firef = fire.to(self.dtype)
+            v[l] = v[l] * (1.0 - firef) if self.zero[l] else v[l] - th[l] * firef
+            cand = fb * n + off[l + 1] + fj
+            ref_set = None
+            if cfg.refractory:
+                ref_set = cand
+                if tr.refractory_dropout > 0:
+                    keep = torch.rand(cand.size, generator=tr.generator, dtype=torch.float64).numpy() >= tr.refractory_dropout
+                    ref_set = cand[keep]
+            fresh = st.book(cand, over, ref_set, step_global, step)
+        else:
+            fresh = np.zeros(0, dtype=np.int64)
+        if l + 1 < graph.n_layers:
+            sval[l] = torch.where(fire, spk, sval[l])
+        else:
+            self.out_frame = self.out_frame + spk
+        return fresh
+
+    def start_frame(self, frame: int) -> None:
+        """Leak, clear refractory flags, present (and drop out) the frame's input events."""
+        graph, st, cfg, tr = self.graph, self.st, self.config, self.training
+        n = graph.n_total
+        self.out_frame = torch.zeros(self.batch, graph.sizes[-1], dtype=self.dtype)
+        for i in range(graph.n_layers):
+            if graph.beta_layer[i] != 1.0:
+                self.v[i] = self.v[i] * graph.beta_layer[i]
+        if cfg.refractory:
+            st.ref[:] = False
+        xf = self.x[:, frame] & ~st.halted[:, None]
+        if tr.input_dropout > 0:
+            drop = torch.rand(xf.shape, generator=tr.generator, dtype=torch.float64).numpy() < tr.input_dropout
+            xf = xf & ~drop
+        xb, xi = st.present_input(xf)
+        step_global = st.base.copy()
+        if cfg.prioritize_input:
+            queue = self.deliver_layer(0, xf.astype(np.float64), step_global, 0) if xb.size else xb
+        else:
+            queue = st.enqueue_inputs(xb * n + xi)
+        st.halt(queue, cfg.halt_after, step_global)
+
+    def forward_steps(self, frame: int) -> None:
+        """Forward steps until no spike is pending or ``max_steps`` is reached."""
+        graph, st, cfg = self.graph, self.st, self.config
+        n, off, batch, n_layers = graph.n_total, graph.offsets, self.batch, graph.n_layers
+        step = 0
+        while True:
+            qb, qg = np.nonzero(self.pend2)
+            if qb.size == 0:
+                break
+            queue = qb * n + qg
+            if step == cfg.max_steps:
+                st.drop_pending(queue)
+                break
+            step += 1
+            if self.full_pass:
+                every = np.arange(batch * n, dtype=np.int64)
+                g_all = every % n
+                everyone = PendingSpikes(every, self.ids[every // n], g_all, graph.layer_of[g_all], st.enq,
+                                         st.over, frame, step, n_layers)
+                emit = select_dense(everyone, st.pend > 0, self.sched, cfg.forward_group, batch)
+            else:
+                pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
+                                        st.over[queue], frame, step, n_layers)
+                emit = queue[select(pending, self.sched, cfg.forward_group, qb)]
+            st.pend[emit] -= 1
+            st.steps[qb, frame] = step
+            step_global = st.base + st.steps[:, frame]
+            emask = np.zeros((batch, n))
+            emask.reshape(-1)[emit] = 1.0
+            for l in range(n_layers):
+                e = emask[:, off[l] : off[l + 1]]
+                if self.full_pass or e.any():
+                    self.deliver_layer(l, e, step_global, step)
+            qb, qg = np.nonzero(self.pend2)
+            st.halt(qb * n + qg, cfg.halt_after, step_global)
+
+    def end_frame(self, frame: int) -> None:
+        """Add the frame's output counts, call ``on_frame``, truncate, record frame counts."""
+        tr = self.training
+        self.out_total = self.out_total + self.out_frame
+        if tr.on_frame is not None:
+            tr.on_frame(frame, self.out_frame)
+        if tr.truncate:
+            self.v = [t.detach() for t in self.v]
+            self.sval = [t.detach() for t in self.sval]
+            self.out_total = self.out_total.detach()
+        self.st.end_frame(frame)
+
+
 def run_async_torch(
     model: AsyncTorchNet,
     input_frames,
@@ -101,12 +278,7 @@ def run_async_torch(
     scheduler: Scheduler | str = "random",
     seed: int = 0,
     sample_offset: int | np.ndarray = 0,
-    surrogate=None,
-    input_dropout: float = 0.0,
-    refractory_dropout: float = 0.0,
-    generator: torch.Generator | None = None,
-    on_frame: Callable[[int, torch.Tensor], None] | None = None,
-    truncate: bool = False,
+    training: TorchTraining = TorchTraining(),
     record_frames: bool = False,
     full_pass: bool = False,
 ) -> TorchRun:
@@ -118,166 +290,20 @@ def run_async_torch(
     input_frames : array or tensor (batch, n_frames, n_in) of 0/1
     config, scheduler, seed, sample_offset, record_frames
         As for ``neurobench.sim.asynchronous.simulate_async``.
-    surrogate : callable or None
-        snnTorch surrogate (e.g. ``snntorch.surrogate.atan()``); None gives no spike gradient.
-    input_dropout, refractory_dropout : float in [0, 1)
-        Training regularisers, drawn from ``generator`` (required when either is > 0).
-    on_frame : callable(frame, frame_output_counts) or None
-        Called after every frame with that frame's differentiable output counts (batch, n_out).
-    truncate : bool
-        Detach the state after every frame (truncated per-frame backprop).
+    training : TorchTraining
+        Surrogate gradient, dropouts and per-frame truncation (default: none of them).
     full_pass : bool
         asynctorch's cost structure, same results: scheduling keys for every neuron and a full
         sort per sample, and every layer's dense pass in every forward step (default: only the
         pending entries are sorted and layers without emitted spikes are skipped).
     """
-    for name, p in (("input_dropout", input_dropout), ("refractory_dropout", refractory_dropout)):
-        if not (0.0 <= p < 1.0):
-            raise ValueError(f"{name} must be in [0, 1), got {p}")
-    if (input_dropout > 0 or refractory_dropout > 0) and generator is None:
-        raise ValueError("input_dropout / refractory_dropout need a seeded torch.Generator")
-    weights = list(model.weights)
-    dtype = weights[0].dtype
-    net = Network((weights[0].shape[1],), tuple(Dense(np.zeros(tuple(w.shape))) for w in weights), model.neurons)
-    graph = AsyncGraph.build(net, config.frame_dt)
     sched = make_scheduler(scheduler, seed)
     x_np = np.asarray(input_frames.detach().cpu().numpy() if torch.is_tensor(input_frames) else input_frames)
-    x_np = _check_inputs(graph, x_np)
-    batch, n_frames, n_in = x_np.shape
-    n = graph.n_total
-    off = graph.offsets
-    n_layers = graph.n_layers
-    st = _EventState(graph, batch, n_frames, record_frames)
-    ids = sample_ids(sample_offset, batch)
-    pend2 = st.pend.reshape(batch, n)
-    ref2 = st.ref.reshape(batch, n)
-    fan_out = [(w.detach() != 0).sum(dim=0).cpu().numpy().astype(np.int64) for w in weights]
-    th = [p.v_th for p in model.neurons]
-    zero = [p.reset == "zero" for p in model.neurons]
-    beta = graph.beta_layer
-    v = [torch.zeros(batch, s, dtype=dtype) for s in graph.sizes[1:]]
-    sval = [torch.zeros(batch, s, dtype=dtype) for s in graph.sizes[1:-1]]
-    out_total = torch.zeros(batch, graph.sizes[-1], dtype=dtype)
-    halt_after = config.halt_after
-    input_events = np.zeros(batch, dtype=np.int64)
-    prev_counts = None
-
-    def deliver_layer(l: int, e: np.ndarray, step_global: np.ndarray, step: int, out_frame):
-        """Emitted spikes e (batch, n_l) of population l -> layer l+1: currents, checks, spikes."""
-        et = torch.from_numpy(e).to(dtype)
-        src = et if l == 0 else et * sval[l - 1]
-        st.synops[:, l] += e.astype(np.int64) @ fan_out[l]
-        cur = src @ weights[l].T
-        recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
-        if config.refractory:
-            ref_t = torch.from_numpy(ref2[:, off[l + 1] : off[l + 2]].copy())
-            v[l] = torch.where(ref_t, v[l], v[l] + cur)
-            check = recv & ~ref_t
-        else:
-            v[l] = v[l] + cur
-            check = recv
-        u = v[l] - th[l]
-        fire = (v[l].detach() >= th[l]) & check
-        spk = spike_fn(u, fire, check, surrogate)
-        fire_np = fire.cpu().numpy()
-        fb, fj = np.nonzero(fire_np)
-        if fb.size:
-            over = ((v[l].detach() - th[l]) / th[l]).cpu().numpy()[fb, fj]
-            firef = fire.to(dtype)
-            v[l] = v[l] * (1.0 - firef) if zero[l] else v[l] - th[l] * firef
-            cand = fb * n + off[l + 1] + fj
-            ref_set = None
-            if config.refractory:
-                ref_set = cand
-                if refractory_dropout > 0:
-                    keep = torch.rand(cand.size, generator=generator, dtype=torch.float64).numpy() >= refractory_dropout
-                    ref_set = cand[keep]
-            fresh = _book(graph, st, cand, over, ref_set, step_global, step, batch)
-        else:
-            fresh = np.zeros(0, dtype=np.int64)
-        if l + 1 < n_layers:
-            sval[l] = torch.where(fire, spk, sval[l])
-        else:
-            out_frame[0] = out_frame[0] + spk
-        return fresh
-
-    for frame in range(n_frames):
-        live = ~st.halted
-        if not live.any():
+    run = _DenseRun(model, x_np, config, sched, sample_offset, training, record_frames, full_pass)
+    for frame in range(run.n_frames):
+        if run.st.halted.all():
             break
-        out_frame = [torch.zeros(batch, graph.sizes[-1], dtype=dtype)]
-        for i in range(n_layers):
-            if beta[i] != 1.0:
-                v[i] = v[i] * beta[i]
-        if config.refractory:
-            st.ref[:] = False
-        xf = x_np[:, frame] & live[:, None]
-        if input_dropout > 0:
-            drop = torch.rand(xf.shape, generator=generator, dtype=torch.float64).numpy() < input_dropout
-            xf = xf & ~drop
-        xb, xi = np.nonzero(xf)
-        input_events += np.bincount(xb, minlength=batch)
-        step_global = st.base.copy()
-        if config.prioritize_input:
-            queue = deliver_layer(0, xf.astype(np.float64), step_global, 0, out_frame) if xb.size else xb
-        else:
-            queue = xb * n + xi
-            st.pend[queue] = 1
-            st.enq[queue] = 0
-        queue = _halt(st, graph, queue, halt_after, step_global)
-        step = 0
-        while True:
-            qb, qg = np.nonzero(pend2)
-            if qb.size == 0:
-                break
-            queue = qb * n + qg
-            if step == config.max_steps:
-                np.add.at(st.dropped, qb, st.pend[queue])
-                st.pend[queue] = 0
-                break
-            step += 1
-            pending = PendingSpikes(queue, ids[qb], qg, graph.layer_of[qg], st.enq[queue],
-                                    st.over[queue], frame, step, n_layers)
-            if full_pass:
-                every = np.arange(batch * n, dtype=np.int64)
-                g_all = every % n
-                everyone = PendingSpikes(every, ids[every // n], g_all, graph.layer_of[g_all], st.enq,
-                                         st.over, frame, step, n_layers)
-                emit = select_dense(everyone, st.pend > 0, sched, config.forward_group, batch)
-            else:
-                emit = queue[select(pending, sched, config.forward_group, qb)]
-            st.pend[emit] -= 1
-            st.steps[qb, frame] = step
-            step_global = st.base + st.steps[:, frame]
-            emask = np.zeros((batch, n))
-            emask.reshape(-1)[emit] = 1.0
-            for l in range(n_layers):
-                e = emask[:, off[l] : off[l + 1]]
-                if full_pass or e.any():
-                    deliver_layer(l, e, step_global, step, out_frame)
-            qb, qg = np.nonzero(pend2)
-            _halt(st, graph, qb * n + qg, halt_after, step_global)
-        st.base += st.steps[:, frame]
-        out_total = out_total + out_frame[0]
-        if on_frame is not None:
-            on_frame(frame, out_frame[0])
-        if truncate:
-            v = [t.detach() for t in v]
-            sval = [t.detach() for t in sval]
-            out_total = out_total.detach()
-        if record_frames:
-            counts = st.count.reshape(batch, n)[:, n_in:]
-            st.frame_counts[:, frame] = counts - (0 if prev_counts is None else prev_counts)
-            prev_counts = counts.copy()
-    counts = st.count.reshape(batch, n)
-    spike_count = [counts[:, off[i] : off[i + 1]].copy() for i in range(1, n_layers + 1)]
-    frame_counts = None
-    if record_frames:
-        frame_counts = [st.frame_counts[:, :, off[i] - n_in : off[i + 1] - n_in] for i in range(1, n_layers + 1)]
-    if st.events:
-        events = tuple(np.concatenate(col) for col in zip(*st.events))
-    else:
-        events = tuple(np.zeros(0, dtype=np.int64) for _ in range(3))
-    record = AsyncRecord(spike_count, st.synops, input_events, st.steps, st.first, st.first_spikes,
-                         events, frame_counts, st.dropped, st.halted)
-    return TorchRun(out_total, record)
+        run.start_frame(frame)
+        run.forward_steps(frame)
+        run.end_frame(frame)
+    return TorchRun(run.out_total, run.st.record())

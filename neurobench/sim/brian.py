@@ -35,6 +35,7 @@ from brian2.utils.caching import cached
 
 from ..network import Network
 from ..neurons import NeuronParams
+from ..units import MS_PER_S, MV_PER_V
 from .clock import validate_input
 from .record import LayerRecord, SimRecord
 
@@ -95,31 +96,14 @@ def _tile(index: np.ndarray, n: int, batch: int) -> np.ndarray:
     return (np.arange(batch)[:, None] * n + index[None, :]).ravel()
 
 
-def simulate_brian(
-    network: Network,
-    input_spikes: np.ndarray,
-    dt: float = 1.0,
-    record_spikes: bool = False,
-    record_v: bool = False,
-    target: str = "numpy",
-    timings: dict | None = None,
-) -> SimRecord:
-    """Run ``network`` in Brian2; same arguments and result as ``neurobench.sim.clock.simulate``.
+def _build(network: Network, x: np.ndarray, dt: float, record_v: bool) -> tuple[b2.Network, list, list]:
+    """The Brian2 objects of one run of ``network`` on the validated input ``x`` (batch, n_steps,
+    n_in): input generator, one NeuronGroup and Synapses per layer, spike (and ``v``) monitors.
 
-    ``target`` is Brian2's code generation target, "numpy" or "cython" (the first cython run
-    compiles, later runs reuse Brian2's on-disk cache). A ``timings`` dict, if given, receives
-    the wall times in s of building the Brian2 objects ("build"), of ``Network.run`` (code
-    generation, compilation if not cached, simulation: "run") and of reading the monitors back
-    ("collect").
-    """
-    tic = time.perf_counter()
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    x = validate_input(network, input_spikes, dt)
-    batch, n_steps, n_in = x.shape
+    Returns (the ``brian2.Network``, the spike monitors, the ``v`` monitors, one per layer)."""
+    batch, _, n_in = x.shape
     sizes = network.sizes
     clock = b2.Clock(dt=dt * ms, name="neurobench_clock")
-
     s_idx, s_step, k_idx = np.nonzero(x)
     inputs = b2.SpikeGeneratorGroup(
         batch * n_in, s_idx * n_in + k_idx, s_step * dt * ms, clock=clock, name="inputs"
@@ -146,23 +130,32 @@ def simulate_brian(
         source = group
     spike_mons = [b2.SpikeMonitor(g) for g in groups]
     v_mons = [b2.StateMonitor(g, "v", record=True, when="end", clock=clock) for g in groups] if record_v else []
+    return b2.Network(inputs, *groups, *synapses, *spike_mons, *v_mons), spike_mons, v_mons
 
-    net = b2.Network(inputs, *groups, *synapses, *spike_mons, *v_mons)
-    toc = time.perf_counter()
+
+def _run(net: b2.Network, n_steps: int, dt: float, target: str) -> None:
+    """Run ``net`` for ``n_steps`` steps of ``dt`` ms with code generation ``target``, restoring
+    Brian2's global target preference afterwards."""
     old_target = b2.prefs.codegen.target
     b2.prefs.codegen.target = target
     try:
         net.run(n_steps * dt * ms, namespace={})
     finally:
         b2.prefs.codegen.target = old_target
-    ran = time.perf_counter()
 
+
+def _collect(network: Network, x: np.ndarray, dt: float, spike_mons: list, v_mons: list,
+             record_spikes: bool, record_v: bool) -> list[LayerRecord]:
+    """Read the monitors back into one ``LayerRecord`` per layer (steps from spike times in s,
+    potentials in mV, synaptic operations from the presynaptic spike counts)."""
+    batch, n_steps, _ = x.shape
+    sizes = network.sizes
     pre_counts = x.sum(axis=1).astype(np.int64)  # spikes of each layer's presynaptic population
     layers = []
     for i, mon in enumerate(spike_mons):
         n = sizes[i + 1]
         idx = np.asarray(mon.i[:], dtype=np.int64)
-        steps = np.rint(np.asarray(mon.t_[:]) / (dt * 1e-3)).astype(np.int64)
+        steps = np.rint(np.asarray(mon.t_[:]) / (dt / MS_PER_S)).astype(np.int64)  # s -> steps
         counts = np.bincount(idx, minlength=batch * n).reshape(batch, n)
         first = np.full(batch * n, -1, dtype=np.int64)
         uniq, first_pos = np.unique(idx, return_index=True)  # monitor rows are in time order
@@ -174,10 +167,40 @@ def simulate_brian(
             spikes = spikes.reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
         v = None
         if record_v:
-            v = (np.asarray(v_mons[i].v_[:]) * 1e3).reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
+            v = (np.asarray(v_mons[i].v_[:]) * MV_PER_V).reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
         synops = pre_counts @ network.fan_out(i).astype(np.int64)
         layers.append(LayerRecord(counts, first.reshape(batch, n), synops, spikes, v))
         pre_counts = counts
+    return layers
+
+
+def simulate_brian(
+    network: Network,
+    input_spikes: np.ndarray,
+    dt: float = 1.0,
+    record_spikes: bool = False,
+    record_v: bool = False,
+    target: str = "numpy",
+    timings: dict | None = None,
+) -> SimRecord:
+    """Run ``network`` in Brian2; same arguments and result as ``neurobench.sim.clock.simulate``.
+
+    ``target`` is Brian2's code generation target, "numpy" or "cython" (the first cython run
+    compiles, later runs reuse Brian2's on-disk cache). A ``timings`` dict, if given, receives
+    the wall times in s of building the Brian2 objects ("build"), of ``Network.run`` (code
+    generation, compilation if not cached, simulation: "run") and of reading the monitors back
+    ("collect").
+    """
+    tic = time.perf_counter()
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    x = validate_input(network, input_spikes, dt)
+    n_steps = x.shape[1]
+    net, spike_mons, v_mons = _build(network, x, dt, record_v)
+    toc = time.perf_counter()
+    _run(net, n_steps, dt, target)
+    ran = time.perf_counter()
+    layers = _collect(network, x, dt, spike_mons, v_mons, record_spikes, record_v)
     if timings is not None:
         timings.update(build=toc - tic, run=ran - toc, collect=time.perf_counter() - ran)
     return SimRecord(layers, x.sum(axis=1).astype(np.int64), float(dt), n_steps, "brian2")

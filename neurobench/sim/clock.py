@@ -19,43 +19,18 @@ produce identical spikes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
 
 from ..network import Dense, Network
 from ..neurons import NeuronParams
+from .coefficients import StepCoefficients
 from .record import LayerRecord, SimRecord
 
+__all__ = ["NEVER", "StepCoefficients", "simulate", "validate_input"]
+
 NEVER = -(10**9)  # "last spike" step of a neuron that has not spiked yet
-
-
-@dataclass(frozen=True)
-class StepCoefficients:
-    """Exact one-step solution of the linear neuron ODE: v' = a_v v + c_b b + c_i I, I' = a_i I."""
-
-    a_v: float
-    c_b: float
-    c_i: float
-    a_i: float
-
-    @classmethod
-    def for_neuron(cls, p: NeuronParams, dt: float) -> "StepCoefficients":
-        """Coefficients for neuron parameters ``p`` and time step ``dt`` ms."""
-        a_i = np.exp(-dt / p.tau_syn) if p.tau_syn > 0 else 0.0
-        if p.model == "if":
-            a_v, c_b = 1.0, dt
-            c_i = p.tau_syn * (1.0 - a_i) if p.tau_syn > 0 else 0.0
-        else:
-            a_v = np.exp(-dt / p.tau_m)
-            c_b = p.tau_m * (1.0 - a_v)
-            if p.tau_syn > 0:
-                c_i = p.tau_m * p.tau_syn / (p.tau_m - p.tau_syn) * (a_v - a_i)
-            else:
-                c_i = 0.0
-        return cls(float(a_v), float(c_b), float(c_i), float(a_i))
 
 
 def _propagator(network: Network, index: int):
@@ -85,6 +60,116 @@ def validate_input(network: Network, input_spikes: np.ndarray, dt: float) -> np.
     return x.astype(np.float64)
 
 
+class _ClockState:
+    """Per-layer state of one clock-driven run (all (batch, n) arrays, one per layer) and the
+    four phases of a time step. In-place numpy operations throughout; each computes exactly what
+    the textbook form (``v = where(not_ref, a_v * v + c_b * b + c_i * I, v)``, ...) computes, in
+    the same order."""
+
+    def __init__(self, network: Network, batch: int, n_steps: int, dt: float, record_spikes: bool, record_v: bool):
+        self.network = network
+        n_layers = len(network.layers)
+        sizes = network.sizes[1:]
+        self.props = [_propagator(network, i) for i in range(n_layers)]
+        self.coef = [StepCoefficients.for_neuron(p, dt) for p in network.neurons]
+        self.drive = [self.coef[i].c_b * network.bias(i) for i in range(n_layers)]  # mV per step
+        self.has_drive = [bool(np.any(d != 0)) for d in self.drive]
+        self.ref_steps = [p.refractory_steps(dt) for p in network.neurons]
+        self.v = [np.zeros((batch, n)) for n in sizes]  # mV
+        self.cur = [np.zeros((batch, n)) for n in sizes]  # mV/ms
+        self.last = [np.full((batch, n), NEVER, dtype=np.int64) for n in sizes]
+        self.counts = [np.zeros((batch, n), dtype=np.int64) for n in sizes]
+        self.first = [np.full((batch, n), -1, dtype=np.int64) for n in sizes]
+        self.spike_rec = [np.zeros((batch, n_steps, n), dtype=bool) for n in sizes] if record_spikes else None
+        self.v_rec = [np.zeros((batch, n_steps, n)) for n in sizes] if record_v else None
+
+    def update_and_threshold(self, step: int) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """Phases 1 and 2: state update of the non-refractory neurons, current decay, threshold.
+
+        Returns each layer's spikes of this step and its mask of neurons that accept delta input
+        (None: nobody is ever refractory in that layer)."""
+        spikes, free = [], []
+        v, cur, last = self.v, self.cur, self.last
+        for i, p in enumerate(self.network.neurons):
+            c = self.coef[i]
+            if self.ref_steps[i] > 0:
+                not_ref = (step - last[i]) >= self.ref_steps[i]
+                update = c.a_v * v[i] + self.drive[i]
+                if p.tau_syn > 0:
+                    update += c.c_i * cur[i]
+                np.copyto(v[i], update, where=not_ref)
+            else:  # nobody is ever refractory
+                not_ref = None
+                if c.a_v != 1.0:
+                    v[i] *= c.a_v
+                if self.has_drive[i]:
+                    v[i] += self.drive[i]
+                if p.tau_syn > 0:
+                    v[i] += c.c_i * cur[i]
+            if p.tau_syn > 0:
+                cur[i] *= c.a_i
+            s = v[i] >= p.v_th
+            if not_ref is not None:
+                s &= not_ref
+                # a neuron is refractory from its spike on, so from phase 3 of its spike step
+                not_ref &= ~s
+            spikes.append(s)
+            free.append(not_ref)
+        return spikes, free
+
+    def propagate(self, x_step: np.ndarray, spikes: list[np.ndarray], free: list[np.ndarray | None]) -> None:
+        """Phase 3: this step's spikes (``x_step`` for the first layer) reach the next layer."""
+        v, cur = self.v, self.cur
+        for i, p in enumerate(self.network.neurons):
+            pre = x_step if i == 0 else spikes[i - 1]
+            if not pre.any():
+                continue
+            syn_input = self.props[i](pre if i == 0 else pre.astype(np.float64))
+            if p.tau_syn > 0:
+                cur[i] += syn_input
+            elif free[i] is None:
+                v[i] += syn_input
+            else:
+                np.add(v[i], syn_input, out=v[i], where=free[i])
+
+    def reset_and_record(self, step: int, spikes: list[np.ndarray]) -> None:
+        """Phase 4: reset the neurons that spiked, start their refractory period, count and record."""
+        v = self.v
+        for i, p in enumerate(self.network.neurons):
+            s = spikes[i]
+            if s.any():
+                if p.reset == "zero":
+                    np.copyto(v[i], 0.0, where=s)
+                else:
+                    np.subtract(v[i], p.v_th, out=v[i], where=s)
+                if self.ref_steps[i] > 0:
+                    np.copyto(self.last[i], step, where=s)
+                self.counts[i] += s
+                np.copyto(self.first[i], step, where=s & (self.first[i] < 0))
+            if self.spike_rec is not None:
+                self.spike_rec[i][:, step] = s
+            if self.v_rec is not None:
+                self.v_rec[i][:, step] = v[i]
+
+    def record(self, x: np.ndarray, dt: float) -> SimRecord:
+        """The run's ``SimRecord``; synaptic operations: every presynaptic spike reaches each of
+        its synapses once."""
+        network = self.network
+        input_counts = x.sum(axis=1).astype(np.int64)
+        pre_counts = [input_counts] + self.counts[:-1]
+        layers = [
+            LayerRecord(
+                spike_count=self.counts[i],
+                first_spike_step=self.first[i],
+                synops=pre_counts[i] @ network.fan_out(i).astype(np.int64),
+                spikes=self.spike_rec[i] if self.spike_rec is not None else None,
+                v=self.v_rec[i] if self.v_rec is not None else None,
+            )
+            for i in range(len(network.layers))
+        ]
+        return SimRecord(layers, input_counts, float(dt), x.shape[1], "clock")
+
+
 def simulate(
     network: Network,
     input_spikes: np.ndarray,
@@ -93,7 +178,7 @@ def simulate(
     record_v: bool = False,
     progress: bool = False,
 ) -> SimRecord:
-    """Run ``network`` on a batch of binary input spike trains.
+    """Run ``network`` on a batch of binary input spike trains (see the module docstring).
 
     Parameters
     ----------
@@ -109,89 +194,9 @@ def simulate(
     x = validate_input(network, input_spikes, dt)
     batch, n_steps, _ = x.shape
     x_steps = np.ascontiguousarray(x.transpose(1, 0, 2))  # one contiguous (batch, n_in) block per step
-    n_layers = len(network.layers)
-    sizes = network.sizes[1:]
-    props = [_propagator(network, i) for i in range(n_layers)]
-    coef = [StepCoefficients.for_neuron(p, dt) for p in network.neurons]
-    drive = [coef[i].c_b * network.bias(i) for i in range(n_layers)]
-    has_drive = [bool(np.any(d != 0)) for d in drive]
-    ref_steps = [p.refractory_steps(dt) for p in network.neurons]
-    v = [np.zeros((batch, n)) for n in sizes]
-    cur = [np.zeros((batch, n)) for n in sizes]
-    last = [np.full((batch, n), NEVER, dtype=np.int64) for n in sizes]
-    counts = [np.zeros((batch, n), dtype=np.int64) for n in sizes]
-    first = [np.full((batch, n), -1, dtype=np.int64) for n in sizes]
-    spike_rec = [np.zeros((batch, n_steps, n), dtype=bool) for n in sizes] if record_spikes else None
-    v_rec = [np.zeros((batch, n_steps, n)) for n in sizes] if record_v else None
-
-    # In-place numpy operations throughout; each computes exactly what the textbook form
-    # (v = where(not_ref, a_v * v + c_b * b + c_i * I, v), ...) computes, in the same order.
-    steps = tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False)
-    for step in steps:
-        spikes, free = [], []
-        for i, p in enumerate(network.neurons):  # 1. state update and 2. threshold
-            c = coef[i]
-            if ref_steps[i] > 0:
-                not_ref = (step - last[i]) >= ref_steps[i]
-                update = c.a_v * v[i] + drive[i]
-                if p.tau_syn > 0:
-                    update += c.c_i * cur[i]
-                np.copyto(v[i], update, where=not_ref)
-            else:  # nobody is ever refractory
-                not_ref = None
-                if c.a_v != 1.0:
-                    v[i] *= c.a_v
-                if has_drive[i]:
-                    v[i] += drive[i]
-                if p.tau_syn > 0:
-                    v[i] += c.c_i * cur[i]
-            if p.tau_syn > 0:
-                cur[i] *= c.a_i
-            s = v[i] >= p.v_th
-            if not_ref is not None:
-                s &= not_ref
-                # a neuron is refractory from its spike on, so from phase 3 of its spike step
-                not_ref &= ~s
-            spikes.append(s)
-            free.append(not_ref)
-        for i, p in enumerate(network.neurons):  # 3. synapses
-            pre = x_steps[step] if i == 0 else spikes[i - 1]
-            if not pre.any():
-                continue
-            syn_input = props[i](pre if i == 0 else pre.astype(np.float64))
-            if p.tau_syn > 0:
-                cur[i] += syn_input
-            elif free[i] is None:
-                v[i] += syn_input
-            else:
-                np.add(v[i], syn_input, out=v[i], where=free[i])
-        for i, p in enumerate(network.neurons):  # 4. reset and recording
-            s = spikes[i]
-            if s.any():
-                if p.reset == "zero":
-                    np.copyto(v[i], 0.0, where=s)
-                else:
-                    np.subtract(v[i], p.v_th, out=v[i], where=s)
-                if ref_steps[i] > 0:
-                    np.copyto(last[i], step, where=s)
-                counts[i] += s
-                np.copyto(first[i], step, where=s & (first[i] < 0))
-            if record_spikes:
-                spike_rec[i][:, step] = s
-            if record_v:
-                v_rec[i][:, step] = v[i]
-
-    # synaptic operations: every presynaptic spike reaches each of its synapses once
-    input_counts = x.sum(axis=1).astype(np.int64)
-    pre_counts = [input_counts] + counts[:-1]
-    layers = [
-        LayerRecord(
-            spike_count=counts[i],
-            first_spike_step=first[i],
-            synops=pre_counts[i] @ network.fan_out(i).astype(np.int64),
-            spikes=spike_rec[i] if record_spikes else None,
-            v=v_rec[i] if record_v else None,
-        )
-        for i in range(n_layers)
-    ]
-    return SimRecord(layers, input_counts, float(dt), n_steps, "clock")
+    state = _ClockState(network, batch, n_steps, dt, record_spikes, record_v)
+    for step in tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False):
+        spikes, free = state.update_and_threshold(step)
+        state.propagate(x_steps[step], spikes, free)
+        state.reset_and_record(step, spikes)
+    return state.record(x, dt)

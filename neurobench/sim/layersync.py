@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import Network
-from .asynchronous import AsyncGraph, AsyncRecord, _check_inputs
+from .events import AsyncGraph, AsyncRecord, binary_frames
 
 __all__ = ["simulate_layersync"]
 
@@ -53,7 +53,7 @@ def simulate_layersync(network: Network, input_frames, frame_dt: float = 1.0,
         Keep per-frame spike counts of every layer.
     """
     graph = AsyncGraph.build(network, frame_dt)
-    x = _check_inputs(graph, input_frames).astype(np.float64)
+    x = binary_frames(graph, input_frames).astype(np.float64)
     batch, n_frames, _ = x.shape
     n_layers = graph.n_layers
     mats = [network.weight_matrix(i) for i in range(n_layers)]

@@ -1,4 +1,13 @@
-"""What both trainers share: configuration, weight initialisation, determinism, batching."""
+"""What both SNN trainers of the asynchronous study share: configuration, weight initialisation,
+determinism, batching.
+
+``TrainConfig`` holds the hyper-parameters of the SNN trainers in this package
+(``train_sync``: layer-synchronized snnTorch BPTT; ``train_async``: unlayered backprop through
+asynchronous execution) and ``TrainResult`` what they return: a bias-free ``Network`` of
+``Dense`` layers with weights in mV, per-epoch loss and training accuracy. They are unrelated to
+``neurobench.ann.train``'s ``AnnTrainConfig`` / ``AnnTrainResult``, which train the ANNs that the
+conversion stages turn into SNNs.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +25,7 @@ __all__ = ["TrainConfig", "TrainResult", "batches", "init_weights", "single_thre
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters of SNN training (validated on construction).
+    """Hyper-parameters of SNN training by ``train_sync`` / ``train_async`` (validated on construction).
 
     Parameters
     ----------

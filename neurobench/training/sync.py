@@ -12,8 +12,6 @@ on the output spike counts summed over frames; surrogate ``snntorch.surrogate.at
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import snntorch as snn
 import torch
@@ -23,6 +21,7 @@ from tqdm import tqdm
 
 from ..network import Dense, Network
 from ..neurons import NeuronParams
+from ..sim.coefficients import leak_factor
 from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
 
 __all__ = ["SyncNet", "train_sync"]
@@ -42,7 +41,7 @@ class SyncNet(nn.Module):
             with torch.no_grad():
                 fc.weight.copy_(torch.as_tensor(np.asarray(w), dtype=dtype))
             self.fcs.append(fc)
-            beta = math.exp(-frame_dt / p.tau_m) if p.leaky else 1.0
+            beta = leak_factor(p, frame_dt)
             self.lifs.append(snn.Leaky(beta=beta, threshold=p.v_th, spike_grad=surrogate.atan(),
                                        reset_mechanism=p.reset, reset_delay=False))
 
@@ -93,7 +92,9 @@ def train_sync(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: T
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     result = TrainResult(network=None)  # type: ignore[arg-type]
-    with single_thread():
+    # torch.nn.Linear draws its default initialisation from torch's global generator before
+    # SyncNet overwrites it; fork_rng keeps those draws from touching the caller's random state.
+    with single_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = SyncNet(init_weights(sizes, config.init_gain, config.seed), tuple(neurons), frame_dt)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -10,10 +10,13 @@ frame, state detached between frames).
 
 Determinism: initialisation, shuffling (numpy, ``seed``), dropout (a ``torch.Generator`` seeded
 with ``seed``) and scheduling (seed ``seed + epoch``, per global sample id) are all seeded, and
-torch runs single-threaded, so the same seed gives bit-identical weights.
+torch runs single-threaded, so the same seed gives bit-identical weights. Nothing here draws from
+torch's global random state, which is left untouched.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -22,8 +25,8 @@ from torch import nn
 from tqdm import tqdm
 
 from ..neurons import NeuronParams
-from ..sim.async_torch import AsyncTorchNet, run_async_torch
-from ..sim.asynchronous import AsyncConfig
+from ..sim.async_torch import AsyncTorchNet, TorchTraining, run_async_torch
+from ..sim.events import AsyncConfig
 from ..sim.schedulers import SCHEDULERS
 from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
 
@@ -59,15 +62,13 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
     sizes = (x.shape[2], *config.hidden, n_classes)
     if isinstance(neurons, NeuronParams):
         neurons = (neurons,) * (len(sizes) - 1)
-    cfg = AsyncConfig(async_config.forward_group, async_config.prioritize_input, async_config.refractory,
-                      async_config.frame_dt, "drain", 0, async_config.max_steps)
+    cfg = replace(async_config, stop="drain", steps_after_output=0)
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     spike_grad = surrogate.atan()
     result = TrainResult(network=None)  # type: ignore[arg-type]
     weights = init if init is not None else init_weights(sizes, config.init_gain, config.seed)
     with single_thread():
-        torch.manual_seed(config.seed)
         model = AsyncTorchNet(weights, tuple(neurons), dtype=torch.float32)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         yt = torch.from_numpy(y)
@@ -84,18 +85,19 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
                     def per_frame(frame, counts, target=target, state=state, frame_losses=frame_losses):
                         logits = state["past"] + counts
                         loss = nn.functional.cross_entropy(logits, target) / n_frames
-                        loss.backward()
+                        if loss.requires_grad:  # a frame whose spikes reached no output neuron has no gradient
+                            loss.backward()
                         frame_losses.append(float(loss.detach()))
                         state["past"] = logits.detach()
 
                     opt.zero_grad()
-                    run = run_async_torch(
-                        model, x[idx], cfg, scheduler, seed=config.seed + epoch, sample_offset=idx,
+                    training = TorchTraining(
                         surrogate=spike_grad, input_dropout=config.input_dropout,
                         refractory_dropout=config.refractory_dropout if cfg.refractory else 0.0,
-                        generator=gen, on_frame=per_frame if config.truncate else None,
-                        truncate=config.truncate,
+                        generator=gen, on_frame=per_frame if config.truncate else None, truncate=config.truncate,
                     )
+                    run = run_async_torch(model, x[idx], cfg, scheduler, seed=config.seed + epoch,
+                                          sample_offset=idx, training=training)
                     if config.truncate:
                         loss_value = sum(frame_losses)
                     else:

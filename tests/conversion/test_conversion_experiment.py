@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from neurobench.config import ConfigError, validate
-from neurobench.conversion import evaluation as ev
-from neurobench.conversion import experiment as ex
+from neurobench.experiments.conversion import entries
+from neurobench.experiments.conversion import evaluate as ev
+from neurobench.experiments.conversion import models as ex
+from neurobench.experiments.conversion.stages import ensure_models
 
 
 def tiny(tmp_path, **overrides):
@@ -26,8 +28,11 @@ def tiny(tmp_path, **overrides):
 
 
 @pytest.mark.parametrize("values, match", [
-    ({"families": {"a": {"family": "analog", "w_min": 2.0, "w_max": 1.0}}}, r"conversion\.families.*w_max"),
-    ({"families": {"a": {"family": "quantum"}}}, r"conversion\.families.*quantum"),
+    ({"families": {"a": {"family": "analog", "w_min": 2.0, "w_max": 1.0}}}, r"conversion\.families\.a\.w_max = 1\.0 .*>= w_min"),
+    ({"families": {"a": {"family": "quantum"}}}, r"conversion\.families\.a\b.*quantum"),
+    ({"families": {"digital4": {"family": "digital", "bits": 0}}}, r"conversion\.families\.digital4\.bits = 0 is not allowed"),
+    ({"families": {"digital4": {"family": "digital", "bits": 4.0}}}, r"conversion\.families\.digital4\.bits = 4\.0"),
+    ({"families": {"a": {"family": "analog", "wmin": 1.0}}}, r"conversion\.families\.a\.wmin is not a known key"),
     ({"conversions": {"mlp": ["nope"]}}, r"conversion\.conversions.*nope"),
     ({"conversions": {"lenet": ["analog"]}}, r"conversion\.conversions"),
     ({"pruning": {"family": "digital9"}}, r"conversion\.pruning.*digital9"),
@@ -51,14 +56,14 @@ def test_fingerprints_follow_only_the_parameters_a_folder_depends_on(tmp_path):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     cfg = tiny(tmp_path_factory.mktemp("conv"))
-    summary = ex.ensure_models(cfg)
+    summary = ensure_models(cfg)
     return cfg, summary
 
 
 def test_models_are_built_once_and_reused(built):
     cfg, summary = built
     stamp = (ex.snn_dir(cfg) / "conversion.json").stat().st_mtime_ns
-    assert ex.ensure_models(cfg) == summary
+    assert ensure_models(cfg) == summary
     assert (ex.snn_dir(cfg) / "conversion.json").stat().st_mtime_ns == stamp
     assert set(summary["entries"]) == {
         "regression__analog", "regression__analog__baseline", "regression__digital3",
@@ -70,6 +75,7 @@ def test_converted_regression_network_tracks_the_ann(built):
     ann = ex.load_anns(cfg)["regression"]
     x, y = ex.data_of("regression", cfg)[2:]
     entry = summary["entries"]["regression__analog"]
+    assert ev.readout_of(entry).kind == "count"
     result = ev.evaluate_entry(ex.load_entry_network(cfg, "regression__analog"), entry, ann, x, y, cfg)
     assert result["agreement"] > 0.8  # R^2 of SNN outputs against ANN outputs
     assert abs(result["score"] - float(np.corrcoef(ann.predict(x), y)[0, 1] ** 2)) < 0.25
@@ -119,6 +125,6 @@ def test_reports_of_a_network_with_pooling_are_json_ready(tmp_path):
                           Dense(rng.normal(0, 0.5, (3, 8)))], ("relu", "relu", "linear"))
     conv = Converter(n_steps=40, executor="serial", conv_positions=4)
     conv.fit(ann, rng.random((30, 1, 4, 4)))
-    entry = ex._lp_entry("cnn", "analog", conv, 0.0)
+    entry = entries.lp_entry("cnn", "analog", conv, 0.0)
     write_json_atomic(tmp_path / "entry.json", entry)  # raises on NaN
     assert entry["layers"][1]["alpha"] is None and entry["layers"][0]["alpha"] > 0

@@ -10,18 +10,17 @@ from neurobench.ann.train import evaluate, load_data, score, train_ann
 from neurobench.conversion.normalize import (
     constrain,
     decode,
-    encode,
     layer_rates,
     layer_scales,
     normalize,
     output_charge,
     predict,
     quantize,
-    run,
     spikes_per_step,
 )
 from neurobench.network import AvgPool2d, Conv2d, Dense
 from neurobench.sim import simulate
+from neurobench.sim.static import encode, run
 
 MAX_RATE, DT, T = 500.0, 1.0, 300  # rho = 0.5 spikes per step for a unit input
 

@@ -13,7 +13,8 @@ import pytest
 from neurobench.conversion.constraints import Analog, Digital, Hybrid
 from neurobench.conversion.problem import (ConversionInfeasible, NeuronProblem, evaluate,
                                            residual_stats)
-from neurobench.conversion.solve import solve_layer, solve_neuron, solve_problem
+from neurobench.conversion.layer import NeuronOptions, PoolOptions, solve_layer
+from neurobench.conversion.solve import solve_neuron, solve_problem
 
 
 def instance(seed: int, S: int = 200, n: int = 16, *, bias: float = 0.1, i_th: float = 0.0,
@@ -78,7 +79,7 @@ def test_ls_matches_lstsq_and_kkt_with_bounds_and_hinge():
     assert sol.bias == pytest.approx(ref[-1], abs=1e-8)
 
     # bounds + squared hinge: projected gradient vanishes (KKT of the convex objective)
-    sol = solve_neuron(R, z, silent, objective="ls", constraints=Analog(-0.5, 0.5))
+    sol = solve_neuron(R, z, silent, objective="ls", constraints=Analog(w_min=-0.5, w_max=0.5))
     assert sol.status == "optimal"
     I = R @ sol.weights + sol.bias
     r = np.where(silent, np.maximum(I, 0.0), I - z)
@@ -97,11 +98,11 @@ def test_ls_matches_lstsq_and_kkt_with_bounds_and_hinge():
 def test_silent_constraints_hinge_and_hard():
     R, w, b, z, silent = instance(3, i_th=0.2)
     # realisable: the hinge optimum meets every silent constraint
-    sol = solve_neuron(R, z, silent, 0.2, constraints=Analog(-1, 1))
+    sol = solve_neuron(R, z, silent, 0.2, constraints=Analog(w_min=-1, w_max=1))
     I = R @ sol.weights + sol.bias
     assert np.all(I[silent] <= 0.2 + 1e-7)
     # not realisable (narrow box): the hinge trades violations, hard mode forbids them
-    c = Analog(-0.3, 0.3)
+    c = Analog(w_min=-0.3, w_max=0.3)
     hinge = solve_neuron(R, z, silent, 0.2, constraints=c)
     hard = solve_neuron(R, z, silent, 0.2, constraints=c, silent_mode="hard")
     I_hard = R @ hard.weights + hard.bias
@@ -266,9 +267,9 @@ def test_solve_layer_identical_across_executors():
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
         par = solve_layer(R, Z, silent, 0.0, "l1", c, executor=pool, progress=False,
-                          chunk_size=2)
+                          parallel=PoolOptions(chunk_size=2))
     duck = _SubmitOnly()
-    dk = solve_layer(R, Z, silent, 0.0, "l1", c, executor=duck, progress=False, chunk_size=4)
+    dk = solve_layer(R, Z, silent, 0.0, "l1", c, executor=duck, progress=False, parallel=PoolOptions(chunk_size=4))
     assert duck.n == 2
     for other in (par, dk):
         np.testing.assert_array_equal(other.weights, serial.weights)
@@ -280,7 +281,7 @@ def test_solve_layer_identical_across_executors():
     a_serial = solve_layer(R, Z, silent, executor=None, progress=False)
     np.testing.assert_allclose(a_serial.weights, W, atol=1e-7)
     np.testing.assert_allclose(a_serial.biases, 0.0 - np.median(R @ W.T, axis=0), atol=1e-7)
-    a_pool = solve_layer(R, Z, silent, executor="process", max_workers=2, progress=False)
+    a_pool = solve_layer(R, Z, silent, executor="process", parallel=PoolOptions(max_workers=2), progress=False)
     np.testing.assert_array_equal(a_pool.weights, a_serial.weights)
     s = a_pool.summary()
     assert s["status_counts"] == {"optimal": 6} and s["n_neurons"] == 6
@@ -291,11 +292,11 @@ def test_solve_layer_infeasible_raise_and_record():
     R, W, Z, silent = _layer(n_out=3)
     c = Analog(w_min=0.0, w_max=0.0)
     with pytest.raises(ConversionInfeasible, match=r"^layer 4, neuron 0: ") as exc:
-        solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", bias=False,
+        solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", options=NeuronOptions(bias=False),
                     max_error=0.01, layer=4, progress=False)
     assert exc.value.layer == 4 and exc.value.neuron == 0
-    rec = solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", bias=False,
-                      max_error=0.01, layer=4, progress=False, on_infeasible="record")
+    rec = solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", max_error=0.01, layer=4, progress=False,
+                      options=NeuronOptions(bias=False, on_infeasible="record"))
     assert rec.statuses == ["infeasible"] * 3
     assert np.all(np.isnan(rec.weights))
     assert "neuron 2" in rec.solutions[2].message

@@ -9,7 +9,7 @@ import pytest
 
 from neurobench.hardware.crossbar import CrossbarParams, program_currents
 from neurobench.hardware.endurance import K_B_EV, PcmEndurance, endurance_map, pcm_endurance
-from neurobench.hardware.mesh import MeshParams, mesh_for, noc_cost, tile_endurance
+from neurobench.hardware.mesh import Mesh, MeshParams, noc_cost, tile_endurance
 from neurobench.hardware.rram import (
     RramReadParams,
     inference_lifetime,
@@ -63,21 +63,23 @@ def test_inference_lifetime_ignores_unread_cells():
 
 
 def test_noc_cost_counts_xy_hops():
-    mesh = MeshParams(rows=2, cols=3, e_spike=10.0, e_hop=1.0, t_hop=2.0, t_inject=1.0)
+    noc = MeshParams(rows=2, cols=3, e_spike=10.0, hop_pj=1.0, hop_ns=2.0, t_inject=1.0)
+    mesh = noc.mesh()
     assert mesh.hops()[0, 5] == 3 and mesh.hops()[1, 3] == 2
     traffic = np.array([[0.0, 4.0], [1.0, 0.0]])
-    energy, latency = noc_cost(traffic, np.array([0, 5]), mesh, total_spikes=20.0)
+    energy, latency = noc_cost(traffic, np.array([0, 5]), mesh, noc, total_spikes=20.0)
     assert energy == pytest.approx(10.0 * 20 + 1.0 * 5 * 3)
     assert latency == pytest.approx(1.0 + 2.0 * 15 / 5)
 
 
 def test_mesh_grows_to_fit_and_tile_variation_is_seeded():
-    assert mesh_for(30).n_tiles == 36 and mesh_for(10).n_tiles == 25
+    assert MeshParams().mesh(30).size == 36 and MeshParams().mesh(10).size == 25
     nominal = np.full((4, 4), 1e7)
-    a = tile_endurance(nominal, MeshParams(rows=2, cols=2), seed=3)
-    b = tile_endurance(nominal, MeshParams(rows=2, cols=2), seed=3)
+    mesh = Mesh(rows=2, cols=2)
+    a = tile_endurance(nominal, mesh, MeshParams(), seed=3)
+    b = tile_endurance(nominal, mesh, MeshParams(), seed=3)
     assert np.array_equal(a, b) and a.shape == (4, 4, 4)
-    flat = tile_endurance(nominal, MeshParams(rows=2, cols=2, sigma_tile=0.0, sigma_cell=0.0), seed=3)
+    flat = tile_endurance(nominal, mesh, MeshParams(sigma_tile=0.0, sigma_cell=0.0), seed=3)
     assert np.all(flat == 1e7)
 
 
@@ -88,3 +90,29 @@ def test_parameter_errors_name_the_parameter():
         RramReadParams(r_on=2e5)
     with pytest.raises(ValueError, match="rows"):
         MeshParams(rows=0)
+
+
+def test_former_params_yaml_names_of_the_hop_costs_are_accepted():
+    assert MeshParams(e_hop=1.5, t_hop=0.5) == MeshParams(hop_pj=1.5, hop_ns=0.5)
+
+
+@pytest.mark.parametrize("n, shape", [(1, (1, 1)), (2, (1, 2)), (3, (2, 2)), (10, (3, 4)), (16, (4, 4)), (17, (4, 5))])
+def test_square_mesh_is_the_most_square_shape_holding_n(n, shape):
+    mesh = Mesh.square(n)
+    assert (mesh.rows, mesh.cols) == shape and mesh.size >= n
+
+
+@pytest.mark.parametrize("rows, cols, n, shape", [(5, 5, 10, (5, 5)), (5, 5, 25, (5, 5)), (5, 5, 26, (6, 6)),
+                                                  (5, 5, 30, (6, 6)), (2, 3, 7, (3, 3)), (1, 1, 0, (1, 1))])
+def test_fitting_mesh_keeps_the_minimum_or_grows_to_a_square(rows, cols, n, shape):
+    mesh = Mesh.fitting(rows, cols, n)
+    assert (mesh.rows, mesh.cols) == shape and mesh.size >= n
+
+
+def test_mesh_hops_root_and_coordinates():
+    mesh = Mesh(rows=2, cols=3)
+    np.testing.assert_array_equal(mesh.coordinates()[4], [1, 1])
+    assert mesh.root == 4 and mesh.hops()[0, 5] == 3
+    np.testing.assert_array_equal(mesh.hops(2), [[0, 1], [1, 0]])
+    with pytest.raises(ValueError):
+        Mesh(rows=0, cols=1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -13,20 +11,27 @@ from neurobench.hardware import multicore_partition as mp
 from neurobench.hardware.multicore import (
     CostModel,
     Mesh,
-    build_workload,
     compare,
+    core_load,
     deliveries,
     run_async,
     run_sync,
     spike_trains,
     sweep_cost,
 )
+from neurobench.hardware.workload import Workload
 from neurobench.network import Dense, Network, random_network
 from neurobench.neurons import NeuronParams
+from neurobench.schema import replace
 from neurobench.sim import simulate
 
 HAND_COST = CostModel(syn_event_ns=5.0, syn_event_pj=2.0, neuron_update_ns=10.0, neuron_update_pj=1.0,
                       hop_ns=3.0, hop_pj=0.5, static_mw=0.1, barrier_ns=7.0)
+
+
+def load_of(net, spikes, assignment, **chip):
+    """The per-core load of ``net`` replaying ``spikes`` (one train per population) under ``assignment``."""
+    return core_load(Workload.from_network(net, spikes), assignment, **chip)
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def hand_workload():
     net = Network((2,), (Dense(np.array([[1.0, 1.0], [0.0, 1.0]])),))
     inputs = np.array([[[1, 0], [1, 1], [0, 0]]], dtype=bool)  # (batch 1, 3 steps, 2)
     layer = np.array([[[0, 0], [0, 1], [0, 0]]], dtype=bool)
-    return build_workload(net, [inputs, layer], np.array([0, 1, 0, 1]), mesh=Mesh(1, 2))
+    return load_of(net, [inputs, layer], np.array([0, 1, 0, 1]), mesh=Mesh(rows=1, cols=2))
 
 
 def test_hand_computed_two_core_three_step_example(hand_workload):
@@ -88,11 +93,11 @@ def _random_case(seed: int):
     kind = rng.integers(3)
     part = [mp.random(sizes, n_cores, seed), mp.round_robin(sizes, n_cores),
             mp.imbalanced(sizes, n_cores, float(rng.uniform(0, 4)))][kind]
-    mesh = Mesh.square(n_cores) if rng.random() < 0.5 else Mesh(1, n_cores)
+    mesh = Mesh.square(n_cores) if rng.random() < 0.5 else Mesh(rows=1, cols=n_cores)
     values = rng.uniform(0, 20, size=8) * (rng.random(8) < 0.8)  # some costs exactly zero
-    cost = CostModel(*map(float, values))
+    cost = CostModel(**dict(zip(CostModel.model_fields, map(float, values))))
     buffer_depth = [None, 2, 3][rng.integers(3)]
-    return build_workload(net, spikes, part, n_cores=n_cores, mesh=mesh), cost, buffer_depth
+    return load_of(net, spikes, part, n_cores=n_cores, mesh=mesh), cost, buffer_depth
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -120,7 +125,7 @@ def test_delivery_check_catches_a_schedule_that_ignores_dependencies():
     rng = np.random.default_rng(3)
     net = Network((6,), (Dense(rng.normal(size=(6, 6))), Dense(rng.normal(size=(4, 6)))))
     spikes = [rng.random((1, 20, n)) < 0.5 for n in net.sizes]
-    wl = build_workload(net, spikes, mp.round_robin(net.sizes, 4), mesh=Mesh(2, 2))
+    wl = load_of(net, spikes, mp.round_robin(net.sizes, 4), mesh=Mesh(rows=2, cols=2))
     cost = CostModel(hop_ns=50.0)
     good = run_async(wl, cost)
     finish = np.cumsum(good.finish - good.start, axis=0)  # no waiting at all
@@ -137,7 +142,7 @@ def test_balanced_load_zero_latency_zero_barrier_schedules_coincide():
     rng = np.random.default_rng(0)
     net = Network((4,), (Dense(np.ones((4, 4))),))
     spikes = [rng.random((2, 25, 4)) < 0.4, rng.random((2, 25, 4)) < 0.3]
-    wl = build_workload(net, spikes, np.r_[np.arange(4), np.arange(4)], mesh=Mesh(2, 2))
+    wl = load_of(net, spikes, np.r_[np.arange(4), np.arange(4)], mesh=Mesh(rows=2, cols=2))
     assert np.all(wl.events == wl.events[:, :1])  # equal load on every core, every step
     cost = CostModel(hop_ns=0.0, barrier_ns=0.0, hop_pj=0.0)
     for buffer_depth in (None, 2):
@@ -156,7 +161,7 @@ def test_imbalance_over_time_is_what_async_recovers():
     inputs = np.zeros((1, 5, 2), dtype=bool)
     inputs[0, [0, 2], 0] = True  # core 0 heavy at steps 1 and 3
     inputs[0, [1, 3], 1] = True  # core 1 heavy at steps 2 and 4
-    wl = build_workload(net, [inputs, np.zeros((1, 5, 2), bool)], np.array([0, 1, 0, 1]))
+    wl = load_of(net, [inputs, np.zeros((1, 5, 2), bool)], np.array([0, 1, 0, 1]))
     cost = CostModel(syn_event_ns=100.0, neuron_update_ns=10.0, hop_ns=0.0, barrier_ns=0.0)
     cmp = compare(wl, cost)
     assert cmp.sync.makespan_ns == 5 * 10 + 4 * 100  # every step costs the slowest core
@@ -168,7 +173,7 @@ def test_buffer_depth_bounds_how_far_a_producer_runs_ahead():
     """A work-free input core feeding a slow core stays at most B - 1 steps ahead of it."""
     net = Network((1,), (Dense(np.ones((1, 1))),))
     spikes = [np.ones((1, 10, 1), bool), np.zeros((1, 10, 1), bool)]
-    wl = build_workload(net, spikes, np.array([0, 1]), mesh=Mesh(1, 2))
+    wl = load_of(net, spikes, np.array([0, 1]), mesh=Mesh(rows=1, cols=2))
     cost = CostModel(neuron_update_ns=50.0, syn_event_ns=0.0, hop_ns=1.0)
     free = run_async(wl, cost, buffer_depth=None)
     np.testing.assert_array_equal(free.start[:, 0], 0.0)  # unbounded: the producer never waits
@@ -186,7 +191,7 @@ def test_workload_events_match_the_simulators_synaptic_operations():
     inputs = poisson(x, 15, 1.0, 300.0, seed=2)
     rec = simulate(net, inputs, 1.0, record_spikes=True)
     trains = spike_trains(rec, inputs)
-    wl = build_workload(net, trains, mp.random(net.sizes, 6, seed=4))
+    wl = load_of(net, trains, mp.random(net.sizes, 6, seed=4))
     # the simulator counts every spike x fan-out; the chip integrates all but the last step's
     last = sum(int(trains[i][:, -1].sum(axis=0) @ net.fan_out(i)) for i in range(len(net.layers)))
     assert wl.events.sum() + last == rec.synops_per_layer().sum()
@@ -203,26 +208,26 @@ def test_partitioners_cover_every_neuron_with_the_promised_balance():
     for p in pops:
         counts = np.bincount(p)[p.min():]
         assert counts.max() - counts.min() <= 1 and np.all(np.diff(p) >= 0)
-    np.testing.assert_array_equal(np.bincount(mp.round_robin(sizes, 16)), [25] * 10 + [24] * 6)
-    np.testing.assert_array_equal(mp.random(sizes, 16, seed=1), mp.random(sizes, 16, seed=1))
-    assert not np.array_equal(mp.random(sizes, 16, seed=1), mp.random(sizes, 16, seed=2))
-    np.testing.assert_array_equal(mp.imbalanced(sizes, 16, 0.0), cont)
+    np.testing.assert_array_equal(np.bincount(mp.round_robin(sizes, 16).core_of), [25] * 10 + [24] * 6)
+    np.testing.assert_array_equal(mp.random(sizes, 16, seed=1).core_of, mp.random(sizes, 16, seed=1).core_of)
+    assert not np.array_equal(mp.random(sizes, 16, seed=1).core_of, mp.random(sizes, 16, seed=2).core_of)
+    np.testing.assert_array_equal(mp.imbalanced(sizes, 16, 0.0).core_of, cont.core_of)
     layer = np.bincount(mp.split(mp.imbalanced(sizes, 16, 2.0), sizes)[1])[3:12]
     assert layer.max() / layer.min() == pytest.approx(3.0, rel=0.1)  # ramp 1 .. 1 + imbalance
-    assert mp.contiguous(sizes, 2).max() == 1  # fewer cores than populations: flat blocks
+    assert mp.contiguous(sizes, 2).core_of.max() == 1  # fewer cores than populations: flat blocks
     with pytest.raises(ValueError, match="imbalance"):
         mp.imbalanced(sizes, 4, -1.0)
 
 
 def test_mesh_hops_are_manhattan_distances_and_costs_are_validated():
-    mesh = Mesh(2, 3)
+    mesh = Mesh(rows=2, cols=3)
     hops = mesh.hops()
     assert hops[0, 5] == 3 and hops[1, 4] == 1 and hops[2, 3] == 3
-    assert Mesh.square(10) == Mesh(3, 4) and Mesh.square(16) == Mesh(4, 4) and mesh.root == 4
+    assert Mesh.square(10) == Mesh(rows=3, cols=4) and Mesh.square(16) == Mesh(rows=4, cols=4) and mesh.root == 4
     with pytest.raises(ValueError, match="hop_ns"):
         CostModel(hop_ns=-1.0)
     with pytest.raises(ValueError, match="buffer_depth"):
-        run_async(build_workload(Network((1,), (Dense(np.ones((1, 1))),)),
+        run_async(load_of(Network((1,), (Dense(np.ones((1, 1))),)),
                                  [np.ones((1, 2, 1)), np.ones((1, 2, 1))], np.array([0, 0])),
                   CostModel(), buffer_depth=1)
 
@@ -238,7 +243,7 @@ def test_sweep_cost_rows_equal_direct_comparisons(hand_workload):
 
 def test_params_yaml_multicore_section_builds_the_cost_model(repo_root):
     cfg = config.load_section("multicore", repo_root / "params.yaml")
-    assert isinstance(cfg.cost.to_cost_model(), CostModel)
+    assert isinstance(cfg.cost, CostModel)
     with pytest.raises(config.ConfigError, match=r"multicore.cost.hop_ns = -1.0 is not allowed"):
         config.validate("multicore", {"cost": {"hop_ns": -1.0}})
     with pytest.raises(config.ConfigError, match="multicore.buffer_depth"):

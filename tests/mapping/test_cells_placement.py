@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from neurobench.hardware.crossbar import CrossbarParams
 from neurobench.hardware.mesh import MeshParams
+from neurobench.schema import replace
 from neurobench.mapping import cells
 from neurobench.mapping import workloads as W
 from neurobench.mapping.espine import MappingConfig, map_workload, prepare
@@ -85,13 +85,14 @@ def test_random_keys_round_trip():
 def test_pso_is_deterministic_under_a_seed_and_never_worse_than_its_planted_start():
     rng = np.random.default_rng(4)
     traffic = rng.integers(0, 20, (6, 6)).astype(float)
-    mesh = MeshParams(rows=3, cols=3)
+    noc = MeshParams(rows=3, cols=3)
+    mesh = noc.mesh()
     params = PsoParams(particles=10, iterations=20, lambda_life=0.0)
-    runs = [pso(Fitness(traffic, mesh, 100.0, params), 6, 9, params, seed=7, init=[np.arange(6)]) for _ in range(2)]
+    runs = [pso(Fitness(traffic, mesh, noc, 100.0, params), 6, 9, params, seed=7, init=[np.arange(6)]) for _ in range(2)]
     assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
-    start = Fitness(traffic, mesh, 100.0, params)(np.arange(6)[None])[0]
+    start = Fitness(traffic, mesh, noc, 100.0, params)(np.arange(6)[None])[0]
     assert runs[0][1] <= start
-    other = pso(Fitness(traffic, mesh, 100.0, params), 6, 9, params, seed=8, init=[np.arange(6)])
+    other = pso(Fitness(traffic, mesh, noc, 100.0, params), 6, 9, params, seed=8, init=[np.arange(6)])
     assert len(set(other[0].tolist())) == 6
 
 

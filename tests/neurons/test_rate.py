@@ -11,10 +11,10 @@ from neurobench.network import Dense, Network
 from neurobench.neurons import NeuronParams, inverse_rate, max_rate, rate
 from neurobench.sim import simulate
 
-IF = NeuronParams("if", v_th=1.0)
-IF_REF = NeuronParams("if", v_th=1.0, t_ref=2.0)
-LIF = NeuronParams("lif", v_th=1.0, tau_m=10.0)
-LIF_REF = NeuronParams("lif", v_th=2.0, tau_m=20.0, t_ref=1.5, reset="zero")
+IF = NeuronParams(model="if", v_th=1.0)
+IF_REF = NeuronParams(model="if", v_th=1.0, t_ref=2.0)
+LIF = NeuronParams(model="lif", v_th=1.0, tau_m=10.0)
+LIF_REF = NeuronParams(model="lif", v_th=2.0, tau_m=20.0, t_ref=1.5, reset="zero")
 ALL = [IF, IF_REF, LIF, LIF_REF]
 
 
@@ -135,7 +135,7 @@ def simulated_rate(drives: np.ndarray, params: NeuronParams, dt: float, window_m
     return np.array(out)
 
 
-@pytest.mark.parametrize("params", [NeuronParams("lif", 1.0, "zero", tau_m=10.0), LIF_REF])
+@pytest.mark.parametrize("params", [NeuronParams(model="lif", v_th=1.0, reset="zero", tau_m=10.0), LIF_REF])
 def test_clock_lif_converges_to_closed_form(params):
     drives = onset(params) * np.array([1.5, 2.0, 5.0])
     expected = rate(drives, params)
@@ -186,6 +186,6 @@ def test_neuron_params_errors_name_the_parameter(kwargs, name):
 
 
 def test_neuron_params_valid_edges():
-    assert NeuronParams("if", tau_m=np.inf).tau_m == np.inf  # IF ignores tau_m
+    assert NeuronParams(model="if", tau_m=np.inf).tau_m == np.inf  # IF ignores tau_m
     assert NeuronParams(t_ref=0.0, tau_syn=0.0).refractory_steps(0.1) == 0
     assert NeuronParams(t_ref=2.0).refractory_steps(0.5) == 4

@@ -8,14 +8,8 @@ import pytest
 from neurobench.network import Dense, Network
 from neurobench.neurons import NeuronParams
 from neurobench.sim import simulate
-from neurobench.sim.asynchronous import (
-    AsyncConfig,
-    accuracy_vs_steps,
-    decision_latency,
-    decisions,
-    simulate_async,
-    spike_density,
-)
+from neurobench.metrics import accuracy_vs_steps, first_output_latency, predict, spikes_per_neuron
+from neurobench.sim.asynchronous import AsyncConfig, simulate_async
 from neurobench.sim.layersync import simulate_layersync
 from neurobench.sim.schedulers import SCHEDULERS
 
@@ -209,12 +203,12 @@ def test_metrics_on_a_hand_built_record():
     x[0, 0, 0] = x[0, 1, 0] = x[0, 2, 1] = 1  # sample 0: class 0 twice, then class 1
     x[1, 2, 1] = 1  # sample 1: class 1 once, in frame 2
     rec = simulate_async(net, x, AsyncConfig(forward_group=1, prioritize_input=False), "random", seed=0)
-    np.testing.assert_array_equal(decisions(rec), [0, 1])
-    lat = decision_latency(rec, [1, 1])
+    np.testing.assert_array_equal(predict(rec), [0, 1])
+    lat = first_output_latency(rec, [1, 1])
     np.testing.assert_array_equal(lat["steps_to_output"], [1, 1])
     np.testing.assert_array_equal(lat["steps_to_correct"], [3, 1])
     np.testing.assert_array_equal(lat["spikes_to_correct"], [3, 1])
-    np.testing.assert_allclose(spike_density(rec), [3 / 2, 1 / 2])
+    np.testing.assert_allclose(spikes_per_neuron(rec), [3 / 2, 1 / 2])
     np.testing.assert_allclose(accuracy_vs_steps(rec, [0, 1], [0, 1, 3]), [0.0, 1.0, 1.0])
     np.testing.assert_allclose(accuracy_vs_steps(rec, [1, 1], [1, 2, 3]), [0.5, 0.5, 0.5])
 

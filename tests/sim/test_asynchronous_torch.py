@@ -11,7 +11,7 @@ from snntorch import surrogate
 
 from neurobench.network import Dense, Network
 from neurobench.neurons import NeuronParams
-from neurobench.sim.async_torch import AsyncTorchNet, run_async_torch
+from neurobench.sim.async_torch import AsyncTorchNet, TorchTraining, run_async_torch
 from neurobench.sim.asynchronous import AsyncConfig, simulate_async
 
 
@@ -65,7 +65,8 @@ def test_asynctorch_style_full_pass_gives_the_same_spikes():
 def test_output_tensor_equals_recorded_output_counts():
     net = _net()
     x = np.random.default_rng(3).random((4, 8, 16)) < 0.3
-    run = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=4), surrogate=surrogate.atan())
+    run = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=4),
+                          training=TorchTraining(surrogate=surrogate.atan()))
     np.testing.assert_array_equal(run.output.detach().numpy(), run.record.output_count)
 
 
@@ -78,7 +79,8 @@ def test_gradient_of_a_memoryless_layer_is_the_closed_form_surrogate_sum():
     neurons = NeuronParams(model="lif", v_th=1.0, reset="zero", tau_m=1e-3)
     model = AsyncTorchNet([w], neurons, dtype=torch.float64)
     x = rng.random((1, 6, 5)) < 0.5
-    run = run_async_torch(model, x, AsyncConfig(forward_group=4, refractory=False), surrogate=surrogate.atan())
+    run = run_async_torch(model, x, AsyncConfig(forward_group=4, refractory=False),
+                          training=TorchTraining(surrogate=surrogate.atan()))
     run.output.sum().backward()
     xf = x[0].astype(float)
     u = torch.tensor(xf @ w.T - 1.0, requires_grad=True)
@@ -94,7 +96,7 @@ def test_gradient_reaches_every_layer_through_the_schedule():
     net = _net()
     model = AsyncTorchNet.from_network(net, dtype=torch.float32)
     x = np.random.default_rng(3).random((4, 10, 16)) < 0.3
-    run = run_async_torch(model, x, AsyncConfig(forward_group=3), surrogate=surrogate.atan())
+    run = run_async_torch(model, x, AsyncConfig(forward_group=3), training=TorchTraining(surrogate=surrogate.atan()))
     torch.nn.functional.cross_entropy(run.output, torch.tensor([0, 1, 2, 3])).backward()
     assert all(float(p.grad.abs().sum()) > 0 for p in model.weights)
 
@@ -103,9 +105,10 @@ def test_truncated_run_calls_back_every_frame_and_matches_the_full_forward_pass(
     net = _net()
     x = np.random.default_rng(3).random((3, 8, 16)) < 0.3
     frames = []
-    full = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=2), surrogate=surrogate.atan())
-    trunc = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=2), surrogate=surrogate.atan(),
-                            on_frame=lambda f, c: frames.append(c.detach().clone()), truncate=True)
+    full = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=2),
+                           training=TorchTraining(surrogate=surrogate.atan()))
+    trunc = run_async_torch(AsyncTorchNet.from_network(net), x, AsyncConfig(forward_group=2), training=TorchTraining(
+        surrogate=surrogate.atan(), on_frame=lambda f, c: frames.append(c.detach().clone()), truncate=True))
     assert len(frames) == 8
     np.testing.assert_array_equal(sum(frames).numpy(), full.output.detach().numpy())
     np.testing.assert_array_equal(trunc.output.detach().numpy(), full.output.detach().numpy())
@@ -119,15 +122,15 @@ def test_dropout_options_are_seeded_and_change_the_run():
     def run(seed, p_in=0.3, p_ref=0.8):
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
-            return run_async_torch(model, x, AsyncConfig(forward_group=2), input_dropout=p_in,
-                                   refractory_dropout=p_ref, generator=gen).record
+            return run_async_torch(model, x, AsyncConfig(forward_group=2), training=TorchTraining(
+                input_dropout=p_in, refractory_dropout=p_ref, generator=gen)).record
     a, b, c = run(1), run(1), run(2)
     np.testing.assert_array_equal(a.spike_count[0], b.spike_count[0])
     assert not np.array_equal(a.spike_count[0], c.spike_count[0])
     plain = run(1, 0.0, 0.0)
     assert a.input_events.sum() < plain.input_events.sum()
     with pytest.raises(ValueError, match="Generator"):
-        run_async_torch(model, x, AsyncConfig(), input_dropout=0.2)
+        run_async_torch(model, x, AsyncConfig(), training=TorchTraining(input_dropout=0.2))
 
 
 def test_to_network_round_trips_the_weights():

@@ -73,9 +73,9 @@ def test_dense_network_with_biases():
         for n_in, n_out in zip(sizes[:-1], sizes[1:])
     ]
     for neurons in (
-        NeuronParams("if", reset="subtract"),
-        NeuronParams("lif", reset="zero", tau_m=15.0, t_ref=1.0),
-        NeuronParams("lif", reset="subtract", tau_m=15.0, t_ref=0.4),  # rounds to 0 refractory steps
+        NeuronParams(model="if", reset="subtract"),
+        NeuronParams(model="lif", reset="zero", tau_m=15.0, t_ref=1.0),
+        NeuronParams(model="lif", reset="subtract", tau_m=15.0, t_ref=0.4),  # rounds to 0 refractory steps
     ):
         net = Network((20,), layers, neurons)
         assert all(np.any(net.bias(i) != 0) for i in range(3))
@@ -93,9 +93,9 @@ def test_strided_conv_mixed_neurons_and_dt():
         (2, 9, 9),
         (conv, AvgPool2d(2, scale=1.5), Dense(rng.normal(0.2, 1.0, (6, 12)), rng.normal(0.02, 0.01, 6))),
         (
-            NeuronParams("lif", reset="subtract", tau_m=8.0, t_ref=1.5),  # 3 refractory steps of 0.5 ms
-            NeuronParams("if", reset="zero", tau_syn=2.0),
-            NeuronParams("lif", reset="subtract", tau_m=5.0, tau_syn=1.0, t_ref=1.0),
+            NeuronParams(model="lif", reset="subtract", tau_m=8.0, t_ref=1.5),  # 3 refractory steps of 0.5 ms
+            NeuronParams(model="if", reset="zero", tau_syn=2.0),
+            NeuronParams(model="lif", reset="subtract", tau_m=5.0, tau_syn=1.0, t_ref=1.0),
         ),
     )
     x = poisson_input((2, 9, 9), rate=0.25, steps=100, seed=6)
@@ -105,7 +105,7 @@ def test_strided_conv_mixed_neurons_and_dt():
 
 
 def test_membrane_traces_and_spike_trains():
-    neurons = NeuronParams("lif", reset="subtract", tau_m=10.0, t_ref=2.0, tau_syn=3.0)
+    neurons = NeuronParams(model="lif", reset="subtract", tau_m=10.0, t_ref=2.0, tau_syn=3.0)
     net = random_network((1, 8, 8), 4, 3, 2, 10, neurons, seed=2, weight_gain=1.0)
     x = poisson_input((1, 8, 8), batch=2, steps=40, seed=7)
     clock = simulate(net, x, record_spikes=True, record_v=True)
@@ -137,7 +137,7 @@ def test_cython_target_identical_spikes():
         pytest.skip("Brian2's cython target cannot compile here")
     rng = np.random.default_rng(8)
     net = Network((12,), (Dense(rng.normal(0.4, 0.5, (8, 12)), np.full(8, 0.02)),),
-                  NeuronParams("if", reset="subtract", t_ref=2.0))
+                  NeuronParams(model="if", reset="subtract", t_ref=2.0))
     x = poisson_input((12,), rate=0.3, steps=50, seed=9)
     clock = simulate(net, x)
     assert_every_layer_spikes(clock)

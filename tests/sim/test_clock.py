@@ -71,7 +71,7 @@ def test_delta_input_in_the_spike_step_needs_no_refractory_period(t_ref, expecte
     spikes at step 2 and resets by subtraction. Without refractory period the input of step 2
     still counts (1.2 + 0.6 - 1); with one it is refractory from its spike on, so the input of
     step 2 (phase 3 follows the spike) and of step 3 (< 2 steps later) is ignored (1.2 - 1)."""
-    net = Network((1,), (Dense(np.array([[0.6]])),), NeuronParams("if", reset="subtract", t_ref=t_ref))
+    net = Network((1,), (Dense(np.array([[0.6]])),), NeuronParams(model="if", reset="subtract", t_ref=t_ref))
     x = np.zeros((1, 4, 1))
     x[0, :, 0] = 1
     rec = simulate(net, x, record_v=True)
@@ -101,7 +101,7 @@ def test_lif_without_threshold_converges_to_b_tau():
 @pytest.mark.parametrize("model, tau_m", [("if", 20.0), ("lif", 12.0)])
 def test_current_synapse_kernel(model, tau_m):
     w, tau_s, steps = 0.8, 4.0, 40
-    net = Network((1,), (Dense(np.array([[w]])),), NeuronParams(model, v_th=100.0, tau_m=tau_m, tau_syn=tau_s))
+    net = Network((1,), (Dense(np.array([[w]])),), NeuronParams(model=model, v_th=100.0, tau_m=tau_m, tau_syn=tau_s))
     x = silence(steps)
     x[0, 0, 0] = 1  # one input spike at step 0: I = w from then on, decaying
     rec = simulate(net, x, record_v=True)
@@ -120,7 +120,7 @@ def test_current_synapse_kernel(model, tau_m):
 @pytest.mark.parametrize("input_step", [0, 7])
 def test_delta_chain_advances_one_layer_per_step(model, weight, input_step):
     n_layers, width = 5, 3
-    net = Network((width,), [Dense(np.eye(width) * weight) for _ in range(n_layers)], NeuronParams(model, v_th=1.0))
+    net = Network((width,), [Dense(np.eye(width) * weight) for _ in range(n_layers)], NeuronParams(model=model, v_th=1.0))
     x = np.zeros((2, 20, width))
     x[0, input_step, 1] = 1  # sample 1 stays silent
     rec = simulate(net, x)

@@ -1,20 +1,18 @@
-"""The study helpers behind notebooks/async.ipynb: tasks, grid evaluation, claims table."""
+"""The study behind notebooks/async.ipynb (neurobench.experiments.asynchronous): tasks, grid,
+claims, headline metrics and the params section's neuron rule."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from neurobench import config
+from neurobench.experiments.asynchronous.claims import claims_table, headline_metrics, model_footprints
+from neurobench.experiments.asynchronous.stages import LAYER_SYNC, early_stopping, evaluate_grid
+from neurobench.experiments.asynchronous.tasks import row_digit_frames, saccade_digit_frames
 from neurobench.network import Dense, Network
 from neurobench.neurons import NeuronParams
-from neurobench.training.experiment import (
-    LAYER_SYNC,
-    claims_table,
-    early_stopping,
-    evaluate_grid,
-    row_digit_frames,
-    saccade_digit_frames,
-)
 
 
 def _net(seed):
@@ -64,3 +62,25 @@ def test_claims_table_compares_async_trained_with_sync_trained_under_the_same_ex
     assert table.loc["spike density", "measured mean"] == "10.0 % fewer"
     assert table.iloc[1]["measured best"] == "2.00x"
     assert table.loc["accuracy", "measured mean"] == "+5.0 pp"
+
+
+def test_async_section_neurons_are_neuron_params_without_t_ref_or_synaptic_decay():
+    cfg = config.validate("asynchronous", {})
+    assert cfg.neuron == NeuronParams(model="lif", reset="zero")
+    for key, value in (("t_ref", 1.0), ("tau_syn", 2.0)):
+        with pytest.raises(config.ConfigError, match=rf"asynchronous\.neuron\b.*\b{key} must be 0"):
+            config.validate("asynchronous", {"neuron": {"model": "lif", key: value}})
+
+
+def test_headline_metrics_add_the_static_metrics_of_every_model():
+    models = {"saccade digits (spatial)": {"sync": _net(0), "async-random": _net(1)}}
+    x = np.random.default_rng(1).random((6, 4, 16)) < 0.4
+    grid, _ = evaluate_grid(models["saccade digits (spatial)"], x, np.arange(6) % 4, ["random"], [2], frame_dt=1.0)
+    grid = grid.assign(task="saccade digits (spatial)")
+    claims = claims_table(grid, "saccade digits (spatial)")
+    foot = model_footprints(models)
+    assert list(foot.parameter_count) == [16 * 12 + 12 + 12 * 4 + 4] * 2
+    summary = headline_metrics(grid, claims, foot, ["random"], 2, n_train=10, n_test=6)
+    assert summary["saccade_async_random_footprint_bytes"] == 4 * (16 * 12 + 12 + 12 * 4 + 4)
+    assert summary["saccade_sync_random_F2_accuracy"] == float(grid[(grid.model == "sync") & (grid.F == 2)].accuracy.iloc[0])
+    assert list(summary)[-2:] == ["n_train", "n_test"]

@@ -1,0 +1,208 @@
+"""The study's computations: training every model, evaluating every execution, stopping early.
+
+* ``train_models``: the layer-synchronized snnTorch baseline and one unlayered-backprop model per
+  training strategy, same architecture, seed and epochs (``train_study``: for every task);
+* ``evaluate_grid``: every model under layer-synchronized execution and under every scheduling
+  strategy and ``F`` (event-driven path), one row of per-sample means each, plus per-sample
+  latencies for distributions (``evaluate_study``: for every task);
+* ``early_stopping``: accuracy against forward steps (budgets on the drained run, and the
+  stopping modes ``first_output`` / ``after_output`` run for real; ``early_stopping_study``).
+
+Units: frame lengths in ms; steps are forward steps; spikes and synaptic events are counts per
+sample.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ... import metrics
+from ...network import Network
+from ...neurons import NeuronParams
+from ...sim.asynchronous import AsyncConfig, simulate_async
+from ...sim.layersync import simulate_layersync
+from ...training import TrainConfig, TrainResult, train_async, train_sync
+from .params import AsyncSection
+from .tasks import StudyData
+
+__all__ = [
+    "LAYER_SYNC",
+    "STOP_METRICS",
+    "early_stopping",
+    "early_stopping_study",
+    "evaluate_grid",
+    "evaluate_study",
+    "latency_forward_group",
+    "summarize",
+    "train_models",
+    "train_study",
+]
+
+LAYER_SYNC = "layer-sync"
+"""``execution`` of the rows run by the zero-delay layer-synchronized loop."""
+STOP_METRICS = ("accuracy", "forward_steps", "spikes_per_sample")
+
+
+def train_models(x, y, neurons: NeuronParams, config: TrainConfig, frame_dt: float, train_forward_group: int,
+                 strategies, prioritize_input: bool = True, n_classes: int = 10) -> dict[str, TrainResult]:
+    """``{"sync": layer-synchronized snnTorch model, "async-<strategy>": unlayered backprop}``
+    on frames ``x`` of ``frame_dt`` ms.
+
+    The synchronous model trains without the asynchronous-only regulariser (refractory dropout);
+    all models share architecture, seed, epochs and optimiser.
+    """
+    models = {"sync": train_sync(x, y, neurons, replace(config, refractory_dropout=0.0), frame_dt, n_classes)}
+    for strategy in strategies:
+        cfg = AsyncConfig(forward_group=train_forward_group, prioritize_input=prioritize_input, frame_dt=frame_dt)
+        models[f"async-{strategy}"] = train_async(x, y, neurons, config, cfg, strategy, n_classes)
+    return models
+
+
+def summarize(record, labels) -> dict[str, float]:
+    """Per-sample means of one asynchronous (or layer-sync) run: accuracy, spikes, spike density
+    (spikes per neuron), synaptic events, forward steps, and forward steps / network spikes to
+    the first (correct) output spike; ``no_output_spike`` is the fraction of samples without one."""
+    labels = np.asarray(labels)
+    lat = metrics.first_output_latency(record, labels)
+    decided = ~np.isnan(lat["steps_to_output"])
+    correct = ~np.isnan(lat["steps_to_correct"])
+    return {
+        "accuracy": float(np.mean(metrics.predict(record) == labels)),
+        "spikes_per_sample": float(record.spikes_per_sample().mean()),
+        "spike_density": float(metrics.spikes_per_neuron(record).mean()),
+        "synops_per_sample": float(record.synops.sum(axis=1).mean()),
+        "forward_steps": float(record.forward_steps.sum(axis=1).mean()),
+        "steps_to_output": float(np.nanmean(lat["steps_to_output"])) if decided.any() else np.nan,
+        "spikes_to_output": float(np.nanmean(lat["spikes_to_output"])) if decided.any() else np.nan,
+        "steps_to_correct": float(np.nanmean(lat["steps_to_correct"])) if correct.any() else np.nan,
+        "spikes_to_correct": float(np.nanmean(lat["spikes_to_correct"])) if correct.any() else np.nan,
+        "no_output_spike": float(np.mean(~decided)),
+    }
+
+
+def evaluate_grid(models: dict[str, Network], x, y, strategies, forward_groups, frame_dt: float,
+                  prioritize_input: bool = True, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every model layer-synchronized and under every strategy x F (drained runs).
+
+    Returns (summary rows: model, execution, F, metrics of ``summarize``; per-sample latencies:
+    model, execution, F, sample, spikes_to_output, spikes_to_correct, steps_to_correct).
+    """
+    rows, per_sample = [], []
+    y = np.asarray(y)
+
+    def add(name, execution, F, rec):
+        rows.append({"model": name, "execution": execution, "F": F, **summarize(rec, y)})
+        lat = metrics.first_output_latency(rec, y)
+        per_sample.append(pd.DataFrame({"model": name, "execution": execution, "F": F, "sample": np.arange(len(y)),
+                                        **{k: lat[k] for k in ("spikes_to_output", "spikes_to_correct", "steps_to_correct")}}))
+
+    for name, net in models.items():
+        add(name, LAYER_SYNC, 0, simulate_layersync(net, x, frame_dt))
+        for strategy in strategies:
+            for F in forward_groups:
+                cfg = AsyncConfig(forward_group=int(F), prioritize_input=prioritize_input, frame_dt=frame_dt)
+                add(name, strategy, int(F), simulate_async(net, x, cfg, strategy, seed=seed))
+    return pd.DataFrame(rows), pd.concat(per_sample, ignore_index=True)
+
+
+def early_stopping(models: dict[str, Network], x, y, strategy: str, forward_group: int, frame_dt: float,
+                   budgets, ks=(0, 5, 20), prioritize_input: bool = True, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accuracy against forward steps.
+
+    Returns (curve: model, budget, accuracy, decoding only output spikes up to each global step
+    budget of the drained run; stops: model, stop, k, accuracy, forward_steps, spikes_per_sample
+    for the drained run and the stopping modes run for real).
+    """
+    y = np.asarray(y)
+    curve, stops = [], []
+    for name, net in models.items():
+        base = AsyncConfig(forward_group=forward_group, prioritize_input=prioritize_input, frame_dt=frame_dt)
+        rec = simulate_async(net, x, base, strategy, seed=seed)
+        for b, acc in zip(budgets, metrics.accuracy_vs_steps(rec, y, budgets)):
+            curve.append({"model": name, "budget": int(b), "accuracy": acc})
+        s = summarize(rec, y)
+        stops.append({"model": name, "stop": "drain", "k": -1, **{m: s[m] for m in STOP_METRICS}})
+        for k in ks:
+            mode = "first_output" if k == 0 else "after_output"
+            r = simulate_async(net, x, replace(base, stop=mode, steps_after_output=int(k)), strategy, seed=seed)
+            s = summarize(r, y)
+            stops.append({"model": name, "stop": mode, "k": int(k), **{m: s[m] for m in STOP_METRICS}})
+    return pd.DataFrame(curve), pd.DataFrame(stops)
+
+
+# --------------------------------------------------------------------------------------------
+# the whole study, every task (what notebooks/async.ipynb runs)
+# --------------------------------------------------------------------------------------------
+
+
+def train_study(data: StudyData, cfg: AsyncSection) -> tuple[dict[str, dict[str, Network]], pd.DataFrame, dict]:
+    """``train_models`` on the training split of every task.
+
+    Returns (models: task -> model name -> ``Network``; histories: task, model, epoch, train
+    accuracy, loss; timings: wall seconds ``train_s[task]`` and ``samples_per_s[task][model]``,
+    not reproducible).
+    """
+    tc = cfg.training
+    models, histories, timings = {}, [], {}
+    y = data.y[data.train_idx]
+    for name, (x, dt) in data.tasks.items():
+        t0 = time.perf_counter()
+        res = train_models(x[data.train_idx], y, cfg.neuron, tc.train_config(), dt, tc.forward_group,
+                           tc.strategies, cfg.prioritize_input, data.n_classes)
+        timings[f"train_s[{name}]"] = time.perf_counter() - t0
+        models[name] = {k: r.network for k, r in res.items()}
+        for k, r in res.items():
+            timings[f"samples_per_s[{name}][{k}]"] = r.samples_per_s
+            histories += [{"task": name, "model": k, "epoch": e + 1, "train accuracy": a, "loss": l}
+                          for e, (a, l) in enumerate(zip(r.train_accuracy, r.loss))]
+    return models, pd.DataFrame(histories), timings
+
+
+def evaluate_study(data: StudyData, models: dict[str, dict[str, Network]],
+                   cfg: AsyncSection) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``evaluate_grid`` on the test split of every task.
+
+    Returns (grid and per-sample latencies, each with a ``task`` column; timings
+    ``evaluate_s[task]`` in wall seconds).
+    """
+    grids, latencies, timings = [], [], {}
+    y = data.y[data.test_idx]
+    for name, (x, dt) in data.tasks.items():
+        t0 = time.perf_counter()
+        grid, lat = evaluate_grid(models[name], x[data.test_idx], y, cfg.strategies, cfg.forward_groups, dt,
+                                  cfg.prioritize_input, cfg.schedule_seed)
+        timings[f"evaluate_s[{name}]"] = time.perf_counter() - t0
+        grids.append(grid.assign(task=name))
+        latencies.append(lat.assign(task=name))
+    return pd.concat(grids, ignore_index=True), pd.concat(latencies, ignore_index=True), timings
+
+
+def latency_forward_group(cfg: AsyncSection) -> int:
+    """F of the latency and early-stopping figures: ``latency_forward_group`` if it is one of
+    the evaluated ``forward_groups``, else the first of them."""
+    return cfg.latency_forward_group if cfg.latency_forward_group in cfg.forward_groups else cfg.forward_groups[0]
+
+
+def early_stopping_study(data: StudyData, models: dict[str, dict[str, Network]], grid: pd.DataFrame,
+                         cfg: AsyncSection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``early_stopping`` on the test split of every task with the first strategy and the F of
+    ``latency_forward_group``; budgets: 25 forward-step counts from 0 to one past the most
+    forward steps a drained run of the grid took at that F.
+
+    Returns (curve, stop table), each with a ``task`` column.
+    """
+    F = latency_forward_group(cfg)
+    curves, stops = [], []
+    y = data.y[data.test_idx]
+    for name, (x, dt) in data.tasks.items():
+        max_steps = int(grid[(grid.task == name) & (grid.F == F)].forward_steps.max()) + 1
+        budgets = np.unique(np.linspace(0, max_steps, 25).astype(int))
+        c, s = early_stopping(models[name], x[data.test_idx], y, cfg.strategies[0], F, dt, budgets,
+                              cfg.steps_after_output, cfg.prioritize_input, cfg.schedule_seed)
+        curves.append(c.assign(task=name))
+        stops.append(s.assign(task=name))
+    return pd.concat(curves, ignore_index=True), pd.concat(stops, ignore_index=True)

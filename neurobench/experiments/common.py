@@ -1,0 +1,51 @@
+"""Helpers shared by the experiment stages: geometric means and the random test network."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..network import Network, RandomNetworkParams, random_network
+from ..neurons import NeuronParams
+
+__all__ = ["geometric_mean", "random_test_network"]
+
+
+def geometric_mean(values) -> float:
+    """``exp(mean(log(values)))`` of positive values (an array, list or pandas Series)."""
+    return float(np.exp(np.mean(np.log(np.asarray(values, dtype=float)))))
+
+
+def random_test_network(input_shape: Sequence[int], neuron: NeuronParams,
+                        network: RandomNetworkParams | None = None, n_classes: int = 10) -> Network:
+    """The random-weight conv -> avg-pool -> dense network of ``network`` (default: the
+    simulator stage's 4@3x3 conv, 2x2 pool, weight gain 1.5, seed 0) on ``input_shape`` inputs."""
+    p = RandomNetworkParams() if network is None else network
+    return random_network(tuple(input_shape), p.conv_channels, p.kernel_size, p.pool, n_classes, neuron,
+                          seed=p.weight_seed, weight_gain=p.weight_gain)
+
+
+def stage_command(section: str, description: str, run, argv: list[str] | None = None) -> int:
+    """The ``main`` of a DVC stage command that is not a notebook (``python -m ... [--params F]
+    [--progress]``): validate section ``section`` of the params file, then ``run(cfg, progress)``.
+
+    Returns the exit status: 0, or 2 with one ``error: ...`` line naming the key when the params
+    file is invalid (nothing is computed then).
+    """
+    import argparse
+    import sys
+
+    from .. import config
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--params", default=str(config.DEFAULT_PARAMS), help="params file (default: params.yaml)")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
+    args = parser.parse_args(argv)
+    try:
+        cfg = config.load_section(section, args.params)
+    except config.ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    run(cfg, args.progress)
+    return 0

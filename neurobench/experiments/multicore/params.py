@@ -1,0 +1,45 @@
+"""The ``multicore`` stage's params section (Chen et al. 2024, asynchronous many-core inference)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from ...hardware.multicore import CostModel
+from ...network import RandomNetworkParams
+from ...neurons import NeuronParams
+from ...schema import Params
+from ...units import rate_fits_time_step
+
+
+class MulticoreSection(Params):
+    """The ``multicore`` stage: global-barrier vs asynchronous many-core execution (Chen et al. 2024)."""
+
+    dt: float = Field(1.0, gt=0, le=100, description="time step in ms")
+    n_steps: int = Field(100, ge=2, le=100_000, description="time steps per sample")
+    batch_size: int = Field(8, ge=1, le=4096, description="test samples run back to back on the chip")
+    max_rate: float = Field(200.0, gt=0, description="Poisson rate of a pixel of value 1 in Hz, at most 1000/dt")
+    input_seed: int = Field(3, ge=0, description="seed of the Poisson input spikes")
+    split_seed: int = Field(0, ge=0, description="seed of the digits train/test split")
+    test_fraction: float = Field(0.25, gt=0, lt=1, description="share of digits held out for testing")
+    n_cores: int = Field(16, ge=1, le=4096, description="cores of the chip (square-ish 2-D mesh)")
+    partition_seed: int = Field(0, ge=0, description="seed of the random partition")
+    buffer_depth: int | None = Field(2, ge=2, description="input buffer depth in steps of the async design (null = unbounded)")
+    neuron: NeuronParams = Field(default_factory=NeuronParams)
+    network: RandomNetworkParams = Field(default_factory=RandomNetworkParams)
+    mlp_hidden: int = Field(64, ge=1, le=4096, description="hidden units of the converted digits MLP")
+    mlp_epochs: int = Field(10, ge=1, le=1000, description="training epochs of the digits MLP")
+    mlp_seed: int = Field(0, ge=0, description="seed of the MLP training")
+    cost: CostModel = Field(default_factory=CostModel)
+    imbalance_sweep: list[float] = Field([0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1, description="imbalance knobs (largest/smallest block - 1)")
+    hop_ns_sweep: list[float] = Field([0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0], min_length=1, description="per-hop latencies in ns")
+    static_mw_sweep: list[float] = Field([0.0, 0.5, 1.0, 2.0, 5.0, 10.0], min_length=1, description="static powers per core in mW")
+    gantt_steps: int = Field(4, ge=1, le=50, description="time steps shown in the core timelines")
+
+    _rate_fits_time_step = field_validator("max_rate")(rate_fits_time_step)
+
+    @field_validator("imbalance_sweep", "hop_ns_sweep", "static_mw_sweep")
+    @classmethod
+    def _non_negative(cls, values: list[float]) -> list[float]:
+        if any(not v >= 0 for v in values):
+            raise ValueError("every value must be >= 0")
+        return values

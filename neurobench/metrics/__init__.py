@@ -1,0 +1,73 @@
+"""NeuroBench-compatible metrics over simulation records and networks.
+
+The names and definitions follow the NeuroBench harness (github.com/NeuroBench/neurobench,
+package ``neurobench.metrics``), so numbers computed here compare with its leaderboards. Each
+function's docstring gives its formula, its units and the harness file it follows; where this
+module departs from the harness it says so. All functions are pure: numpy arrays,
+``SimRecord`` / ``LayerRecord`` (``neurobench.sim.record``), ``AsyncRecord``
+(``neurobench.sim.events``) and ``Network`` in, numbers out.
+
+Conventions
+-----------
+* A *sample* is one entry of the batch; per-sample quantities are averaged over the batch, as
+  the harness divides its accumulated totals by the number of samples.
+* A *decision* is the index of the winning output neuron, or ``UNDECIDED`` (-1) when no output
+  neuron spiked (or, with ``tie_break="undecided"``, when the top count is tied). An undecided
+  sample never matches a label, so it counts as wrong.
+* Time step ``n`` is time ``n * dt`` ms, as in ``SimRecord.first_spike_time``.
+* Spikes are binary per neuron and step, so "non-zero activations" (the harness's words) are
+  spikes, and every synaptic operation of an SNN is an accumulate (AC), never a MAC.
+
+Modules (everything is re-exported here: ``from neurobench import metrics; metrics.predict``)
+------------------------------------------------------------------------------------------
+* ``accuracy``: ``classification_accuracy``, ``agreement``;
+* ``decode``: ``predict_from_counts``, ``predict`` (a ``SimRecord`` or an ``AsyncRecord``);
+* ``activity``: ``activation_sparsity``, ``spike_density``
+  (clock, per neuron and step), ``spikes_per_neuron`` (asynchronous, per sample),
+  ``synaptic_operations``, ``membrane_updates``;
+* ``footprint``: ``connection_sparsity``, ``parameter_count``, ``footprint``;
+* ``latency``: ``latency_to_decision`` (clock, returns ``DecisionLatency``),
+  ``first_output_latency`` and ``accuracy_vs_steps`` (asynchronous);
+* ``summary``: ``summary`` (the NeuroBench-style table of a clock run) and ``json_metrics``;
+* ``checks``: argument checks and the constants ``UNDECIDED``, ``TIE_BREAKS``.
+"""
+
+
+from .accuracy import agreement, classification_accuracy
+from .activity import (
+    activation_sparsity,
+    membrane_updates,
+    spike_density,
+    spikes_per_neuron,
+    synaptic_operations,
+)
+from .checks import TIE_BREAKS, UNDECIDED, TieBreak
+from .decode import predict, predict_from_counts
+from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_count
+from .latency import DecisionLatency, accuracy_vs_steps, first_output_latency, latency_to_decision
+from .summary import json_metrics, summary
+
+__all__ = [
+    "BYTES_FLOAT32",
+    "DecisionLatency",
+    "TIE_BREAKS",
+    "TieBreak",
+    "UNDECIDED",
+    "accuracy_vs_steps",
+    "activation_sparsity",
+    "agreement",
+    "classification_accuracy",
+    "connection_sparsity",
+    "first_output_latency",
+    "footprint",
+    "json_metrics",
+    "latency_to_decision",
+    "membrane_updates",
+    "parameter_count",
+    "predict",
+    "predict_from_counts",
+    "spike_density",
+    "spikes_per_neuron",
+    "summary",
+    "synaptic_operations",
+]

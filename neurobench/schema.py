@@ -1,0 +1,48 @@
+"""The one base of every parameter object: validated where it is defined, frozen once built.
+
+Every parameter set of the workbench, from one neuron's constants to a whole ``params.yaml``
+section, is a subclass of :class:`Params` defined next to the code it configures (for example
+``neurobench.neurons.NeuronParams`` beside the neuron equations, ``ConversionSection`` beside
+the conversion experiment). Each field states its type, its allowed range and its unit in one
+place::
+
+    class NeuronParams(Params):
+        v_th: float = Field(1.0, gt=0, description="firing threshold in mV")
+
+Rules that tie fields together are ``model_validator(mode="after")`` methods of the same class.
+
+Inside the package, objects are built as usual (``NeuronParams(v_th=2.0)``), in pydantic's lax
+mode, so numpy scalars are accepted. At the ``params.yaml`` boundary ``neurobench.config``
+validates in strict mode: a YAML string ``'100'`` or ``1e12`` (PyYAML reads it as a string) is
+not silently taken for a number. ``replace`` is the validated counterpart of
+``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Params", "replace", "to_dict"]
+
+P = TypeVar("P", bound="Params")
+
+
+class Params(BaseModel):
+    """Base of every parameter object: unknown keys forbidden, NaN/inf rejected, frozen.
+
+    A field that may legitimately be infinite says so itself (``Field(..., allow_inf_nan=True)``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True)
+
+
+def replace(params: P, **changes: Any) -> P:
+    """A copy of ``params`` with ``changes`` applied and validated again (unlike ``model_copy``)."""
+    return type(params).model_validate({**dict(params), **changes})
+
+
+def to_dict(params: Params) -> dict[str, Any]:
+    """``params`` as plain nested Python values (dicts, lists, numbers, strings)."""
+    return params.model_dump(mode="python")

@@ -1,0 +1,180 @@
+"""dvc.yaml and dvc.lock agree with the code: every stage depends on what it imports, and the
+committed lock hashes the files as they are.
+
+When either test fails after a code change: ``python -m neurobench.deps write`` (deps lists),
+then ``dvc repro`` or ``dvc commit`` (the lock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from neurobench import deps
+
+
+def test_dvc_yaml_deps_are_the_import_closure(repo_root):
+    problems = deps.differences(repo_root / "dvc.yaml")
+    assert not problems, (
+        "dvc.yaml deps differ from what each stage imports "
+        "(fix: python -m neurobench.deps write):\n" + "\n".join(problems))
+
+
+def test_every_neurobench_stage_is_analysed(repo_root):
+    analysed, errors = deps.analyse(repo_root / "dvc.yaml")
+    assert not errors, errors
+    stages = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
+    running_neurobench = [name for name, body in stages.items()
+                          if "neurobench." in str(body.get("cmd"))]
+    assert sorted(analysed) == sorted(running_neurobench)
+
+
+def _dvc() -> str:
+    dvc = Path(sys.executable).with_name("dvc")
+    if not dvc.is_file():
+        pytest.skip(f"dvc cannot run: no {dvc} (install the pinned dvc: make setup)")
+    return str(dvc)
+
+
+def _outputs(stages: dict) -> set[str]:
+    outs = set()
+    for body in stages.values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in body.get(kind) or []:
+                outs.add(entry if isinstance(entry, str) else next(iter(entry)))
+    return outs
+
+
+def test_dvc_lock_matches_the_code_and_params(repo_root):
+    """The committed dvc.lock hashes today's deps and params.
+
+    Outputs are not in git, so a fresh clone lacks them: a dependency that is another stage's
+    output (models/..., reports/.../metrics.json) and every changed output are not checked.
+    """
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([_dvc(), "status", "--json"], cwd=repo_root, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"dvc status failed:\n{result.stdout}\n{result.stderr}"
+    status = json.loads(result.stdout or "{}")
+    produced = _outputs(yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"])
+    stale = []
+    for stage, changes in status.items():
+        for change in changes:
+            if isinstance(change, str):  # e.g. "changed command", "always changed"
+                if change != "always changed":
+                    stale.append(f"{stage}: {change}")
+                continue
+            for kind, what in change.items():
+                if kind == "changed deps":
+                    stale += [f"{stage}: dep {path} {how}" for path, how in what.items()
+                              if path not in produced]
+                elif kind == "changed params":
+                    stale += [f"{stage}: params {f} {how}" for f, how in what.items()]
+                elif kind != "changed outs":
+                    stale.append(f"{stage}: {kind} {what}")
+    assert not stale, ("dvc.lock does not match the code (fix: dvc repro, or dvc commit when "
+                       "the change does not alter results):\n" + "\n".join(stale))
+
+
+# --- neurobench.deps on a small package of its own ------------------------------------------
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def test_closure_follows_relative_local_and_string_imports(tmp_path):
+    _write(tmp_path, {
+        "neurobench/__init__.py": "",
+        "neurobench/low.py": "",
+        "neurobench/unused.py": "",
+        "neurobench/mid/__init__.py": "from .a import thing\n",
+        "neurobench/mid/a.py": "from ..low import x\n",
+        "neurobench/mid/b.py": "def f():\n    from . import c\n",
+        "neurobench/mid/c.py": "import importlib\nM = importlib.import_module('neurobench.extra')\n",
+        "neurobench/extra.py": "",
+        "neurobench/config.py": ("SECTIONS = {'one': 'neurobench.schemas.one:S',\n"
+                                 "            'two': 'neurobench.schemas.two:S'}\n"),
+        "neurobench/schemas/one.py": "",
+        "neurobench/schemas/two.py": "",
+        "neurobench/run.py": "import neurobench.config\nfrom neurobench.mid import b\n",
+        "notebooks/nb.ipynb": json.dumps({"cells": [
+            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ["one = {}\n"]},
+            {"cell_type": "code", "metadata": {},
+             "source": ["%matplotlib inline\n", "from neurobench import low\n"]},
+        ]}),
+    })
+    package = deps.Package(tmp_path)
+    closure = package.closure({"neurobench.run"})
+    assert "neurobench.unused" not in closure and "neurobench.schemas.one" not in closure
+    assert {"neurobench.mid.c", "neurobench.extra", "neurobench.low", "neurobench.mid.a"} <= closure
+    stage = deps.Stage("s", ["python -m neurobench.pipeline run nb"], ["notebooks/nb.ipynb"], set())
+    _write(tmp_path, {"neurobench/pipeline.py": "from . import config\n"})
+    package = deps.Package(tmp_path)
+    assert deps.stage_deps(stage, package) == [
+        "notebooks/nb.ipynb", "neurobench/__init__.py", "neurobench/config.py",
+        "neurobench/low.py", "neurobench/pipeline.py", "neurobench/schemas/one.py"]
+    run = deps.Stage("t", ["python -m neurobench.run"], [], {"two"})
+    files = deps.stage_deps(run, package)
+    assert "neurobench/mid/b.py" in files and "neurobench/schemas/two.py" in files
+    # whole packages become directories only when DVC ignores the bytecode Python writes there
+    (tmp_path / ".dvcignore").write_text("# comment\n__pycache__/\n")
+    whole = deps.stage_deps(run, deps.Package(tmp_path))
+    assert whole == sorted(["neurobench/mid", *(f for f in files if not f.startswith("neurobench/mid/"))])
+
+
+def test_rewrite_changes_only_deps_lists():
+    text = textwrap.dedent("""\
+        # header comment
+        stages:
+          a:
+            cmd: python -m neurobench.x   # trailing
+            deps:
+              - notebooks/a.ipynb
+              # about b
+              - neurobench/b.py  # keep me
+              - neurobench/old.py
+            params:
+              - a
+            outs:
+              - out/a
+
+          b:
+            cmd: python -m neurobench.y
+            outs:
+              - out/b
+        """)
+    new = deps.rewrite(text, {"a": ["notebooks/a.ipynb", "neurobench/b.py", "neurobench/c.py"],
+                              "b": ["neurobench/y.py"]})
+    assert new == textwrap.dedent("""\
+        # header comment
+        stages:
+          a:
+            cmd: python -m neurobench.x   # trailing
+            deps:
+              - notebooks/a.ipynb
+              # about b
+              - neurobench/b.py  # keep me
+              - neurobench/c.py
+            params:
+              - a
+            outs:
+              - out/a
+
+          b:
+            cmd: python -m neurobench.y
+            deps:
+              - neurobench/y.py
+            outs:
+              - out/b
+        """)

@@ -1,0 +1,98 @@
+"""The README's DVC workflow, run through DVC itself on a copy of the repository.
+
+- A failed ``dvc repro <stage>`` (a broken parameter) exits non-zero and leaves every previous
+  file under ``reports/`` byte-identical: report outputs are ``persist: true`` in ``dvc.yaml``, so
+  DVC does not delete them before the command runs, and ``neurobench.pipeline`` swaps a new
+  report in only when it is complete.
+- ``dvc metrics diff`` after a parameter change shows numbers, old and new, for the stage.
+
+The data stage is used because it runs in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DVC = Path(sys.executable).with_name("dvc")
+
+pytestmark = pytest.mark.skipif(not DVC.exists(), reason=f"dvc is not installed beside {sys.executable}")
+
+
+def _run(args, cwd, check=True):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _set_param(repo: Path, section: str, key: str, value) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section][key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory):
+    """The repository's files (as git sees them, uncommitted ones included) in a fresh git
+    repository, with the data stage reproduced once and committed."""
+    dest = tmp_path_factory.mktemp("repo")
+    files = _run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], REPO).stdout.split("\0")
+    for name in filter(None, files):
+        src = REPO / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    _run(["git", "init", "-q"], dest)
+    _run(["git", "add", "-A"], dest)
+    _run(["git", "commit", "-qm", "copy"], dest)
+    _run([str(DVC), "repro", "data"], dest)
+    _run(["git", "add", "dvc.lock"], dest)
+    _run(["git", "commit", "-qm", "data reproduced"], dest)
+    return dest
+
+
+def test_failed_repro_keeps_the_previous_report_byte_identical(repo_copy):
+    reports = repo_copy / "reports"
+    before = _snapshot(reports)
+    assert "data.html" in before and "data/metrics.json" in before
+    original = (repo_copy / "params.yaml").read_text()
+    try:
+        _set_param(repo_copy, "data", "n_examples", 0)
+        result = _run([str(DVC), "repro", "data"], repo_copy, check=False)
+        assert result.returncode != 0
+        assert "data.n_examples = 0" in result.stdout + result.stderr
+        assert _snapshot(reports) == before
+    finally:
+        (repo_copy / "params.yaml").write_text(original)
+
+
+def test_metrics_diff_after_a_parameter_change_shows_numbers(repo_copy):
+    original = (repo_copy / "params.yaml").read_text()
+    try:
+        _set_param(repo_copy, "data", "test_fraction", 0.5)
+        _run([str(DVC), "repro", "data"], repo_copy)
+        diff = json.loads(_run([str(DVC), "metrics", "diff", "--json"], repo_copy).stdout)
+        changes = diff["reports/data/metrics.json"]
+        numeric = {k: v for k, v in changes.items() if isinstance(v.get("old"), (int, float))
+                   and isinstance(v.get("new"), (int, float))}
+        assert numeric, changes  # old and new are numbers, not "-"
+        assert any(v["old"] != v["new"] for v in numeric.values())
+    finally:
+        (repo_copy / "params.yaml").write_text(original)
