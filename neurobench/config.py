@@ -215,6 +215,61 @@ def load_section(section: str, path: str | Path = DEFAULT_PARAMS) -> Params:
         raise ConfigError(str(exc).replace("params.yaml:", f"{path}:", 1)) from None
 
 
+
+def notebook_section(section: str, values: Any, start: str | Path | None = None) -> Params:
+    """The params section a stage notebook runs with: what papermill injected, or, for a notebook
+    opened by hand, the repository's ``params.yaml``.
+
+    Run by ``neurobench.pipeline``, the notebook's parameters cell receives the validated
+    ``section`` as a non-empty dict ``values``: it is validated again and returned, as
+    :func:`validate` does. Opened by hand in JupyterLab the parameters cell is empty
+    (``section = {}``, working directory ``notebooks/``): the repository root is then the
+    nearest folder, from ``start`` (default: the working directory) upwards, holding both
+    ``params.yaml`` and ``dvc.yaml``, and its ``params.yaml`` section is returned, so that the
+    notebook explores the pipeline's own parameters rather than the schema's defaults. Relative
+    folder paths of that section (``str`` fields whose description names a folder or directory,
+    such as ``data.root``, ``asynchronous.root``, ``conversion.models_dir``; nested sections
+    included, defaults too) are made absolute against the root before validation, so they name
+    the same folders as under ``dvc repro`` (which runs in the root) and the section's own checks
+    (e.g. that a data set is present under ``data.root``) look in the right place. No root found
+    raises ``ConfigError``.
+    """
+    if values:
+        return validate(section, values)
+    here = Path.cwd() if start is None else Path(start)
+    here = here.resolve()
+    root = next((d for d in (here, *here.parents) if (d / "params.yaml").is_file() and (d / "dvc.yaml").is_file()),
+                None)
+    if root is None:
+        raise ConfigError(f"params.yaml: section {section!r} is empty and no folder from {here} upwards holds "
+                          "params.yaml and dvc.yaml (the repository root); pass the section's values")
+    path = root / "params.yaml"
+    raw = load_params(path).get(section)
+    if raw is None:
+        raise ConfigError(f"{path}: section {section!r} is missing")
+    if not isinstance(raw, dict):
+        return load_section(section, path)  # its message names the problem
+
+    folder_word = re.compile(r"\b(folder|directory)\b", re.IGNORECASE)
+
+    def resolve(model: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
+        out = dict(given)
+        for key, field in model.model_fields.items():
+            value = out.get(key, field.default)
+            if field.annotation is str and folder_word.search(field.description or "") and isinstance(value, str):
+                if value and not Path(value).is_absolute():
+                    out[key] = str(root / value)
+            elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) \
+                    and isinstance(out.get(key), dict):
+                out[key] = resolve(field.annotation, out[key])
+        return out
+
+    try:
+        return validate(section, resolve(section_schema(section), raw))
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("params.yaml:", f"{path}:", 1)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Check sections of a params file: ``python -m neurobench.config [params.yaml] [section ...]``."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -8,13 +8,96 @@ reproducible, so no timings), ``plots/<name>.csv`` (DVC plots: the data behind t
 
 from __future__ import annotations
 
+import math
+import numbers
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .io import atomic_path, write_json_atomic
+
+
+def setup_notebook() -> None:
+    """The display settings every stage notebook starts with (call it in the first code cell).
+
+    Figures inline, the seaborn theme of the reports, and pandas showing every row, every column
+    and the full text of every cell (no ``...`` or ``…``): a report must show all it computed.
+    """
+    import seaborn as sns
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    sns.set_theme(context="notebook", style="whitegrid")
+    pd.set_option("display.max_rows", None)
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", None)
+
+
+def format_value(value: Any, digits: int = 4) -> str:
+    """One table cell as text: integers (and floats holding an integer below 1e15) in full,
+    other floats to ``digits`` significant digits (without an exponent between 1e-3 and 1e6;
+    those >= 10**digits are rounded to an integer), NaN/None as ``n/a``, anything else as
+    ``str``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "n/a"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        x = float(value)
+        if math.isnan(x):
+            return "n/a"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x.is_integer() and abs(x) < 1e15:
+            return str(int(x))
+        if 10 ** digits <= abs(x) < 1e15:
+            return f"{x:.0f}"
+        if 1e-3 <= abs(x) < 10 ** digits:
+            text = f"{x:.{digits}g}"
+            return text if "e" not in text else f"{x:.{max(digits - 1 - int(math.floor(math.log10(abs(x)))), 0)}f}"
+        return f"{x:.{digits}g}"
+    return str(value)
+
+
+def table_html(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600, digits: int = 4) -> str:
+    """``frame`` as a complete HTML table (every row, column and character, numbers formatted by
+    :func:`format_value`) in a ``div`` that scrolls when it is taller than ``max_height_px``
+    (``None``: never) or wider than the page; the header row stays visible while scrolling."""
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    shown = frame.copy()
+    shown = shown.map(lambda v: format_value(v, digits)) if len(shown.columns) else shown
+
+    def labels(index: pd.Index) -> pd.Index:
+        if isinstance(index, pd.MultiIndex):
+            return pd.MultiIndex.from_arrays(
+                [[format_value(v, digits) for v in index.get_level_values(i)] for i in range(index.nlevels)],
+                names=index.names)
+        return pd.Index([format_value(v, digits) for v in index], name=index.name)
+
+    shown.index = labels(shown.index)
+    shown.columns = labels(shown.columns)
+    table = shown.to_html(escape=True, na_rep="n/a", border=0, classes="neurobench-table")
+    height = f"max-height: {int(max_height_px)}px; " if max_height_px else ""
+    style = ("<style>.neurobench-scroll thead tr:first-child th { position: sticky; top: 0; background: var(--jp-layout-color0, white); "
+             "z-index: 1; } .neurobench-scroll td, .neurobench-scroll th { white-space: pre-wrap; }</style>")
+    return f'{style}<div class="neurobench-scroll" style="{height}overflow: auto; max-width: 100%;">{table}</div>'
+
+
+def show_table(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600, digits: int = 4) -> None:
+    """Display ``frame`` whole in the notebook (see :func:`table_html`): no truncation, integers as
+    integers, floats to ``digits`` significant digits, long tables in a scrollable box."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(frame, max_height_px, digits)))
 
 
 def output_folder(output_dir: str | Path) -> Path:
@@ -26,6 +109,19 @@ def output_folder(output_dir: str | Path) -> Path:
     path = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="neurobench-"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def existing_or_temporary(folder: str | Path, output_dir: str | Path) -> str:
+    """``folder`` when a stage runs in the pipeline (``output_dir`` given) or when it exists;
+    else a fresh temporary folder.
+
+    A notebook opened by hand (``output_dir`` empty) thus reuses the pipeline's model folders
+    when ``dvc repro`` built them, and otherwise builds its own in a temporary folder instead of
+    creating one beside the notebook.
+    """
+    if output_dir or Path(folder).is_dir():
+        return str(folder)
+    return tempfile.mkdtemp(prefix="neurobench-models-")
 
 
 def save_metrics(output_dir: str | Path, metrics: dict[str, Any]) -> Path:

@@ -48,6 +48,7 @@ REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merge
 
 
 def small_params(tmp_path) -> Path:
+    """params.yaml with SMALL merged in, written to ``tmp_path`` (used by conftest's `built_reports`)."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["conversion"]["models_dir"] = str(tmp_path / "models" / "conversion")  # never the repo's models
     for section, values in SMALL.items():
@@ -96,26 +97,32 @@ def test_stage_declares_its_report_outputs(notebook):
     assert f"notebooks/{notebook.name}" in stage["deps"]
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_writes_declared_outputs(notebook, tmp_path, monkeypatch):
-    monkeypatch.setenv("MPLBACKEND", "Agg")  # figures must reach the report even so
-    reports = tmp_path / "reports"
-    pipeline.run_stage(notebook.stem, small_params(tmp_path), REPO / "notebooks", reports, progress=False)
+# dvc.yaml order, so that a whole session builds the stages as `dvc repro` would.
+NOTEBOOKS_IN_PIPELINE_ORDER = sorted(NOTEBOOKS, key=lambda nb: list(STAGES).index(nb.stem))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS_IN_PIPELINE_ORDER, ids=lambda p: p.stem)
+def test_notebook_runs_and_writes_declared_outputs(notebook, built_reports):
+    # Built once per session by the `built_reports` fixture (conftest.py) into one reports folder
+    # with small params; the browser tests (test_browser.py) check the same reports.
+    reports = built_reports.reports
+    built_reports.stage(notebook.stem)  # fails here, for this stage only, if it raised
     stage = STAGES[notebook.stem]
     declared = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"] + stage["metrics"] + stage.get("plots", [])]
     for path in declared:
-        assert (tmp_path / path).is_file(), path
+        assert (built_reports.root / path).is_file(), path
     html = (reports / f"{notebook.stem}.html").read_text()
     assert html.count("data:image/png;base64") >= 2, "the report shows no figures"
     metrics = json.loads((reports / notebook.stem / "metrics.json").read_text())
     assert metrics and all(isinstance(v, (int, float, str)) for v in metrics.values())
 
 
-def test_same_params_give_bit_identical_metrics(tmp_path):
-    params = small_params(tmp_path)
-    first, second = tmp_path / "first", tmp_path / "second"
-    for reports in (first, second):
-        pipeline.run_stage("simulator", params, REPO / "notebooks", reports, progress=False)
+def test_same_params_give_bit_identical_metrics(built_reports, tmp_path, monkeypatch):
+    # The session's simulator report is the first run; one more run with the same params file.
+    built_reports.stage("simulator")
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as in the first run
+    first, second = built_reports.reports, tmp_path / "second"
+    pipeline.run_stage("simulator", built_reports.params, REPO / "notebooks", second, progress=False)
     a = (first / "simulator" / "metrics.json").read_bytes()
     assert a == (second / "simulator" / "metrics.json").read_bytes()
     assert json.loads(a)["identical_spike_counts"] == 1

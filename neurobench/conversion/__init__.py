@@ -9,8 +9,8 @@ stages and report live in ``neurobench.experiments.conversion``.
 
 from .constraints import Analog, ChipConstraints, Digital, Hybrid, digital_scale
 from .convert import Converter, LayerReport
-from .problem import ConversionInfeasible
 from .layer import LayerSolution, NeuronOptions, PoolOptions, solve_layer
+from .problem import ConversionInfeasible
 from .solve import NeuronSolution, solve_neuron
 
 __all__ = [

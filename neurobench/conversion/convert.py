@@ -38,12 +38,11 @@ from ..neurons import NeuronParams
 from ..schema import replace
 from ..sim import simulate
 from ..units import max_rate_hz, rate_hz
-
 from .constraints import Analog, Digital, digital_scale
+from .layer import default_workers, solve_layer
 from .normalize import normalize
 from .prune import METHODS as PRUNE_METHODS
 from .prune import Selection, check_selection_args, select_neurons
-from .layer import default_workers, solve_layer
 from .targets import conv_patches, onset_drive, rate_targets, sample_positions
 
 

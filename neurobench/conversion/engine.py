@@ -17,8 +17,15 @@ from .diagnose import diagnose
 from .highs import Outcome, solve_model
 from .lsq import solve_ls
 from .model import WeightModel
-from .problem import (ConversionInfeasible, location_prefix, NeuronProblem, NeuronSolution, SolverFailure,
-                      evaluate, residual_stats)
+from .problem import (
+    ConversionInfeasible,
+    NeuronProblem,
+    NeuronSolution,
+    SolverFailure,
+    evaluate,
+    location_prefix,
+    residual_stats,
+)
 
 
 class Engine:

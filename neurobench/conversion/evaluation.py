@@ -5,27 +5,26 @@ an input of value 1 fires at ``input_rate`` Hz, for ``n_steps`` steps of ``dt`` 
 number here is reproducible bit for bit. A :class:`Readout` says how a network's outputs are
 read in ANN units: LP conversions read output spike counts (``rate / scale + offset``), the
 normalisation baseline reads the charge integrated by the output neurons
-(``neurobench.conversion.normalize.decode``).
+(``neurobench.metrics.readout.decode_outputs``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..ann import Ann
 from ..ann.train import score
-from ..metrics import predict_from_counts
+from ..metrics.readout import ReadoutKind, decode_outputs, task_decisions
 from ..network import AvgPool2d, Network
 from ..neurons import NeuronParams
 from ..sim import simulate
 from ..sim.record import SimRecord
 from ..sim.static import encode
 from ..units import rate_hz
-from .normalize import decode
 from .targets import rate_targets
 
 
@@ -39,7 +38,7 @@ class Readout:
     output layer's activation scale ``lambda_L`` (ANN units); ``offset`` is unused.
     """
 
-    kind: Literal["count", "potential"]
+    kind: ReadoutKind
     scale: float = 1.0
     offset: float = 0.0
 
@@ -55,18 +54,8 @@ def snn_outputs(network: Network, readout: Readout, x: np.ndarray, *, n_steps: i
     if readout.kind == "count":
         outputs = rate_hz(record.output.spike_count, n_steps, dt) / readout.scale + readout.offset
     else:
-        outputs = decode(network, record, max_rate=input_rate, output_scale=readout.scale)
+        outputs = decode_outputs(network, record, max_rate=input_rate, output_scale=readout.scale)
     return outputs, record
-
-
-def decisions(task: str, outputs: np.ndarray, record, readout: str) -> np.ndarray:
-    """Class decisions or regression outputs: spike-count read-outs break ties by the earliest
-    first spike (``neurobench.metrics.predict_from_counts``), charge read-outs take the argmax."""
-    if task != "classification":
-        return outputs[:, 0]
-    if readout == "count":
-        return predict_from_counts(record.output.spike_count, record.output.first_spike_step)
-    return outputs.argmax(axis=1)
 
 
 def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray, y: np.ndarray, *,
@@ -79,7 +68,7 @@ def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray
     events of all layers per input over the run; ``neurons`` and ``synapses`` (non-zero weights).
     """
     outputs, record = snn_outputs(network, readout, x, n_steps=n_steps, dt=dt, input_rate=input_rate)
-    pred = decisions(ann.task, outputs, record, readout.kind)
+    pred = task_decisions(ann.task, outputs, record, readout.kind)
     ann_pred = ann.predict(x)
     if ann.task == "classification":
         agree = float(np.mean(pred == ann_pred))

@@ -66,10 +66,6 @@ from .. import units
 from ..ann.model import Ann
 from ..network import AvgPool2d, Network
 from ..neurons import NeuronParams
-from ..sim.record import SimRecord
-from ..sim.static import encode, run  # noqa: F401  (re-exported until neurobench.mapping.workloads imports neurobench.sim.static)
-
-Readout = Literal["potential", "count"]
 
 
 def spikes_per_step(max_rate: float, dt: float) -> float:
@@ -165,48 +161,6 @@ def normalize(
 # ------------------------------------------------------------------------------------ read-out
 
 
-def output_charge(network: Network, record: SimRecord) -> np.ndarray:
-    """Total charge in mV delivered to each output neuron over the run, shape (batch, n_out)."""
-    last = len(network.layers) - 1
-    pre = record.input_spike_count if last == 0 else record.layers[last - 1].spike_count
-    w = network.weight_matrix(last)
-    drive = network.bias(last) * record.dt * record.n_steps
-    return np.asarray(w @ pre.T.astype(np.float64)).T + drive
-
-
-def decode(network: Network, record: SimRecord, *, max_rate: float, output_scale: float = 1.0,
-           readout: Readout = "potential") -> np.ndarray:
-    """The SNN's output in ANN units, (batch, n_out): ``output_scale`` is ``lambda_L``.
-
-    ``output_scale=1`` gives the output relative to ``lambda_L``: enough for class decisions.
-    """
-    rho = spikes_per_step(max_rate, record.dt)
-    v_th = network.neurons[-1].v_th
-    if readout == "potential":
-        per_step = output_charge(network, record) / (v_th * record.n_steps)
-    elif readout == "count":
-        per_step = record.output.spike_count / record.n_steps
-    else:
-        raise ValueError(f"readout must be 'potential' or 'count', got {readout!r}")
-    return per_step * output_scale / rho
-
-
-def layer_rates(record: SimRecord) -> list[np.ndarray]:
-    """Spikes per step of every neuron of every layer, each (batch, n)."""
-    return [layer.spike_count / record.n_steps for layer in record.layers]
-
-
-def predict(network: Network, record: SimRecord, *, task: str = "classification",
-            max_rate: float, output_scale: float = 1.0,
-            readout: Readout = "potential") -> np.ndarray:
-    """Class decisions (argmax; ties to the lowest index) or regression outputs in ANN units."""
-    out = decode(network, record, max_rate=max_rate, output_scale=output_scale, readout=readout)
-    return out.argmax(axis=1) if task == "classification" else out[:, 0]
-
-
-# ---------------------------------------------------------------------------------- constraints
-
-
 def quantize(w: np.ndarray, bits: int, axis: int | None = None) -> np.ndarray:
     """Round ``w`` to signed ``bits``-bit levels ``Delta * k``, ``|k| <= 2**(bits-1) - 1``.
 
@@ -268,12 +222,8 @@ def constrain(
 
 __all__ = [
     "constrain",
-    "decode",
-    "layer_rates",
     "layer_scales",
     "normalize",
-    "output_charge",
-    "predict",
     "quantize",
     "spikes_per_step",
 ]

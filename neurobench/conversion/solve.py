@@ -27,8 +27,7 @@ from .digital import solve_digital
 from .engine import Engine
 from .hybrid import solve_hybrid
 from .model import plain_model
-from .problem import (OBJECTIVES, ConversionInfeasible, NeuronProblem, NeuronSolution,
-                      STATUSES)
+from .problem import OBJECTIVES, STATUSES, ConversionInfeasible, NeuronProblem, NeuronSolution
 
 __all__ = ["solve_neuron", "solve_problem", "NeuronSolution", "NeuronProblem", "ConversionInfeasible",
            "STATUSES"]

@@ -45,9 +45,23 @@ from .checks import TIE_BREAKS, UNDECIDED, TieBreak
 from .decode import predict, predict_from_counts
 from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_count
 from .latency import DecisionLatency, accuracy_vs_steps, first_output_latency, latency_to_decision
+from .readout import (
+    ReadoutKind,
+    decode_outputs,
+    layer_rates,
+    output_charge,
+    predict_outputs,
+    task_decisions,
+)
 from .summary import json_metrics, summary
 
 __all__ = [
+    "ReadoutKind",
+    "decode_outputs",
+    "layer_rates",
+    "output_charge",
+    "predict_outputs",
+    "task_decisions",
     "BYTES_FLOAT32",
     "DecisionLatency",
     "TIE_BREAKS",

@@ -9,15 +9,14 @@ from neurobench.ann import Ann
 from neurobench.ann.train import evaluate, load_data, score, train_ann
 from neurobench.conversion.normalize import (
     constrain,
-    decode,
-    layer_rates,
     layer_scales,
     normalize,
-    output_charge,
-    predict,
     quantize,
     spikes_per_step,
 )
+from neurobench.metrics.readout import decode_outputs as decode
+from neurobench.metrics.readout import layer_rates, output_charge
+from neurobench.metrics.readout import predict_outputs as predict
 from neurobench.network import AvgPool2d, Conv2d, Dense
 from neurobench.sim import simulate
 from neurobench.sim.static import encode, run

@@ -12,7 +12,7 @@ from ...mapping.workloads import workload_from_network
 from ...network import RandomNetworkParams
 from ...neurons import NeuronParams
 from ...seeds import spawn_seeds
-from ...sim import simulate
+from ...sim import simulate, static
 from ..common import random_test_network
 
 __all__ = ["simulated_digits"]
@@ -38,7 +38,7 @@ def simulated_digits(samples: int = 32, n_steps: int = 100, dt: float = 1.0, max
         x_train = np.asarray(x_train).reshape(len(x_train), *ann.input_shape)
         x_test = np.asarray(x_test).reshape(len(x_test), *ann.input_shape)[:samples]
         net = norm.normalize(ann, x_train, max_rate=max_rate, dt=dt)
-        record = norm.run(net, x_test, n_steps=n_steps, dt=dt, max_rate=max_rate)
+        record = static.run(net, x_test, n_steps=n_steps, dt=dt, max_rate=max_rate)
         out.append(workload_from_network(net, record, name=f"snn_{kind}", topology=f"converted {kind.upper()}"))
     images = np.asarray(x_test).reshape(len(x_test), 1, 8, 8) if x_test[0].size == 64 else None
     if images is not None:
