@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .schema import Params
+from .schema import FolderPath, Params
 
 DEFAULT_PARAMS = Path("params.yaml")
 
@@ -227,9 +227,8 @@ def notebook_section(section: str, values: Any, start: str | Path | None = None)
     nearest folder, from ``start`` (default: the working directory) upwards, holding both
     ``params.yaml`` and ``dvc.yaml``, and its ``params.yaml`` section is returned, so that the
     notebook explores the pipeline's own parameters rather than the schema's defaults. Relative
-    folder paths of that section (``str`` fields whose description names a folder or directory,
-    such as ``data.root``, ``asynchronous.root``, ``conversion.models_dir``; nested sections
-    included, defaults too) are made absolute against the root before validation, so they name
+    folder paths of that section (fields typed ``neurobench.schema.Folder``: ``data.root``,
+    ``asynchronous.root``, ``conversion.models_dir``; nested sections included, defaults too) are made absolute against the root before validation, so they name
     the same folders as under ``dvc repro`` (which runs in the root) and the section's own checks
     (e.g. that a data set is present under ``data.root``) look in the right place. No root found
     raises ``ConfigError``.
@@ -250,13 +249,11 @@ def notebook_section(section: str, values: Any, start: str | Path | None = None)
     if not isinstance(raw, dict):
         return load_section(section, path)  # its message names the problem
 
-    folder_word = re.compile(r"\b(folder|directory)\b", re.IGNORECASE)
-
     def resolve(model: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
         out = dict(given)
         for key, field in model.model_fields.items():
             value = out.get(key, field.default)
-            if field.annotation is str and folder_word.search(field.description or "") and isinstance(value, str):
+            if any(isinstance(m, FolderPath) for m in field.metadata) and isinstance(value, str):
                 if value and not Path(value).is_absolute():
                     out[key] = str(root / value)
             elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) \

@@ -35,3 +35,15 @@ def raster(ax, spikes: np.ndarray, dt: float = 1.0, color: str = "k", label: str
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron")
     return ax
+
+
+def remove_empty_axes(axes) -> int:
+    """Remove from their figure the axes of ``axes`` (an array or list) that show nothing (no
+    lines, patches, images or collections), so a grid of subplots has no empty panels; return how
+    many were removed."""
+    removed = 0
+    for ax in np.ravel(axes):
+        if not ax.has_data():
+            ax.figure.delaxes(ax)
+            removed += 1
+    return removed

@@ -4,6 +4,10 @@ A stage's output folder (``reports/<stage>/``, written through a temporary folde
 ``neurobench.pipeline``) holds ``metrics.json`` (DVC metrics: the headline numbers, bit for bit
 reproducible, so no timings), ``plots/<name>.csv`` (DVC plots: the data behind the figures) and
 ``extra.json`` (anything that varies from run to run, such as wall-clock timings).
+
+It also holds how a notebook shows its results: :func:`setup_notebook` (first code cell: inline
+figures, the seaborn theme, pandas without truncation) and :func:`show_table` (a table whole,
+integers as integers, floats to 4 significant digits, long tables in a scrollable box).
 """
 
 from __future__ import annotations
@@ -67,6 +71,11 @@ def format_value(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+WRAP_CHARS = 60
+"""Table cells with more characters than this wrap (in a column at least ``WRAP_EM`` wide)."""
+WRAP_EM = 24
+
+
 def table_html(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600, digits: int = 4) -> str:
     """``frame`` as a complete HTML table (every row, column and character, numbers formatted by
     :func:`format_value`) in a ``div`` that scrolls when it is taller than ``max_height_px``
@@ -85,10 +94,16 @@ def table_html(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600,
 
     shown.index = labels(shown.index)
     shown.columns = labels(shown.columns)
-    table = shown.to_html(escape=True, na_rep="n/a", border=0, classes="neurobench-table")
+    # short cells stay on one line (the box scrolls sideways if needed); long text wraps
+    styler = shown.style.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    styler = styler.map(lambda text: f"white-space: pre-wrap; min-width: {WRAP_EM}em" if len(text) > WRAP_CHARS else "")
+    with pd.option_context("styler.render.max_elements", max(shown.size, 1) * 2 + 1000,
+                           "styler.render.max_rows", None, "styler.render.max_columns", None):
+        table = styler.to_html(table_attributes='class="dataframe neurobench-table"')
     height = f"max-height: {int(max_height_px)}px; " if max_height_px else ""
-    style = ("<style>.neurobench-scroll thead tr:first-child th { position: sticky; top: 0; background: var(--jp-layout-color0, white); "
-             "z-index: 1; } .neurobench-scroll td, .neurobench-scroll th { white-space: pre-wrap; }</style>")
+    style = ("<style>.neurobench-scroll thead tr:first-child th { position: sticky; top: 0; "
+             "background: var(--jp-layout-color0, white); z-index: 1; } "
+             ".neurobench-scroll td, .neurobench-scroll tbody th { white-space: nowrap; }</style>")
     return f'{style}<div class="neurobench-scroll" style="{height}overflow: auto; max-width: 100%;">{table}</div>'
 
 

@@ -20,13 +20,22 @@ not silently taken for a number. ``replace`` is the validated counterpart of
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Params", "replace", "to_dict"]
+__all__ = ["Folder", "FolderPath", "Params", "replace", "to_dict"]
 
 P = TypeVar("P", bound="Params")
+
+
+class FolderPath:
+    """Marks a ``str`` parameter as a folder path, relative to the repository root when not
+    absolute (``neurobench.config.notebook_section`` resolves it for notebooks opened by hand)."""
+
+
+Folder = Annotated[str, FolderPath()]
+"""The type of a folder-path parameter: ``root: Folder = Field("data/raw", description=...)``."""
 
 
 class Params(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["spawn_seeds", "spawn_rngs"]
+__all__ = ["child_seed", "spawn_rngs", "spawn_seeds"]
 
 
 def spawn_seeds(root: int, n: int) -> list[int]:
@@ -26,3 +26,13 @@ def spawn_seeds(root: int, n: int) -> list[int]:
 def spawn_rngs(root: int, n: int) -> list[np.random.Generator]:
     """``n`` independent numpy generators spawned from ``root``."""
     return [np.random.default_rng(child) for child in np.random.SeedSequence(int(root)).spawn(n)]
+
+
+def child_seed(root: int, index: int) -> int:
+    """The ``index``-th seed spawned from ``root`` (equal to ``spawn_seeds(root, n)[index]`` for
+    any ``n > index``) without spawning the ones before it: for per-layer, per-epoch or
+    per-batch streams."""
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index}")
+    child = np.random.SeedSequence(int(root), spawn_key=(int(index),))
+    return int(child.generate_state(1, np.uint32)[0])

@@ -94,7 +94,7 @@ RECORDER = """<script>/* neurobench browser check (tests/test_browser.py) */
         }),
         text: document.body.innerText,
         stderr: all('[data-mime-type="application/vnd.jupyter.stderr"]', function (el) { return el.textContent; }),
-        links: all('[href]', function (el) {
+        links: all('[href]:not(base)', function (el) {
           var href = el.getAttribute('href');
           return {tag: el.tagName.toLowerCase(), href: href, url: el.href,
                   anchor: href.charAt(0) === '#' ? !!document.getElementById(decodeURIComponent(href.slice(1))) : null};

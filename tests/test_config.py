@@ -177,3 +177,94 @@ def test_bad_constraint_family_leaf_names_its_path_once_with_its_own_range(param
     params["conversion"]["families"]["digital4"] = {"family": "digital", "bitz": 4}
     expect_error("conversion", params["conversion"], "conversion.families.digital4.bitz is not a known key",
                  "did you mean 'bits'?")
+
+
+# --- notebook_section: what a stage notebook runs with (papermill's values, or params.yaml by hand) ---
+
+def repo_like(tmp_path, params):
+    """A folder laid out like the repository: params.yaml and dvc.yaml at its root, notebooks/ below."""
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path
+
+
+def test_notebook_section_with_values_validates_them_as_given(params):
+    values = copy.deepcopy(params["simulator"])
+    values["dt"] = 0.5
+    cfg = config.notebook_section("simulator", values)
+    assert cfg == config.validate("simulator", values) and cfg.dt == 0.5
+    values["dt"] = -1.0
+    with pytest.raises(ConfigError, match="simulator.dt = -1.0"):
+        config.notebook_section("simulator", values)
+
+
+def test_notebook_section_with_values_keeps_relative_paths(params):
+    cfg = config.notebook_section("conversion", params["conversion"])
+    assert cfg.models_dir == params["conversion"]["models_dir"]
+
+
+def test_empty_notebook_section_reads_the_repository_params_file(params, tmp_path, monkeypatch):
+    params["simulator"]["n_steps"] = 37
+    params["conversion"]["epochs"] = {"mlp": 3, "cnn": 4, "regression": 5}
+    root = repo_like(tmp_path, params)
+    monkeypatch.chdir(root / "notebooks")  # where JupyterLab runs a notebook
+    assert config.notebook_section("simulator", {}).n_steps == 37
+    conversion = config.notebook_section("conversion", {})
+    assert conversion.epochs.model_dump() == {"mlp": 3, "cnn": 4, "regression": 5}
+    assert conversion.families == config.validate("conversion", params["conversion"]).families
+
+
+def test_empty_notebook_section_resolves_folder_paths_against_the_root(params, tmp_path, monkeypatch):
+    params["conversion"]["models_dir"] = "models/conversion"
+    params["data"]["root"] = "data/raw"
+    params["asynchronous"]["root"] = "elsewhere/raw"
+    root = repo_like(tmp_path, params)
+    monkeypatch.chdir(root / "notebooks")
+    assert config.notebook_section("conversion", {}).models_dir == str(root.resolve() / "models" / "conversion")
+    assert config.notebook_section("data", {}).root == str(root.resolve() / "data" / "raw")
+    assert config.notebook_section("asynchronous", {}).root == str(root.resolve() / "elsewhere" / "raw")
+    # a key left out takes the schema default, resolved the same way; absolute paths stay as they are
+    del params["data"]["root"]
+    params["conversion"]["models_dir"] = str(tmp_path / "abs" / "models")
+    (tmp_path / "second").mkdir()
+    repo_like(tmp_path / "second", params)
+    monkeypatch.chdir(tmp_path / "second" / "notebooks")
+    assert config.notebook_section("data", {}).root == str((tmp_path / "second").resolve() / "data" / "raw")
+    assert config.notebook_section("conversion", {}).models_dir == str(tmp_path / "abs" / "models")
+    # the result is the frozen schema object, nothing created on disk
+    with pytest.raises(Exception):
+        config.notebook_section("data", {}).root = "x"
+    assert not (tmp_path / "second" / "notebooks" / "models").exists()
+
+
+def test_empty_notebook_section_from_the_root_itself_and_with_start(params, tmp_path, monkeypatch):
+    root = repo_like(tmp_path, params)
+    monkeypatch.chdir(root)
+    assert config.notebook_section("data", {}).root == str(root.resolve() / "data" / "raw")
+    monkeypatch.chdir(tmp_path.parent)
+    assert config.notebook_section("data", {}, start=root / "notebooks").root == str(root.resolve() / "data" / "raw")
+
+
+def test_empty_notebook_section_names_the_file_on_a_bad_value(params, tmp_path, monkeypatch):
+    params["simulator"]["dt"] = -1.0
+    root = repo_like(tmp_path, params)
+    monkeypatch.chdir(root / "notebooks")
+    with pytest.raises(ConfigError, match=r"params.yaml: simulator.dt = -1.0") as info:
+        config.notebook_section("simulator", {})
+    assert str(root.resolve()) in str(info.value)
+
+
+def test_empty_notebook_section_without_a_repository_root(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text("simulator: {}\n")  # no dvc.yaml beside it: not the root
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="holds params.yaml and dvc.yaml"):
+        config.notebook_section("simulator", {})
+
+
+def test_empty_notebook_section_missing_from_the_file(params, tmp_path, monkeypatch):
+    del params["multicore"]
+    root = repo_like(tmp_path, params)
+    monkeypatch.chdir(root / "notebooks")
+    with pytest.raises(ConfigError, match="section 'multicore' is missing"):
+        config.notebook_section("multicore", {})

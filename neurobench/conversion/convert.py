@@ -36,6 +36,7 @@ from ..data.encoders import regular
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 from ..schema import replace
+from ..seeds import child_seed
 from ..sim import simulate
 from ..units import max_rate_hz, rate_hz
 from .constraints import Analog, Digital, digital_scale
@@ -271,7 +272,8 @@ class Converter:
             w_min, w_max = -top, top
         selection = select_neurons(
             inputs, z, silent, self.prune[index], self.prune_method, i_th=onset_drive(self.neuron),
-            w_min=w_min, w_max=w_max, seed=self.seed + index, time_limit=self.prune_time_limit,
+            # layer index's two streams from the one root: 2i for pruning, 2i + 1 for conv positions
+            w_min=w_min, w_max=w_max, seed=child_seed(self.seed, 2 * index), time_limit=self.prune_time_limit,
         )
         self.selections_[index] = selection
         hidden = layers[index]
@@ -299,7 +301,7 @@ class Converter:
         """Problem rows of a convolution: sampled (image, position) patches, one column per channel."""
         n = len(rates)
         patches = conv_patches(rates.reshape(n, *in_shape), layer.weight.shape[2:], layer.stride, layer.padding)
-        pos = sample_positions(n, out_shape[1:], self.conv_positions, self.seed + index)
+        pos = sample_positions(n, out_shape[1:], self.conv_positions, child_seed(self.seed, 2 * index + 1))
         inputs = patches[pos[:, 0], pos[:, 1], pos[:, 2]] / self.dt
         z = targets.z.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]
         silent = targets.silent.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data import encoders
 from ..network import Network
+from ..seeds import child_seed
 from .clock import simulate
 from .record import LayerRecord, SimRecord
 
@@ -38,7 +39,7 @@ def run(network: Network, x, *, n_steps: int, dt: float, max_rate: float,
 
     Returns one ``SimRecord`` over the whole batch: spike counts, first-spike steps and synaptic
     events per neuron (no spike trains). Batch ``k`` (inputs ``start = k * batch_size`` on) draws
-    its Poisson spikes from ``seed + start``, so the result is reproducible but depends on
+    its Poisson spikes from ``child_seed(seed, k)``, so the result is reproducible but depends on
     ``batch_size`` for the Poisson code (not for the regular one).
     """
     x = np.asarray(x, dtype=np.float64)
@@ -46,7 +47,7 @@ def run(network: Network, x, *, n_steps: int, dt: float, max_rate: float,
     for start in range(0, len(x), batch_size):
         # a distinct, reproducible Poisson stream per batch
         spikes = encode(x[start:start + batch_size], n_steps, dt, max_rate, encoder,
-                        seed + start)
+                        child_seed(seed, start // batch_size))
         parts.append(simulate(network, spikes, dt))
     if len(parts) == 1:
         return parts[0]

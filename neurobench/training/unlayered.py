@@ -9,7 +9,7 @@ dropout and truncated per-frame backprop (loss of the counts so far and backward
 frame, state detached between frames).
 
 Determinism: initialisation, shuffling (numpy, ``seed``), dropout (a ``torch.Generator`` seeded
-with ``seed``) and scheduling (seed ``seed + epoch``, per global sample id) are all seeded, and
+with ``seed``) and scheduling (seed ``child_seed(seed, epoch)``, per global sample id) are all seeded, and
 torch runs single-threaded, so the same seed gives bit-identical weights. Nothing here draws from
 torch's global random state, which is left untouched.
 """
@@ -25,6 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..neurons import NeuronParams
+from ..seeds import child_seed
 from ..sim.async_torch import AsyncTorchNet, TorchTraining, run_async_torch
 from ..sim.events import AsyncConfig
 from ..sim.schedulers import SCHEDULERS
@@ -96,7 +97,7 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
                         refractory_dropout=config.refractory_dropout if cfg.refractory else 0.0,
                         generator=gen, on_frame=per_frame if config.truncate else None, truncate=config.truncate,
                     )
-                    run = run_async_torch(model, x[idx], cfg, scheduler, seed=config.seed + epoch,
+                    run = run_async_torch(model, x[idx], cfg, scheduler, seed=child_seed(config.seed, epoch),
                                           sample_offset=idx, training=training)
                     if config.truncate:
                         loss_value = sum(frame_losses)

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ...neurons import NeuronParams
-from ...schema import Params
+from ...schema import Folder, Params
 
 Strategy = Literal["random", "momentum", "fifo", "round_robin"]
 
@@ -59,7 +59,7 @@ class AsyncTrainingSection(Params):
 class AsyncSection(Params):
     """The ``async`` stage: layer-synchronized vs asynchronous execution and training (Koopman et al. 2024)."""
 
-    root: str = Field("data/raw", description="folder of downloaded data sets")
+    root: Folder = Field("data/raw", description="folder of downloaded data sets")
     test_fraction: float = Field(0.25, gt=0, lt=1, description="share of digits held out for testing")
     split_seed: int = Field(0, ge=0, description="seed of the stratified train/test split")
     max_train: int = Field(0, ge=0, description="cap on training samples (0 = all)")

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ...conversion.constraints import Analog, ChipConstraints
 from ...neurons import NeuronParams
-from ...schema import Params
+from ...schema import Folder, Params
 from ...units import rate_fits_time_step
 
 ConvertedNetwork = Literal["mlp", "cnn", "regression"]
@@ -85,7 +85,7 @@ class ConversionSection(Params):
         description="families each network is converted under (a network not listed: every family)")
     pruning: ConversionPruningSection = Field(default_factory=ConversionPruningSection)
     evaluate: ConversionEvaluateSection = Field(default_factory=ConversionEvaluateSection)
-    models_dir: str = Field("models/conversion", description="folder of the trained ANNs and converted SNNs")
+    models_dir: Folder = Field("models/conversion", description="folder of the trained ANNs and converted SNNs")
 
     _input_rate_fits = field_validator("input_rate")(rate_fits_time_step)
     _max_rate_fits = field_validator("max_rate")(rate_fits_time_step)

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ...data import DATASETS, dataset_unavailable
 from ...data.encoders import EncodingParams
-from ...schema import Params
+from ...schema import Folder, Params
 
 
 class DataSection(Params):
@@ -17,7 +17,7 @@ class DataSection(Params):
     """
 
     dataset: str = Field("digits", description="data set name")
-    root: str = Field("data/raw", description="folder of downloaded data sets")
+    root: Folder = Field("data/raw", description="folder of downloaded data sets")
     test_fraction: float = Field(0.25, gt=0, lt=1, description="share of samples held out for testing")
     split_seed: int = Field(0, ge=0, description="seed of the stratified train/test split")
     n_examples: int = Field(8, ge=1, le=64, description="samples shown per figure")
