@@ -59,13 +59,14 @@ def pipeline_order(dvc_yaml: str | Path = "dvc.yaml") -> list[str]:
 
 def build_stamp(repo: str | Path = ".") -> str:
     """'built 2026-11-30 10:00 UTC from commit abc1234' (with '+ local changes' when the work
-    tree differs from the commit; without the commit outside a git checkout)."""
+    tree differs from the commit, ``dvc.lock`` aside; without the commit outside a git checkout)."""
     when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        # dvc.lock is rewritten by the very `dvc repro` that builds this page: not a local change
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!dvc.lock"],
+                               cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return f"built {when}"
     return f"built {when} from commit {commit}{' + local changes' if dirty else ''}"
