@@ -1,4 +1,5 @@
-"""``reports/index.html``: every published report, in pipeline order, with its headline numbers.
+"""``reports/index.html``: every published report, in pipeline order, with the paper's claims
+beside our numbers and its headline numbers.
 
 Metric keys are snake_case with a unit suffix (``rate_hz``, ``time_s``, ``energy_pj``, ...); the
 page shows them as labels with units ("rate (Hz)"), integers as integers, and says when and from
@@ -84,28 +85,62 @@ def notebook_title(notebook: Path, default: str) -> str:
     return default
 
 
-def _entry(stage: str, metrics: dict[str, Any], title: str) -> str:
+def claims_table_html(records: list[dict[str, Any]]) -> str:
+    """The claims of one stage (``claims.json`` records, :mod:`neurobench.claims`) as an HTML
+    table: the claim and its source, the paper's number beside ours (mean ± std over n seeds),
+    our target and whether the mean meets it."""
+    from .claims import format_measure
+
+    def number(value, unit):
+        return "n/a" if value is None else html.escape(format_measure(value, None, unit))
+
+    rows = []
+    for r in records:
+        ours = html.escape(format_measure(float("nan") if r["mean"] is None else r["mean"], r["std"], r["unit"]))
+        target = "n/a" if r["target"] is None else (("≥ " if r["higher_is_better"] else "≤ ") + number(r["target"], r["unit"]))
+        met = {True: "yes", False: "NO", None: "n/a"}[r["met"]]
+        rows.append(f"<tr><td>{html.escape(r['statement'])}<br><small>{html.escape(r['source'])}</small></td>"
+                    f"<td class='num'>{number(r['paper'], r['unit'])}</td><td class='num'>{ours} (n = {r['n']})</td>"
+                    f"<td class='num'>{html.escape(target)}</td><td>{met}</td></tr>")
+    return ("<table><tr><th>claim</th><th>paper</th><th>ours (mean ± std)</th><th>target</th><th>met</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _entry(stage: str, metrics: dict[str, Any], title: str, claims: list[dict[str, Any]] | None = None) -> str:
+    headline = {k: v for k, v in metrics.items() if not k.startswith("claim_")}
     rows = "".join(
         f"<tr><td>{html.escape(metric_label(k))}</td><td class='num'>{format_value(v)}</td></tr>"
-        for k, v in list(metrics.items())[:HEADLINE_METRICS]
+        for k, v in list(headline.items())[:HEADLINE_METRICS]
     )
-    more = len(metrics) - HEADLINE_METRICS
+    more = len(metrics) - min(HEADLINE_METRICS, len(headline))
     also = f" ({more} more)" if more > 0 else ""
+    claims_part = ""
+    if claims:
+        claims_part = (f"<h3>The paper's claims beside ours</h3>{claims_table_html(claims)}"
+                       f"<p><a href=\"{stage}/claims.json\">claims.json</a></p>")
     return (f'<section><h2><a href="{stage}.html">{html.escape(title)}</a></h2>'
             f"<p>stage <code>{stage}</code> &middot; <a href=\"{stage}/metrics.json\">all metrics{also}</a></p>"
-            f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table></section>")
+            f"{claims_part}<table><tr><th>metric</th><th>value</th></tr>{rows}</table></section>")
+
+
+def _claims(reports_dir: Path, stage: str) -> list[dict[str, Any]] | None:
+    path = reports_dir / stage / "claims.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def build_index(reports_dir: str | Path = "reports", notebooks_dir: str | Path = "notebooks",
                 dvc_yaml: str | Path = "dvc.yaml") -> Path:
     """Write ``reports/index.html``: one entry per published report (stages in ``dvc.yaml``
-    order, any others after them by name) with its first headline metrics; return its path."""
+    order, any others after them by name) with its claims table (paper beside ours, from
+    ``<stage>/claims.json`` when the stage writes one) and its first headline metrics; return
+    its path."""
     reports_dir = Path(reports_dir)
     published = {p.parent.name: p for p in reports_dir.glob("*/metrics.json")}
     order = [s for s in pipeline_order(dvc_yaml) if s in published]
     order += sorted(s for s in published if s not in order)
     entries = [
-        _entry(stage, json.loads(published[stage].read_text()), notebook_title(Path(notebooks_dir) / f"{stage}.ipynb", stage))
+        _entry(stage, json.loads(published[stage].read_text()), notebook_title(Path(notebooks_dir) / f"{stage}.ipynb", stage),
+               _claims(reports_dir, stage))
         for stage in order
     ]
     page = (

@@ -3,7 +3,8 @@
 A stage's output folder (``reports/<stage>/``, written through a temporary folder by
 ``neurobench.pipeline``) holds ``metrics.json`` (DVC metrics: the headline numbers, bit for bit
 reproducible, so no timings), ``plots/<name>.csv`` (DVC plots: the data behind the figures) and
-``extra.json`` (anything that varies from run to run, such as wall-clock timings).
+``extra.json`` (anything that varies from run to run, such as wall-clock timings) and, for a
+stage that reproduces a paper, ``claims.json`` (its claims table, :mod:`neurobench.claims`).
 
 It also holds how a notebook shows its results: :func:`setup_notebook` (first code cell: inline
 figures, the seaborn theme, pandas without truncation) and :func:`show_table` (a table whole,
@@ -153,6 +154,17 @@ def save_extra(output_dir: str | Path, data: dict[str, Any]) -> Path:
     """Write values that are not reproducible bit for bit (timings) to ``extra.json``."""
     path = Path(output_dir) / "extra.json"
     write_json_atomic(path, data)
+    return path
+
+
+def save_claims(output_dir: str | Path, claims) -> Path:
+    """Write the stage's claims table (a list of :class:`neurobench.claims.Claim`) to
+    ``claims.json`` (the rows in full, for the index page and for readers), and return its path.
+    Their numbers belong in ``metrics.json`` too: :func:`neurobench.claims.claims_metrics`."""
+    from .claims import claims_records
+
+    path = Path(output_dir) / "claims.json"
+    write_json_atomic(path, claims_records(claims))
     return path
 
 

@@ -1,0 +1,331 @@
+"""Networks to and from NIR, the Neuromorphic Intermediate Representation (``nir`` 1.0.8).
+
+NIR graphs are continuous-time and unit-free; our networks are the clock simulator's exact
+discretisation with times in ms and potentials in mV. :func:`to_nir` writes one node chain per
+layer (``layer<i>.flatten``, ``layer<i>.synapse``, ``layer<i>.scale``, ``layer<i>.neuron``
+between ``input`` and ``output``) and records what NIR itself leaves open in the metadata:
+on the graph ``dt`` (ms), ``time_unit`` "ms", ``voltage_unit`` "mV", ``discretization`` "exact"
+and ``synaptic_delay_steps`` 1 (a spike reaches the next layer in the step after it is emitted,
+as in Brian2); on every neuron node ``reset`` ("zero" or "subtract") and ``t_ref`` (ms).
+
+How our neurons map onto NIR's equations (``docs/interop.md`` derives each line):
+
+===================  =================================================================
+ours                 NIR
+===================  =================================================================
+IF, delta synapses   ``Affine``/``Conv2d`` (bias = our bias, mV/ms) -> ``IF(r=1)``
+LIF, delta synapses  ``Affine``/``Conv2d`` (bias) -> ``LIF(tau=tau_m, r=tau_m, v_leak=0)``
+LIF, current syn.    ``Linear``/``Conv2d`` (no bias) -> ``CubaLIF(tau_syn, tau_mem=tau_m,
+                     r=tau_m, w_in=tau_syn, v_leak=bias * tau_m)``
+AvgPool2d(k, s)      ``AvgPool2d(k)`` when s = 1, else ``SumPool2d(k)`` -> ``Scale(s / k^2)``
+===================  =================================================================
+
+Whatever NIR cannot express exactly raises :class:`NirError` naming the node (an IF neuron with
+current-based synapses, for example): never a silent approximation. :func:`from_nir` reads the
+same chains back, folding ``r``, ``tau`` and ``w_in`` into the weights, and reads graphs written
+by other tools as long as they are feed-forward chains of these primitives with uniform neuron
+parameters per layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nir
+import numpy as np
+
+from ..network import AvgPool2d, Conv2d, Dense, Network
+from ..neurons import NeuronParams
+
+__all__ = ["NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
+
+SYNAPTIC_DELAY_STEPS = 1
+"""Steps between a spike and its arrival at the next layer in our simulators (and Brian2's)."""
+
+
+class NirError(ValueError):
+    """A network or NIR graph that cannot be converted exactly; the message names the node."""
+
+
+def _full(shape, value: float) -> np.ndarray:
+    return np.full(tuple(int(s) for s in shape), float(value))
+
+
+def _neuron_node(name: str, p: NeuronParams, bias: np.ndarray, shape, dt: float) -> nir.NIRNode:
+    meta = {"reset": p.reset, "t_ref": float(p.t_ref), "dt": float(dt)}
+    if p.model == "if":
+        if p.tau_syn > 0:
+            raise NirError(f"{name}: an IF neuron with current-based synapses (tau_syn = {p.tau_syn} ms) has no NIR "
+                           "primitive (CubaLIF needs a finite tau_mem); use delta synapses or LIF")
+        return nir.IF(r=_full(shape, 1.0), v_threshold=_full(shape, p.v_th), v_reset=_full(shape, 0.0), metadata=meta)
+    if p.tau_syn == 0:
+        return nir.LIF(tau=_full(shape, p.tau_m), r=_full(shape, p.tau_m), v_leak=_full(shape, 0.0),
+                       v_threshold=_full(shape, p.v_th), v_reset=_full(shape, 0.0), metadata=meta)
+    return nir.CubaLIF(tau_syn=_full(shape, p.tau_syn), tau_mem=_full(shape, p.tau_m), r=_full(shape, p.tau_m),
+                       v_leak=np.asarray(bias, dtype=float).reshape(shape) * p.tau_m, v_threshold=_full(shape, p.v_th),
+                       v_reset=_full(shape, 0.0), w_in=_full(shape, p.tau_syn), metadata=meta)
+
+
+def to_nir(network: Network, dt: float) -> nir.NIRGraph:
+    """The NIR graph of ``network`` simulated with time step ``dt`` (ms); see the module docstring
+    for the mapping and the metadata. Raises :class:`NirError` naming the node for anything NIR
+    cannot express exactly."""
+    if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
+        raise NirError(f"dt = {dt!r} must be a time step > 0 in ms")
+    nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(network.input_shape)})}
+    chain = ["input"]
+    for i, (layer, p) in enumerate(zip(network.layers, network.neurons)):
+        in_shape, out_shape = network.shapes[i], network.shapes[i + 1]
+        bias = network.bias(i)  # with current synapses it drives the membrane (CubaLIF's v_leak)
+        if isinstance(layer, Dense):
+            if len(in_shape) > 1:
+                nodes[f"layer{i}.flatten"] = nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0)
+                chain.append(f"layer{i}.flatten")
+            if p.tau_syn > 0:
+                nodes[f"layer{i}.synapse"] = nir.Linear(weight=layer.weight.copy())
+            else:
+                nodes[f"layer{i}.synapse"] = nir.Affine(weight=layer.weight.copy(), bias=layer.bias.copy())
+            chain.append(f"layer{i}.synapse")
+        elif isinstance(layer, Conv2d):
+            conv_bias = np.zeros(layer.weight.shape[0]) if p.tau_syn > 0 else layer.bias.copy()
+            nodes[f"layer{i}.synapse"] = nir.Conv2d(
+                input_shape=tuple(int(s) for s in in_shape[1:]), weight=layer.weight.copy(),
+                stride=(layer.stride, layer.stride), padding=(layer.padding, layer.padding),
+                dilation=(1, 1), groups=1, bias=conv_bias)
+            chain.append(f"layer{i}.synapse")
+        elif isinstance(layer, AvgPool2d):
+            k = layer.kernel_size
+            pool = dict(kernel_size=np.array([k, k]), stride=np.array([k, k]), padding=np.array([0, 0]))
+            if layer.scale == 1.0:
+                nodes[f"layer{i}.synapse"] = nir.AvgPool2d(**pool)
+                chain.append(f"layer{i}.synapse")
+            else:
+                nodes[f"layer{i}.synapse"] = nir.SumPool2d(**pool)
+                nodes[f"layer{i}.scale"] = nir.Scale(scale=_full(out_shape, layer.scale / k**2))
+                chain += [f"layer{i}.synapse", f"layer{i}.scale"]
+        else:  # pragma: no cover - Network admits only the three layer types
+            raise NirError(f"layer{i}: {type(layer).__name__} has no NIR export")
+        nodes[f"layer{i}.neuron"] = _neuron_node(f"layer{i}.neuron", p, bias, out_shape, dt)
+        chain.append(f"layer{i}.neuron")
+    nodes["output"] = nir.Output(output_type={"output": np.array(network.shapes[-1])})
+    chain.append("output")
+    metadata = {"dt": float(dt), "time_unit": "ms", "voltage_unit": "mV", "discretization": "exact",
+                "synaptic_delay_steps": SYNAPTIC_DELAY_STEPS, "producer": "neurobench"}
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(chain[:-1], chain[1:])), metadata=metadata, type_check=True)
+
+
+def write_nir(path: str | Path, network: Network, dt: float) -> Path:
+    """Write ``to_nir(network, dt)`` to the HDF5 file ``path`` (``nir.write``); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nir.write(str(path), to_nir(network, dt))
+    return path
+
+
+def read_nir(path: str | Path, dt: float | None = None) -> Network:
+    """The network of the NIR file ``path`` (``nir.read`` then :func:`from_nir`)."""
+    try:
+        graph = nir.read(str(path))
+    except Exception as err:  # h5py raises OSError, KeyError, ... for files that are not NIR
+        raise NirError(f"{path}: not a readable NIR file ({type(err).__name__}: {err})") from None
+    return from_nir(graph, dt)
+
+
+# ------------------------------------------------------------------------------------ import
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _text(value.item())
+    return value
+
+
+def _chain(graph: nir.NIRGraph) -> list[str]:
+    """The node names from the single Input to the single Output, checking the graph is a chain."""
+    inputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
+    outputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NirError(f"the graph needs exactly one Input and one Output node, found inputs {inputs} and outputs {outputs}")
+    successors: dict[str, list[str]] = {k: [] for k in graph.nodes}
+    for src, dst in graph.edges:
+        if src not in graph.nodes or dst not in graph.nodes:
+            raise NirError(f"edge ({src!r}, {dst!r}) names a node that is not in the graph")
+        successors[src].append(dst)
+    chain, seen = [inputs[0]], {inputs[0]}
+    while chain[-1] != outputs[0]:
+        nxt = successors[chain[-1]]
+        if len(nxt) != 1:
+            raise NirError(f"node {chain[-1]!r} has {len(nxt)} successors {nxt}: only feed-forward chains are supported")
+        if nxt[0] in seen:
+            raise NirError(f"the graph is cyclic at node {nxt[0]!r}: recurrent graphs are not supported")
+        chain.append(nxt[0])
+        seen.add(nxt[0])
+    if len(seen) != len(graph.nodes) or len(graph.edges) != len(chain) - 1:
+        extra = sorted(set(graph.nodes) - seen)
+        raise NirError(f"nodes {extra} are not on the Input -> Output chain: only feed-forward chains are supported")
+    return chain
+
+
+def _uniform(name: str, field: str, value) -> float:
+    arr = np.asarray(value, dtype=float)
+    if arr.size == 0 or not np.all(arr == arr.flat[0]):
+        raise NirError(f"{name}: {field} must be the same for every neuron of the layer (got values from "
+                       f"{arr.min() if arr.size else 'none'} to {arr.max() if arr.size else 'none'})")
+    return float(arr.flat[0])
+
+
+def _neuron_params(name: str, node: nir.NIRNode) -> tuple[NeuronParams, float, float, np.ndarray]:
+    """(our neuron parameters, the factor folded into the weights, the factor folded into the
+    synapse bias, an extra constant drive per neuron in mV/ms) of a NIR neuron node."""
+    meta = {k: _text(v) for k, v in (getattr(node, "metadata", None) or {}).items()}
+    reset = meta.get("reset", "zero")
+    if reset not in ("zero", "subtract"):
+        raise NirError(f"{name}: metadata reset = {reset!r} must be 'zero' or 'subtract'")
+    t_ref = float(meta.get("t_ref", 0.0))
+    v_th = _uniform(name, "v_threshold", node.v_threshold)
+    if node.v_reset is not None and np.any(np.asarray(node.v_reset) != 0):
+        raise NirError(f"{name}: v_reset must be 0 (our neurons reset to 0 mV or by subtraction)")
+    try:
+        if isinstance(node, nir.IF):
+            r = _uniform(name, "r", node.r)
+            return NeuronParams(model="if", v_th=v_th, reset=reset, t_ref=t_ref, tau_syn=0.0), r, r, 0.0
+        if isinstance(node, nir.LIF):
+            tau, r = _uniform(name, "tau", node.tau), _uniform(name, "r", node.r)
+            drive = np.asarray(node.v_leak, dtype=float).ravel() / tau
+            return (NeuronParams(model="lif", v_th=v_th, reset=reset, t_ref=t_ref, tau_m=tau, tau_syn=0.0),
+                    r / tau, r / tau, drive)
+        if isinstance(node, nir.CubaLIF):
+            tau_syn, tau_mem = _uniform(name, "tau_syn", node.tau_syn), _uniform(name, "tau_mem", node.tau_mem)
+            r, w_in = _uniform(name, "r", node.r), _uniform(name, "w_in", node.w_in)
+            drive = np.asarray(node.v_leak, dtype=float).ravel() / tau_mem
+            return (NeuronParams(model="lif", v_th=v_th, reset=reset, t_ref=t_ref, tau_m=tau_mem, tau_syn=tau_syn),
+                    (r / tau_mem) * (w_in / tau_syn), float("nan"), drive)
+    except ValueError as err:
+        if isinstance(err, NirError):
+            raise
+        raise NirError(f"{name}: {err}") from None
+    raise NirError(f"{name}: {type(node).__name__} is not a supported neuron node (IF, LIF, CubaLIF)")
+
+
+def _layer(i: int, names: list[str], ops: list[nir.NIRNode], neuron_name: str, weight_factor: float,
+           bias_factor: float, drive: np.ndarray, in_shape: tuple[int, ...]):
+    """Our layer from the synapse nodes ``ops`` (after Flatten nodes are dropped)."""
+    kinds = [type(op).__name__ for op in ops]
+    where = f"{neuron_name} (nodes {names})"
+
+    def synapse_bias(bias) -> np.ndarray | None:
+        if bias is None:
+            return None
+        bias = np.asarray(bias, dtype=float)
+        if np.isnan(bias_factor):
+            if np.any(bias != 0):
+                raise NirError(f"{names[0]}: a bias into a CubaLIF synapse is low-pass filtered by it, which our "
+                               "neurons cannot express exactly: put a constant drive into v_leak instead")
+            return np.zeros_like(bias)
+        return bias * bias_factor
+
+    if kinds in (["Affine"], ["Linear"]):
+        op = ops[0]
+        weight = np.asarray(op.weight, dtype=float)
+        if weight.ndim != 2 or weight.shape[1] != int(np.prod(in_shape)):
+            raise NirError(f"{names[0]}: weight shape {weight.shape} does not take the {int(np.prod(in_shape))} "
+                           f"inputs of shape {in_shape}")
+        bias = synapse_bias(getattr(op, "bias", None))
+        bias = np.zeros(weight.shape[0]) if bias is None else bias
+        return Dense(weight * weight_factor, bias + drive)
+    if kinds == ["Conv2d"]:
+        op = ops[0]
+        stride, padding = np.atleast_1d(op.stride), np.atleast_1d(op.padding)
+        if isinstance(op.padding, str):
+            raise NirError(f"{names[0]}: padding {op.padding!r} is not supported: give it as integers")
+        if len(set(stride.tolist())) != 1 or len(set(padding.tolist())) != 1:
+            raise NirError(f"{names[0]}: stride {stride.tolist()} and padding {padding.tolist()} must be equal along "
+                           "both axes")
+        if np.any(np.atleast_1d(op.dilation) != 1) or int(op.groups) != 1:
+            raise NirError(f"{names[0]}: dilation {np.atleast_1d(op.dilation).tolist()} and groups {op.groups} must be 1")
+        weight = np.asarray(op.weight, dtype=float)
+        bias = synapse_bias(op.bias)
+        bias = np.zeros(weight.shape[0]) if bias is None else np.broadcast_to(bias, (weight.shape[0],)).astype(float)
+        layer = Conv2d(weight * weight_factor, bias, stride=int(stride[0]), padding=int(padding[0]))
+        if np.ndim(drive) and np.any(drive != 0):
+            per_channel = np.asarray(drive).reshape(weight.shape[0], -1)
+            if not np.all(per_channel == per_channel[:, :1]):
+                raise NirError(f"{where}: v_leak must be the same within each channel of a convolution")
+            layer = Conv2d(layer.weight, layer.bias + per_channel[:, 0], stride=layer.stride, padding=layer.padding)
+        return layer
+    if kinds in (["AvgPool2d"], ["SumPool2d"], ["SumPool2d", "Scale"], ["AvgPool2d", "Scale"]):
+        op = ops[0]
+        kernel, stride = np.atleast_1d(op.kernel_size), np.atleast_1d(op.stride)
+        if len(set(kernel.tolist())) != 1 or not np.array_equal(np.broadcast_to(stride, kernel.shape), kernel) \
+                or np.any(np.atleast_1d(op.padding) != 0):
+            raise NirError(f"{names[0]}: only non-overlapping square pooling is supported (kernel = stride, padding 0); "
+                           f"got kernel {kernel.tolist()}, stride {stride.tolist()}, padding {np.atleast_1d(op.padding).tolist()}")
+        k = int(kernel[0])
+        scale = 1.0 if kinds[0] == "AvgPool2d" else float(k * k)
+        if len(ops) == 2:
+            scale *= _uniform(names[1], "scale", ops[1].scale)
+        if np.ndim(drive) and np.any(drive != 0):
+            raise NirError(f"{where}: a pooling layer's neurons cannot have a constant drive (v_leak) here")
+        return AvgPool2d(k, scale * weight_factor)
+    raise NirError(f"{where}: the synapse chain {kinds} is not supported (Affine, Linear, Conv2d, AvgPool2d, "
+                   "SumPool2d [-> Scale], each optionally after Flatten)")
+
+
+def from_nir(graph: nir.NIRGraph, dt: float | None = None) -> Network:
+    """Our :class:`~neurobench.network.Network` of a feed-forward NIR graph, to be simulated with
+    time step ``dt`` ms (default: the graph's ``metadata['dt']``; giving a different one is an
+    error, and a graph without one needs it).
+
+    Each layer is a chain of synapse nodes ending in an ``IF``, ``LIF`` or ``CubaLIF`` node whose
+    parameters are uniform over the layer; ``r``, ``tau`` and ``w_in`` are folded into the
+    weights and ``v_leak`` into the bias. Raises :class:`NirError` naming the node for anything
+    else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``)."""
+    stored = _text((graph.metadata or {}).get("dt")) if isinstance(graph.metadata, dict) else None
+    if dt is None and stored is None:
+        raise NirError("the graph has no metadata 'dt' (NIR graphs are continuous-time): pass dt in ms")
+    if dt is not None and stored is not None and not np.isclose(float(dt), float(stored)):
+        raise NirError(f"dt = {dt} ms differs from the graph's metadata dt = {float(stored)} ms")
+    dt = float(stored if dt is None else dt)
+    chain = _chain(graph)
+    input_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[chain[0]].input_type["input"]))
+    layers, neurons, shape = [], [], input_shape
+    names: list[str] = []
+    ops: list[nir.NIRNode] = []
+    for name in chain[1:-1]:
+        node = graph.nodes[name]
+        if isinstance(node, (nir.IF, nir.LIF, nir.CubaLIF)):
+            if not ops:
+                raise NirError(f"{name}: a neuron node needs synapse nodes before it")
+            p, weight_factor, bias_factor, drive = _neuron_params(name, node)
+            try:
+                layer = _layer(len(layers), names, ops, name, weight_factor, bias_factor, drive, shape)
+                shape = layer.output_shape(shape)
+            except NirError:
+                raise
+            except ValueError as err:
+                raise NirError(f"{name} (nodes {names}): {err}") from None
+            neuron_shape = tuple(int(s) for s in np.shape(node.v_threshold))
+            if neuron_shape and int(np.prod(neuron_shape)) != int(np.prod(shape)):
+                raise NirError(f"{name}: {int(np.prod(neuron_shape))} neurons, but its synapses give {int(np.prod(shape))} "
+                               f"outputs of shape {shape}")
+            layers.append(layer)
+            neurons.append(p)
+            names, ops = [], []
+        elif isinstance(node, nir.Flatten):
+            continue  # our Dense layers flatten their input in C order, as NIR's Flatten does
+        elif isinstance(node, (nir.Affine, nir.Linear, nir.Conv2d, nir.AvgPool2d, nir.SumPool2d, nir.Scale)):
+            names.append(name)
+            ops.append(node)
+        else:
+            raise NirError(f"{name}: {type(node).__name__} nodes are not supported")
+    if ops:
+        raise NirError(f"nodes {names} end the graph without a neuron node")
+    if not layers:
+        raise NirError("the graph has no layers between Input and Output")
+    out_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[chain[-1]].output_type["output"]))
+    if int(np.prod(out_shape)) != int(np.prod(shape)):
+        raise NirError(f"{chain[-1]}: output shape {out_shape} does not match the last layer's {shape}")
+    return Network(input_shape, tuple(layers), tuple(neurons))
