@@ -7,6 +7,8 @@
    parameters stop the stage before any compute, with exit status 2;
 2. papermill runs the notebook on the ``neurobench`` Jupyter kernel (registered for this
    environment when missing), injecting the validated sections and a temporary ``output_dir``;
+   papermill's bar counts cells, and the package's long loops report inside a cell through
+   ``neurobench.progress.track`` as further bars on the terminal (never in the report);
 3. nbconvert renders the executed notebook to HTML with the code hidden;
 4. only when everything succeeded, the folder ``reports/STAGE/`` (``metrics.json``,
    ``plots/*.csv``, ``notebook.ipynb``) and ``reports/STAGE.html`` replace the previous ones;
@@ -28,6 +30,7 @@ from typing import Any
 from . import config
 from .index_page import build_index, notebook_title
 from .io import replace_dir
+from .progress import ProgressRelay
 
 KERNEL_NAME = "neurobench"
 OUTPUT_DIR_PARAMETER = "output_dir"
@@ -141,15 +144,16 @@ def run_stage(
         out_dir.mkdir()
         executed = out_dir / "notebook.ipynb"
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(executed),
-                parameters={**sections, OUTPUT_DIR_PARAMETER: str(out_dir.resolve())},
-                kernel_name=kernel,
-                cwd=str(Path.cwd()),
-                progress_bar=progress,
-                config=ipc_kernel_config(tmp),
-            )
+            with ProgressRelay(tmp / "progress.jsonl", enabled=progress):
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(executed),
+                    parameters={**sections, OUTPUT_DIR_PARAMETER: str(out_dir.resolve())},
+                    kernel_name=kernel,
+                    cwd=str(Path.cwd()),
+                    progress_bar=progress,
+                    config=ipc_kernel_config(tmp),
+                )
         except papermill.PapermillExecutionError as exc:
             raise StageError(
                 f"stage {stage!r}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"

@@ -134,3 +134,30 @@ def test_published_files_are_world_readable_and_html_loads_nothing_from_the_netw
 
     assert not re.findall(r"<script[^>]+src=", html), "a script is loaded from elsewhere (CDN)"
     assert not re.findall(r"<link[^>]+href=[\"']https?:", html)
+
+
+def test_progress_inside_a_cell_reaches_the_terminal_not_the_report(stage_dirs, capfd):
+    notebooks, reports, params = stage_dirs
+    make_notebook(notebooks / "slow.ipynb", (
+        "from neurobench.progress import track\n"
+        "total = sum(track(range(7), 'epochs of work'))\n"
+        "from neurobench.report import save_metrics\n"
+        "save_metrics(output_dir, {'total': total})"))
+    html = pipeline.run_stage("slow", params, notebooks, reports, progress=True)
+    err = capfd.readouterr().err
+    assert "epochs of work" in err and "7/7" in err  # the runner drew the kernel's loop
+    assert "epochs of work" not in html.read_text()
+    assert json.loads((reports / "slow" / "metrics.json").read_text()) == {"total": 21}
+    assert sorted(p.name for p in reports.iterdir()) == ["slow", "slow.html"]  # no progress file left
+    from neurobench.progress import ENV_VAR
+    import os
+    assert ENV_VAR not in os.environ
+
+
+def test_track_without_a_runner_just_iterates(capfd, monkeypatch):
+    from neurobench.progress import ENV_VAR, track
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert list(track(iter([1, 2]), "quiet")) == [1, 2]
+    assert "quiet" not in capfd.readouterr().err
+    assert list(track([1, 2], "shown", show=True)) == [1, 2]
+    assert "shown" in capfd.readouterr().err
