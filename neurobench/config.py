@@ -41,6 +41,7 @@ SECTIONS: dict[str, str] = {
     "asynchronous": "neurobench.experiments.asynchronous.params:AsyncSection",
     "multicore": "neurobench.experiments.multicore.params:MulticoreSection",
     "endurance": "neurobench.experiments.endurance.params:EnduranceSection",
+    "src": "neurobench.experiments.src.params:SrcSection",
 }
 """Section name -> ``module:Class`` of its schema (imported on first use)."""
 

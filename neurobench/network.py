@@ -18,6 +18,8 @@ both simulate exactly the same synapses.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Sequence, Union
@@ -31,6 +33,18 @@ from .neurons import NeuronParams
 from .schema import Params
 
 Shape = tuple[int, ...]
+
+
+def _layer_int(name: str, value, minimum: int, maximum: int | None = None, why: str = "") -> int:
+    """``value`` as a Python int after checking that it is an integer (a Python or numpy
+    integer, not a bool and not a float such as 2.0) in ``[minimum, maximum]``; otherwise one
+    ``ValueError`` naming ``name``, the value and the allowed range (``why`` explains the range)."""
+    allowed = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "") + why
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} = {value!r} ({type(value).__name__}) is not allowed: must be {allowed}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} = {value} is not allowed: must be {allowed}")
+    return int(value)
 
 
 def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
@@ -72,7 +86,12 @@ class Dense:
 
 @dataclass(frozen=True, eq=False)
 class Conv2d:
-    """2-D convolution (cross-correlation): ``weight`` (C_out, C_in, kH, kW), ``bias`` (C_out,)."""
+    """2-D convolution (cross-correlation): ``weight`` (C_out, C_in, kH, kW), ``bias`` (C_out,).
+
+    ``stride`` is an integer >= 1 and ``padding`` (zeros on every side) an integer in
+    ``[0, min(kH, kW) - 1]``, so that every output neuron sees at least one input pixel; other
+    values raise ``ValueError`` on construction. PyTorch's ``nn.Conv2d`` takes any padding >= 0;
+    ``neurobench.ann.train.to_ann`` therefore refuses a wider one through this check."""
 
     weight: np.ndarray
     bias: np.ndarray | None = None
@@ -85,8 +104,16 @@ class Conv2d:
         object.__setattr__(self, "bias", _as_float_array("Conv2d.bias", bias, 1))
         if self.bias.shape[0] != self.weight.shape[0]:
             raise ValueError("Conv2d.bias needs one entry per output channel")
-        if self.stride < 1 or self.padding < 0:
-            raise ValueError(f"Conv2d needs stride >= 1 and padding >= 0, got {self.stride}, {self.padding}")
+        if 0 in self.weight.shape:
+            raise ValueError(
+                f"Conv2d.weight has shape {self.weight.shape}: (C_out, C_in, kH, kW) must all be >= 1"
+            )
+        object.__setattr__(self, "stride", _layer_int("Conv2d.stride", self.stride, 1))
+        k = min(self.weight.shape[2:])
+        object.__setattr__(self, "padding", _layer_int(
+            "Conv2d.padding", self.padding, 0, k - 1,
+            f" (below the kernel size {k}: a wider padding makes output neurons that see only zeros)",
+        ))
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3 or input_shape[0] != self.weight.shape[1]:
@@ -123,14 +150,20 @@ class Conv2d:
 
 @dataclass(frozen=True, eq=False)
 class AvgPool2d:
-    """Non-overlapping average pooling over (C, H, W); each input contributes ``scale / k**2``."""
+    """Non-overlapping average pooling over (C, H, W); each input contributes ``scale / k**2``.
+
+    ``kernel_size`` (window side and stride, in pixels) is an integer >= 1 and ``scale`` a finite
+    real number (dimensionless); other values raise ``ValueError`` on construction."""
 
     kernel_size: int
     scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kernel_size < 1:
-            raise ValueError(f"AvgPool2d.kernel_size must be >= 1, got {self.kernel_size}")
+        object.__setattr__(self, "kernel_size", _layer_int("AvgPool2d.kernel_size", self.kernel_size, 1))
+        scale = np.asarray(self.scale)  # a Python or numpy number, or a 0-d array of one
+        if scale.ndim != 0 or scale.dtype.kind not in "iuf" or not math.isfinite(scale):
+            raise ValueError(f"AvgPool2d.scale = {self.scale!r} is not allowed: must be a finite real number")
+        object.__setattr__(self, "scale", float(scale))
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:

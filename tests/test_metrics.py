@@ -299,3 +299,45 @@ def test_json_metrics_leaves_out_missing_values_and_keys_already_written():
     table = {"accuracy": 0.5, "latency_ms_mean": None, "spikes_per_sample": 3.0}
     assert metrics.json_metrics(table, skip={"spikes_per_sample": 2.0}) == {"accuracy": 0.5}
     assert metrics.json_metrics(table, prefix="nb_") == {"nb_accuracy": 0.5, "nb_spikes_per_sample": 3.0}
+
+
+# ------------------------------------------------------------------ read-outs of converted networks
+
+
+def test_spike_worth_is_one_spike_over_the_run_in_ann_units():
+    from neurobench.metrics.readout import spike_worth
+
+    # T = 10 steps of 1 ms: one spike is 100 Hz; at 250 Hz per ANN unit that is 0.4 units
+    assert spike_worth(10, 1.0, 250.0) == pytest.approx(0.4)
+    assert spike_worth(200, 0.5, 250.0) == pytest.approx(1000 / (200 * 0.5 * 250))
+
+
+def test_near_tie_share_counts_top_two_gaps_below_one_spike():
+    from neurobench.metrics.readout import near_tie_share
+
+    logits = np.array([[3.0, 2.7, 0.0],    # gap 0.3 < 0.4: near tie
+                       [0.0, 1.0, 2.0],    # gap 1.0
+                       [5.0, -1.0, 4.61],  # gap 0.39: near tie (top two found whatever their order)
+                       [2.0, 2.5, 1.0]])   # gap 0.5: not below one spike
+    assert near_tie_share(logits, 0.4) == 0.5
+    assert near_tie_share(logits, 0.0) == 0.0 and near_tie_share(logits, 10.0) == 1.0
+    assert near_tie_share(np.ones((3, 1)), 1.0) == 0.0
+
+
+def test_output_rate_hz_counts_and_charge_of_a_non_spiking_output():
+    from neurobench.metrics.readout import output_charge, output_rate_hz
+
+    neuron = NeuronParams(model="if", reset="subtract", v_th=2.0)
+    # one input neuron -> one output neuron with weight 1.5 mV and a negative second output
+    net = Network((1,), (Dense(np.array([[1.5], [-1.0]]), np.zeros(2)),), neuron)
+    spikes = np.zeros((1, 10, 1), dtype=bool)
+    spikes[0, ::2, 0] = True  # 5 input spikes in 10 steps of 0.5 ms
+    rec = simulate(net, spikes, 0.5)
+    np.testing.assert_allclose(output_charge(net, rec), [[7.5, -5.0]])
+    # charge / v_th = 3.75 and -2.5 spikes' worth over 5 ms -> 750 and -500 Hz
+    np.testing.assert_allclose(output_rate_hz(net, rec, "potential"), [[750.0, -500.0]])
+    counts = rec.output.spike_count
+    assert counts[0, 0] == 3 and counts[0, 1] == 0
+    np.testing.assert_allclose(output_rate_hz(net, rec, "count"), [[600.0, 0.0]])
+    with pytest.raises(ValueError, match="readout"):
+        output_rate_hz(net, rec, "membrane")

@@ -20,28 +20,42 @@ SMALL = {
     "simulator": {"n_steps": 30, "batch_size": 4},
     "conversion": {
         "networks": ["mlp", "regression"], "epochs": {"mlp": 5, "cnn": 5, "regression": 10},
-        "calibration_samples": 150, "n_steps": 30,
-        "conversions": {"mlp": ["analog", "digital4"], "regression": ["analog"]},
+        "calibration_samples": 150, "n_steps": 30, "n_seeds": 2,
+        "conversions": {"mlp": ["analog", "digital3"], "regression": ["analog", "digital3_milp"]},
+        "families": {"analog": {"family": "analog", "w_min": -8.0, "w_max": 8.0},
+                     "digital3": {"family": "digital", "bits": 3, "method": "round"},
+                     "digital3_milp": {"family": "digital", "bits": 3, "method": "milp", "node_limit": 20, "time_limit": 30.0}},
         "pruning": {"sizes": [20], "methods": ["group_lp", "random"], "milp_sizes": []},
-        "evaluate": {"steps": [10, 30], "test_samples": 60, "brian_samples": 2},
+        "penalty": {"penalties": [0.0, 0.1]},
+        "evaluate": {"steps": [10, 30], "test_samples": 60, "brian_samples": 1},
     },
     "multicore": {"n_steps": 30, "batch_size": 2, "mlp_epochs": 2, "imbalance_sweep": [0.0, 2.0],
-                  "hop_ns_sweep": [0.0, 10.0], "static_mw_sweep": [0.0, 5.0]},
-    "asynchronous": {"max_train": 96, "max_test": 40, "saccade_steps": 12, "forward_groups": [2, 16],
+                  "hop_ns_sweep": [0.0, 10.0], "static_mw_sweep": [0.0, 5.0], "n_seeds": 2,
+                  "deep_hidden": [32, 32], "sparse_sizes": [64, 32], "barrier_ns_sweep": [0.0, 100.0],
+                  "cost_factors": [2.0]},
+    "asynchronous": {"max_train": 64, "max_test": 30, "saccade_steps": 12, "forward_groups": [2, 16],
                      "strategies": ["random", "momentum"], "steps_after_output": [0, 3], "latency_forward_group": 2,
-                     "training": {"hidden": [16], "epochs": 1, "batch_size": 48}},
+                     "training": {"hidden": [16], "epochs": 1, "batch_size": 32}, "n_seeds": 2,
+                     "crosscheck_samples": 4},
     "endurance": {
         "crossbar": {"n": 32, "r_wl": 2.5, "r_bl": 2.5, "r_cell": 10000.0, "v_prog": 1.0, "bias": "V/2", "v_read": 0.2},
         "pso": {"particles": 6, "iterations": 5, "inertia": 0.7, "c1": 1.5, "c2": 1.5, "lambda_life": 1.0,
                 "lambda_energy": 0.2, "lambda_latency": 0.2},
         "workloads": {"image_side": 12, "hidden": 30, "lenet_side": 16, "lenet_dense": 20, "reservoir": 30,
                       "synthetic_sizes": [60, 60, 60], "rf_sizes": [100, 100], "rf_fan_in": 20, "rf_group": 10,
-                      "duration": 100.0, "seed": 0, "simulated": True, "train_epochs": 2, "samples": 4,
-                      "n_steps": 20, "dt": 1.0, "max_rate": 200.0},
+                      "duration": 100.0, "seed": 0, "simulated": True, "samples": 4,
+                      "n_steps": 20, "dt": 1.0, "max_rate": 500.0},
+        "drivers": {"workloads": ["image_smoothing", "heart_lsm"], "exponents": [0.0, 2.0], "sigma_tiles": [0.0, 0.4],
+                    "sigma_cells": [0.0, 0.2]},
         "sensitivity": {"workload": "image_smoothing", "wire_resistances": [1.0, 10.0], "crossbar_sizes": [16, 32],
                         "biases": ["V/2", "V/3"]},
         "refine_iters": 5,
+        "n_seeds": 2,
     },
+    "src": {"max_train": 120, "max_test": 40, "encoding": {"silent_steps": 5, "stimulus_steps": 10},
+            "events": {"saccade_steps": 12}, "network": {"hidden": [16], "deep_hidden": [16, 16, 16, 16]},
+            "training": {"epochs": 2, "batch_size": 40}, "n_seeds": 2, "neuron_steps": 60,
+            "stimulus_sweep": [5, 10], "brian_samples": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
@@ -51,6 +65,9 @@ def small_params(tmp_path) -> Path:
     """params.yaml with SMALL merged in, written to ``tmp_path`` (used by conftest's `built_reports`)."""
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["conversion"]["models_dir"] = str(tmp_path / "models" / "conversion")  # never the repo's models
+    params["asynchronous"]["models_dir"] = str(tmp_path / "models" / "async")
+    params["endurance"]["workloads"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn" / "seed0")
+    params["endurance"]["workloads"]["async_dir"] = str(tmp_path / "models" / "async")
     for section, values in SMALL.items():
         for key, value in values.items():
             if isinstance(value, dict) and (section, key) not in REPLACED:
@@ -109,12 +126,19 @@ def test_notebook_runs_and_writes_declared_outputs(notebook, built_reports):
     built_reports.stage(notebook.stem)  # fails here, for this stage only, if it raised
     stage = STAGES[notebook.stem]
     declared = [o if isinstance(o, str) else next(iter(o)) for o in stage["outs"] + stage["metrics"] + stage.get("plots", [])]
-    for path in declared:
-        assert (built_reports.root / path).is_file(), path
+    for path in declared:  # files, and the model folders (under the session's own models/)
+        assert (built_reports.root / path).is_file() or (path.startswith("models/") and (built_reports.root / path).is_dir()), path
     html = (reports / f"{notebook.stem}.html").read_text()
     assert html.count("data:image/png;base64") >= 2, "the report shows no figures"
     metrics = json.loads((reports / notebook.stem / "metrics.json").read_text())
-    assert metrics and all(isinstance(v, (int, float, str)) for v in metrics.values())
+    # numbers only (null where a quantity is undefined), so that `dvc metrics diff` compares them
+    assert metrics and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                           for v in metrics.values()), {k: v for k, v in metrics.items() if isinstance(v, str)}
+    claims_path = reports / notebook.stem / "claims.json"
+    if claims_path.exists():  # a paper's stage: every claim measured over the seeds, its numbers in metrics.json
+        claims = json.loads(claims_path.read_text())
+        assert claims and all(len(c["measured"]) >= 2 for c in claims), [c["key"] for c in claims if len(c["measured"]) < 2]
+        assert all(metrics[f"claim_{c['key']}_n"] == c["n"] for c in claims)
 
 
 def test_same_params_give_bit_identical_metrics(built_reports, tmp_path, monkeypatch):

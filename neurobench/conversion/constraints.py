@@ -12,6 +12,16 @@ of them (:class:`FamilyOptions`):
 ``time_limit``, ``mip_rel_gap``
     Passed to HiGHS for every (MI)LP the family solves. A solve stopped by the time limit is
     reported as ``"time_limit"``, never as ``"optimal"``.
+``weight_penalty``, ``penalty_norm``
+    A weight penalty added to every neuron's objective (regularisation against over-fitting the
+    calibration rows): ``lambda sum_i |w_i|`` (``"l1"``, ``lambda`` per mV of weight; with the
+    LP objectives ``l1``/``linf``) or ``lambda sum_i w_i^2`` (``"l2"``, per mV^2; only with the
+    least-squares objective ``ls``, where it is a ridge term). For hybrid weights the l1
+    penalty is on the synaptic total ``sum_{i,tau} |s_tau| m_{i,tau}`` (>= ``sum_i |w_i|``, equal
+    without opposite-sign types on one input). 0 (default) leaves the objective unchanged.
+
+:func:`hybrid_violations` counts the weights of a network that a :class:`Hybrid` chip cannot
+represent.
 
 Families
 --------
@@ -35,9 +45,11 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..network import AvgPool2d
 from ..schema import Params
 
 DigitalMethod = Literal["milp", "round", "iterative"]
+PenaltyNorm = Literal["l1", "l2"]
 HybridAssignment = Literal["all", "grouped"]
 HybridStep = Literal["milp", "round"]
 
@@ -57,6 +69,12 @@ class FamilyOptions(Params):
                                                        "(exact MILP with binary indicators; null: no limit)")
     time_limit: float = Field(10.0, gt=0, description="seconds per HiGHS call of the (MI)LPs")
     mip_rel_gap: float = Field(1e-4, ge=0, description="relative MIP gap at which HiGHS stops")
+    node_limit: int | None = Field(None, ge=1, description="branch-and-bound nodes per MILP: a deterministic stop, "
+                                                           "unlike time_limit (null: no limit)")
+    weight_penalty: float = Field(0.0, ge=0, description="coefficient of the weight penalty added to each "
+                                                         "neuron's objective, per mV (l1) or mV^2 (l2) of weight")
+    penalty_norm: PenaltyNorm = Field("l1", description="weight penalty norm: l1 (objectives l1, linf) | "
+                                                        "l2 (objective ls only)")
 
 
 class Analog(FamilyOptions):
@@ -223,3 +241,109 @@ def digital_scale(weights: np.ndarray, bits: int) -> float:
     if not math.isfinite(m):
         raise ValueError(f"digital_scale: weights contain non-finite values (max |w| = {m})")
     return m / K if m > 0 else 1.0
+
+
+#: Largest number of multiplicity combinations ``(M + 1)^n_types`` enumerated by
+#: :func:`hybrid_levels`.
+MAX_HYBRID_COMBINATIONS = 100_000
+
+
+def hybrid_levels(spec: Hybrid, type_weights: np.ndarray) -> np.ndarray:
+    """Every weight in mV that one input can have on a :class:`Hybrid` chip with these type
+    weights (n_types,): ``sum_tau s_tau m_tau`` over ``m in {0..M}^n_types`` ("all"), or
+    ``s_tau m`` for one type ("grouped"); sorted, unique."""
+    s = np.asarray(type_weights, dtype=np.float64).reshape(-1)
+    M = int(spec.max_multiplicity)
+    m = np.arange(M + 1, dtype=np.float64)
+    if spec.assignment == "grouped":
+        return np.unique(np.outer(s, m).ravel())
+    if (M + 1) ** s.size > MAX_HYBRID_COMBINATIONS:
+        raise ValueError(f"hybrid_levels: (max_multiplicity + 1)^n_types = {(M + 1) ** s.size} "
+                         f"combinations, more than {MAX_HYBRID_COMBINATIONS}")
+    grids = np.meshgrid(*([m] * s.size), indexing="ij")
+    return np.unique(sum(g.ravel() * w for g, w in zip(grids, s)))
+
+
+def _one_sign_fit(values: np.ndarray, M: int, s_top: float, tol: float) -> tuple[float, int]:
+    """``(s, misses)``: the type weight ``s <= s_top`` for which the most of ``values`` (> 0) are
+    ``m s`` with ``m in 1..M``; candidates ``v / m`` for every value and ``m``."""
+    if values.size == 0:
+        return 0.0, 0
+    cand = np.unique((values[:, None] / np.arange(1, M + 1)[None, :]).ravel())
+    cand = cand[cand <= s_top * (1 + 1e-12)]
+    if cand.size == 0:
+        return 0.0, int(values.size)
+    ratio = values[None, :] / cand[:, None]
+    m = np.rint(ratio)
+    ok = (np.abs(ratio - m) * cand[:, None] <= tol) & (m >= 1) & (m <= M)
+    best = int(np.argmax(ok.sum(axis=1)))
+    return float(cand[best]), int(values.size - ok[best].sum())
+
+
+def infer_type_weights(spec: Hybrid, weights: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Type weights (n_types,) in mV that explain one neuron's ``weights`` (mV) best.
+
+    Needs one type per sign: ``excitatory_inhibitory`` with ``n_types = 2`` (or one type
+    without it). Per sign, ``s`` is the candidate ``|w_i| / m`` (``m in 1..M``, ``s <= s_max``)
+    that makes the most weights of that sign ``m s``; the type of a sign without weights gets 0.
+    """
+    lo, hi = spec.type_bounds
+    T, M = int(spec.n_types), int(spec.max_multiplicity)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if T == 1 and not spec.excitatory_inhibitory:
+        s_pos, miss_pos = _one_sign_fit(w[w > 0], M, float(spec.s_max), tol)
+        s_neg, miss_neg = _one_sign_fit(-w[w < 0], M, float(spec.s_max), tol)
+        # one type serves one sign: the other sign's weights are all misses
+        return np.array([s_pos if miss_pos + np.sum(w < 0) <= miss_neg + np.sum(w > 0) else -s_neg])
+    if not (spec.excitatory_inhibitory and T == 2):
+        raise ValueError("infer_type_weights needs one type per sign (excitatory_inhibitory with "
+                         f"n_types = 2, or n_types = 1), got n_types = {T}; pass the type weights")
+    s = np.zeros(T)
+    s[0] = _one_sign_fit(w[w > 0], M, float(hi[0]), tol)[0]
+    s[1] = -_one_sign_fit(-w[w < 0], M, float(-lo[1]), tol)[0]
+    return s
+
+
+def hybrid_violations(network, spec: Hybrid, type_weights=None, tol: float = 1e-9) -> int:
+    """Number of synaptic weights of ``network`` that a :class:`Hybrid` chip cannot represent.
+
+    A weight ``w_i`` of neuron ``j`` is representable when it is one of
+    :func:`hybrid_levels` of the neuron's type weights ``s_j`` (within ``tol`` mV), and the type
+    weights lie within :attr:`Hybrid.type_bounds` (otherwise all the neuron's non-zero weights
+    count). Zero weights are always representable (no synapse); pooling layers and biases (a
+    continuous current) are not checked. A fan-in limit adds, per neuron, the non-zero weights
+    beyond ``fan_in``.
+
+    Parameters
+    ----------
+    network : neurobench.network.Network
+    spec : Hybrid
+    type_weights : list of arrays (n_out, n_types), one per Dense/Conv2d layer in order, optional
+        The type weights of each neuron (e.g. ``NeuronSolution.scale`` of the converter's
+        solutions). Without them they are inferred per neuron (:func:`infer_type_weights`,
+        one type per sign only): exact for networks whose inputs each use one type, such as
+        ``neurobench.conversion.normalize.hybrid_baseline``; for a weight made of both types it
+        may over-count.
+    """
+    lo, hi = spec.type_bounds
+    count, k = 0, 0
+    for layer in network.layers:
+        if isinstance(layer, AvgPool2d):
+            continue
+        W = np.asarray(layer.weight, dtype=np.float64).reshape(layer.weight.shape[0], -1)
+        S = None if type_weights is None else np.asarray(type_weights[k], dtype=np.float64)
+        k += 1
+        for j, w in enumerate(W):
+            s = infer_type_weights(spec, w, tol) if S is None else S[j]
+            nonzero = np.abs(w) > tol
+            if np.any(s < lo - tol) or np.any(s > hi + tol):
+                count += int(nonzero.sum())
+                continue
+            levels = hybrid_levels(spec, s)
+            pos = np.clip(np.searchsorted(levels, w), 1, len(levels) - 1) if len(levels) > 1 else 0
+            near = np.minimum(np.abs(w - levels[pos - 1]), np.abs(w - levels[pos])) if len(levels) > 1 \
+                else np.abs(w - levels[0])
+            count += int(np.sum((near > tol) & nonzero))
+            if spec.fan_in is not None:
+                count += max(0, int(nonzero.sum()) - int(spec.fan_in))
+    return count

@@ -7,8 +7,11 @@ and the Brian2 backend both run. Layer by layer:
 1. the already converted layers are simulated on the calibration inputs (regular rate code,
    ``n_steps`` steps of ``dt`` ms), giving the SNN's *own* presynaptic rates, so that errors do
    not compound;
-2. the ANN's activations of this layer become target drives through the neuron's inverse rate
-   function (``neurobench.conversion.targets``); silent samples only bound the drive;
+2. the ANN's activations of this layer become target drives through the clock simulator's
+   discrete-time inverse rate function at ``dt`` (``neurobench.neurons.discrete_inverse_rate``,
+   via ``neurobench.conversion.targets``); silent samples only bound the drive. The measured
+   presynaptic spikes per step enter the drive through ``synaptic_gain`` (the simulator's own
+   per-spike charge: delta or current-based synapses alike);
 3. one problem per postsynaptic neuron (per output channel for a convolution, over sampled
    image positions) is solved under the chip constraints with HiGHS
    (``neurobench.conversion.solve``), through a ``concurrent.futures`` executor.
@@ -34,7 +37,7 @@ import numpy as np
 from ..ann import Ann
 from ..data.encoders import regular
 from ..network import AvgPool2d, Conv2d, Dense, Network
-from ..neurons import NeuronParams
+from ..neurons import NeuronParams, discrete_max_rate
 from ..schema import replace
 from ..seeds import child_seed
 from ..sim import simulate
@@ -44,7 +47,8 @@ from .layer import default_workers, solve_layer
 from .normalize import normalize
 from .prune import METHODS as PRUNE_METHODS
 from .prune import Selection, check_selection_args, select_neurons
-from .targets import conv_patches, onset_drive, rate_targets, sample_positions
+from .solve import check_penalty
+from .targets import conv_patches, onset_drive, rate_targets, sample_positions, synaptic_gain
 
 
 @dataclass
@@ -63,6 +67,24 @@ class LayerReport:
     alpha: float = float("nan")
     offset: float = 0.0
     weight_step: float | None = None  # mV, the digital grid step of the layer
+    mip_gap: float | None = None  # largest final relative MIP gap of the layer's MILPs (None: no MILP)
+
+
+def _silence_dead(weights: np.ndarray, bias: np.ndarray, silent: np.ndarray, constraints):
+    """Neurons silent on every calibration row get no synapses and no bias (when 0 is an allowed
+    weight): any drive at or below onset solves their problem exactly, but the LP returns an
+    arbitrary vertex (e.g. strong inhibition against a large bias) that fires while the inputs'
+    currents build up at the start of a run."""
+    dead = np.all(silent, axis=0)
+    if isinstance(constraints, Analog):
+        lo, hi = constraints.bounds
+        if not lo <= 0 <= hi:
+            return weights, bias
+    if dead.any():
+        weights, bias = weights.copy(), bias.copy()
+        weights[dead] = 0.0
+        bias[dead] = 0.0
+    return weights, bias
 
 
 class Converter:
@@ -152,6 +174,13 @@ class Converter:
             value = getattr(self, name)
             if not 0 < value <= limit:
                 raise ValueError(f"{name} must lie in (0, {limit:g}] Hz for dt = {self.dt} ms, got {value}")
+        reachable = discrete_max_rate(self.neuron, self.dt)
+        if self.max_rate > reachable:
+            raise ValueError(
+                f"max_rate = {self.max_rate:g} Hz is not reachable: the {self.neuron.model.upper()} neuron "
+                f"with t_ref = {self.neuron.t_ref:g} ms fires at most {reachable:g} Hz at dt = {self.dt:g} ms; "
+                "lower max_rate (or the neuron's t_ref, or dt)")
+        check_penalty(self.objective, self.constraints)
         if not 0 < self.percentile <= 100:
             raise ValueError(f"percentile must lie in (0, 100], got {self.percentile}")
         if self.conv_positions < 1:
@@ -184,6 +213,13 @@ class Converter:
                     f"followed by a Dense layer (0..{last - 1})"
                 )
             check_selection_args(ann.layers[index].weight.shape[0], k, self.prune_method)
+
+    @property
+    def gain(self) -> float:
+        """Drive in mV/ms per unit weight of one presynaptic spike per step
+        (``neurobench.conversion.targets.synaptic_gain``: ``1 / dt`` for IF neurons with delta
+        synapses, ``tau_syn / dt`` with current-based ones)."""
+        return synaptic_gain(self.neuron, self.dt)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """The deterministic input spike trains the converter calibrates on (and evaluates with)."""
@@ -225,10 +261,11 @@ class Converter:
                 continue
             rates = self._rates(spikes, ann.input_shape, layers)
             targets = rate_targets(
-                activations[i], self.neuron, self.max_rate, self.percentile, shift=ann.activations[i] == "linear"
+                activations[i], self.neuron, self.max_rate, self.percentile, shift=ann.activations[i] == "linear",
+                dt=self.dt,
             )
             if isinstance(layer, Dense):
-                inputs, z, silent = rates / self.dt, targets.z, targets.silent
+                inputs, z, silent = rates * self.gain, targets.z, targets.silent
             else:
                 inputs, z, silent = self._conv_rows(layer, rates, shapes[i], shapes[i + 1], targets, i)
             constraints = self._layer_constraints(i)
@@ -243,6 +280,7 @@ class Converter:
                 inputs, z, silent, onset_drive(self.neuron), self.objective, constraints,
                 executor=executor, layer=i, progress=self.progress,
             )
+            weights, bias = _silence_dead(weights, bias, silent, constraints)
             if isinstance(layer, Dense):
                 layers.append(Dense(weights, bias))
             else:
@@ -256,6 +294,8 @@ class Converter:
                 report.statuses[sol.status] = report.statuses.get(sol.status, 0) + 1
                 report.objective += sol.objective
                 report.solve_seconds += sol.solve_seconds
+            gaps = [sol.mip_gap for sol in solutions if sol.mip_gap is not None]
+            report.mip_gap = float(max(gaps)) if gaps else None
             report.total_seconds = time.perf_counter() - start
             self.layer_reports_.append(report)
             self.solutions_.append(solutions)
@@ -302,7 +342,7 @@ class Converter:
         n = len(rates)
         patches = conv_patches(rates.reshape(n, *in_shape), layer.weight.shape[2:], layer.stride, layer.padding)
         pos = sample_positions(n, out_shape[1:], self.conv_positions, child_seed(self.seed, 2 * index + 1))
-        inputs = patches[pos[:, 0], pos[:, 1], pos[:, 2]] / self.dt
+        inputs = patches[pos[:, 0], pos[:, 1], pos[:, 2]] * self.gain
         z = targets.z.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]
         silent = targets.silent.reshape(n, *out_shape)[pos[:, 0], :, pos[:, 1], pos[:, 2]]
         return inputs, z, silent

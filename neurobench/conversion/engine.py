@@ -5,6 +5,9 @@ HiGHS (``l1``/``linf``) or to the least-squares active set (``ls``), sums solver
 counts, remembers whether any call stopped at a limit (so a heuristic or a time-limited
 incumbent is never reported as "optimal"), turns infeasibility into a diagnosed
 :class:`~.problem.ConversionInfeasible`, and assembles the :class:`~.problem.NeuronSolution`.
+It also puts the family's weight penalty (``weight_penalty``, ``penalty_norm``) on every model
+it solves, so that every step of a heuristic minimises (and :meth:`Engine.value` compares) the
+same penalised objective.
 """
 
 from __future__ import annotations
@@ -33,11 +36,15 @@ class Engine:
 
     def __init__(self, problem: NeuronProblem, objective: str, *, time_limit: float,
                  mip_rel_gap: float, layer: int | None = None, neuron: int | None = None,
-                 descriptions: dict[str, str] | None = None, context: str = "") -> None:
+                 descriptions: dict[str, str] | None = None, context: str = "",
+                 penalty: float = 0.0, penalty_norm: str = "l1", node_limit: int | None = None) -> None:
         self.problem = problem
+        self.penalty = float(penalty)
+        self.penalty_norm = penalty_norm
         self.objective = objective
         self.time_limit = float(time_limit)
         self.mip_rel_gap = float(mip_rel_gap)
+        self.node_limit = node_limit
         self.layer, self.neuron = layer, neuron
         self.descriptions = descriptions or {}
         self.context = context
@@ -63,12 +70,14 @@ class Engine:
             heuristics whose intermediate problems can be infeasible although the problem is
             not); otherwise the infeasibility is diagnosed (:func:`.diagnose.diagnose`).
         """
+        if self.penalty > 0:
+            model = model.replace(penalty=self.penalty, penalty_norm=self.penalty_norm)
         if self.objective == "ls":
             out, passes = solve_ls(self.problem, model)
             self.ls_passes += passes
         else:
             out = solve_model(self.problem, model, self.objective, time_limit=self.time_limit,
-                              mip_rel_gap=self.mip_rel_gap)
+                              mip_rel_gap=self.mip_rel_gap, node_limit=self.node_limit)
         self.seconds += out.seconds
         self.n_solves += 1
         if out.status in ("time_limit", "iteration_limit"):
@@ -119,8 +128,12 @@ class Engine:
         b = float(bias) + 0.0 if self.problem.bias else 0.0
         if iterations is None:
             iterations = self.ls_passes if self.objective == "ls" else 1
+        if self.penalty_norm == "l2":
+            pen = self.penalty * float(w @ w)
+        else:
+            pen = self.penalty * float(np.sum(np.abs(w)))
         return NeuronSolution(
-            weights=w, bias=b, status=self.status(base_status),
+            weights=w, bias=b, status=self.status(base_status), penalty=pen,
             objective=evaluate(self.problem, self.objective, w, b), mip_gap=mip_gap,
             solve_seconds=self.seconds, total_seconds=time.perf_counter() - self.t_start,
             residual=residual_stats(self.problem, w, b), objective_name=self.objective,
@@ -129,6 +142,7 @@ class Engine:
             bias_level=bias_level, message="; ".join(self.messages))
 
     def value(self, model: WeightModel, x: np.ndarray, beta_var: float) -> float:
-        """Objective of a model point, evaluated exactly."""
+        """Objective of a model point, evaluated exactly, plus the weight penalty."""
+        penalised = model.replace(penalty=self.penalty, penalty_norm=self.penalty_norm)
         return evaluate(self.problem, self.objective, model.weights(x),
-                        model.bias_value(beta_var))
+                        model.bias_value(beta_var)) + penalised.penalty_value(x)

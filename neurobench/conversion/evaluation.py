@@ -2,10 +2,11 @@
 
 Inputs are the converter's deterministic regular rate code (``neurobench.sim.static.encode``:
 an input of value 1 fires at ``input_rate`` Hz, for ``n_steps`` steps of ``dt`` ms), so every
-number here is reproducible bit for bit. A :class:`Readout` says how a network's outputs are
-read in ANN units: LP conversions read output spike counts (``rate / scale + offset``), the
-normalisation baseline reads the charge integrated by the output neurons
-(``neurobench.metrics.readout.decode_outputs``).
+number here is reproducible bit for bit. Every converted network -- LP conversion or
+normalisation baseline -- is read out the same way: its output layer's rate in Hz under a
+read-out kind (``neurobench.metrics.readout.output_rate_hz``: ``"count"``, output spike counts;
+``"potential"``, the charge of a non-spiking output layer) mapped to ANN units by the network's
+:class:`Readout` constants, ``a = r / scale + offset``. One simulation serves both kinds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from ..ann import Ann
 from ..ann.train import score
-from ..metrics.readout import ReadoutKind, decode_outputs, task_decisions
+from ..metrics.readout import ReadoutKind, near_tie_share, output_rate_hz, spike_worth, task_decisions
 from ..network import AvgPool2d, Network
 from ..neurons import NeuronParams
 from ..sim import simulate
@@ -27,62 +28,70 @@ from ..sim.static import encode
 from ..units import rate_hz
 from .targets import rate_targets
 
+READOUTS: tuple[ReadoutKind, ...] = ("count", "potential")
+"""The read-out kinds every evaluation reports."""
+
 
 @dataclass(frozen=True)
 class Readout:
-    """How the outputs of a converted network become ANN units.
+    """The constants that turn a converted network's output rate into ANN units.
 
-    ``kind="count"`` (LP conversions): output rate in Hz ``/ scale + offset``, ``scale`` the
-    output layer's rate per ANN unit (Hz) and ``offset`` its shift (ANN units).
-    ``kind="potential"`` (baseline): the output neurons' integrated charge, ``scale`` being the
-    output layer's activation scale ``lambda_L`` (ANN units); ``offset`` is unused.
+    ``a = r / scale + offset``: ``scale`` is the output layer's rate per ANN unit (Hz), ``offset``
+    its shift (ANN units). LP conversions: the converter's ``alpha_L`` and ``o_L``; the
+    normalisation baseline: ``input_rate / lambda_L`` and 0.
     """
 
-    kind: ReadoutKind
-    scale: float = 1.0
+    scale: float
     offset: float = 0.0
 
 
 def snn_outputs(network: Network, readout: Readout, x: np.ndarray, *, n_steps: int, dt: float,
-                input_rate: float) -> tuple[np.ndarray, SimRecord]:
+                input_rate: float, kinds: Sequence[ReadoutKind] = READOUTS) -> tuple[dict[str, np.ndarray], SimRecord]:
     """Simulate ``network`` on ``x`` (regular rate code, ``input_rate`` Hz for a value of 1,
-    ``n_steps`` steps of ``dt`` ms) and read its outputs in ANN units.
+    ``n_steps`` steps of ``dt`` ms) and read its outputs in ANN units under each read-out kind.
 
-    Returns ``(outputs (n, n_out), record)``.
+    Returns ``({kind: outputs (n, n_out)}, record)``.
     """
     record = simulate(network, encode(x, n_steps, dt, input_rate), dt)
-    if readout.kind == "count":
-        outputs = rate_hz(record.output.spike_count, n_steps, dt) / readout.scale + readout.offset
-    else:
-        outputs = decode_outputs(network, record, max_rate=input_rate, output_scale=readout.scale)
+    outputs = {kind: output_rate_hz(network, record, kind) / readout.scale + readout.offset for kind in kinds}
     return outputs, record
 
 
 def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray, y: np.ndarray, *,
-                     n_steps: int, dt: float, input_rate: float) -> dict[str, Any]:
-    """Task score, agreement with the ANN, activity and size of one converted network.
+                     n_steps: int, dt: float, input_rate: float,
+                     kinds: Sequence[ReadoutKind] = READOUTS) -> dict[str, Any]:
+    """Task score and agreement with the ANN under each read-out kind, activity and size of one
+    converted network, from one simulation.
 
-    ``score``: accuracy (classification) or R^2 (regression) on ``y``; ``agreement``: share of
-    samples with the ANN's decision (classification) or R^2 of the SNN output against the ANN
-    output (regression); ``spikes_per_sample`` and ``synops_per_sample``: spikes and synaptic
-    events of all layers per input over the run; ``neurons`` and ``synapses`` (non-zero weights).
+    ``result[kind]["score"]``: accuracy (classification) or R^2 (regression) on ``y``;
+    ``result[kind]["agreement"]``: share of samples with the ANN's decision (classification) or
+    R^2 of the SNN output against the ANN output (regression). ``near_tie``: share of samples
+    whose top-two ANN logits are closer than one output spike's worth at ``n_steps``
+    (``neurobench.metrics.readout.near_tie_share``; 0 for regression). ``spikes_per_sample`` and
+    ``synops_per_sample``: spikes and synaptic events of all layers per input over the run;
+    ``neurons`` and ``synapses`` (non-zero weights).
     """
-    outputs, record = snn_outputs(network, readout, x, n_steps=n_steps, dt=dt, input_rate=input_rate)
-    pred = task_decisions(ann.task, outputs, record, readout.kind)
-    ann_pred = ann.predict(x)
-    if ann.task == "classification":
-        agree = float(np.mean(pred == ann_pred))
-    else:
-        agree = score("regression", pred, ann_pred)
+    outputs, record = snn_outputs(network, readout, x, n_steps=n_steps, dt=dt, input_rate=input_rate, kinds=kinds)
+    ann_out = ann.forward(x)[-1].reshape(len(x), -1)
+    ann_pred = ann_out.argmax(axis=1) if ann.task == "classification" else ann_out[:, 0]
+    result: dict[str, Any] = {}
+    for kind in kinds:
+        pred = task_decisions(ann.task, outputs[kind], record, kind)
+        if ann.task == "classification":
+            agree = float(np.mean(pred == ann_pred))
+        else:
+            agree = score("regression", pred, ann_pred)
+        result[kind] = {"score": score(ann.task, pred, y), "agreement": agree}
     n_synapses = sum(int(np.count_nonzero(network.connectivity(i)[2])) for i in range(len(network.layers)))
-    return {
-        "score": score(ann.task, pred, y),
-        "agreement": agree,
+    near_tie = near_tie_share(ann_out, spike_worth(n_steps, dt, readout.scale)) if ann.task == "classification" else 0.0
+    result.update({
+        "near_tie": near_tie,
         "spikes_per_sample": float(record.spikes_per_layer().sum(axis=1).mean()),
         "synops_per_sample": float(record.synops_per_layer().sum(axis=1).mean()),
         "neurons": int(sum(network.sizes[1:])),
         "synapses": n_synapses,
-    }
+    })
+    return result
 
 
 def brian_agreement(network: Network, x: np.ndarray, *, n_steps: int, dt: float, input_rate: float,

@@ -16,6 +16,9 @@ Side constraints, all linear::
     abs budget      : u_j >= x_j, u_j >= -x_j, sum_j a_j u_j <= L  (x_j >= 0 enters directly)
     fan-in          : lb_j y_g(j) <= x_j <= ub_j y_g(j), sum_g y_g <= K, y binary
 
+An l1 weight penalty adds ``sum_j c_j |x_j|`` to the cost (``c = WeightModel.penalty_coefs``):
+through ``u_j >= |x_j|`` for variables of both signs, directly (``+-c_j x_j``) for the others.
+
 Pure LPs go to ``scipy.optimize.linprog(method="highs")``, models with integer variables or a
 fan-in limit to ``scipy.optimize.milp``; both with a time limit.
 """
@@ -179,10 +182,16 @@ def _layout(problem: NeuronProblem, model: WeightModel, objective: str,
     S, p = model.G.shape
     act_idx = np.flatnonzero(problem.active)
     sil_idx = np.flatnonzero(problem.silent)
-    aux_idx = np.zeros(0, dtype=int)
+    mixed = (model.lb < 0) & (model.ub > 0)
+    needs_abs = np.zeros(p, dtype=bool)
     if model.abs_limit is not None:
-        a = np.asarray(model.abs_coef, dtype=np.float64)
-        aux_idx = np.flatnonzero((a != 0) & (model.lb < 0) & (model.ub > 0))
+        needs_abs |= np.asarray(model.abs_coef, dtype=np.float64) != 0
+    if model.penalty > 0:
+        if model.penalty_norm != "l1":
+            raise ValueError(f"penalty_norm = {model.penalty_norm!r} is not allowed with objective "
+                             f"{objective!r}: an LP takes only the l1 weight penalty")
+        needs_abs |= model.penalty_coefs() != 0
+    aux_idx = np.flatnonzero(needs_abs & mixed)
     cost_act = act_idx if cost_active else np.zeros(0, dtype=int)
     cost_sil = sil_idx if problem.silent_mode == "hinge" else np.zeros(0, dtype=int)
     dz = np.zeros(S) if deadzone is None else np.asarray(deadzone, dtype=np.float64)
@@ -247,10 +256,9 @@ def _variable_bounds(model: WeightModel, lay: _Layout) -> tuple[np.ndarray, np.n
     return var_lb, var_ub
 
 
-def _add_abs_budget(rows: _Rows, lay: _Layout, model: WeightModel) -> None:
-    """``u_j >= |x_j|`` and ``sum_j a_j u_j <= L`` (variables of one sign enter directly)."""
-    p, nu, ncol, o_u, aux_idx = lay.p, lay.nu, lay.ncol, lay.o_u, lay.aux_idx
-    a = np.asarray(model.abs_coef, dtype=np.float64)
+def _add_abs_rows(rows: _Rows, lay: _Layout) -> None:
+    """``u_j >= x_j`` and ``u_j >= -x_j`` for the variables with an auxiliary ``u_j``."""
+    nu, ncol, o_u, aux_idx = lay.nu, lay.ncol, lay.o_u, lay.aux_idx
     if nu:
         k = np.arange(nu)
         idx = np.concatenate([k, k, nu + k, nu + k])
@@ -258,6 +266,12 @@ def _add_abs_budget(rows: _Rows, lay: _Layout, model: WeightModel) -> None:
         vals = np.concatenate([np.ones(nu), -np.ones(nu), -np.ones(nu), -np.ones(nu)])
         rows.add(sp.csr_array((vals, (idx, cols)), shape=(2 * nu, ncol)),
                  np.full(2 * nu, -np.inf), np.zeros(2 * nu))
+
+
+def _add_abs_budget(rows: _Rows, lay: _Layout, model: WeightModel) -> None:
+    """``sum_j a_j |x_j| <= L``: through ``u_j`` (both signs), directly for one-sign variables."""
+    p, nu, ncol, o_u, aux_idx = lay.p, lay.nu, lay.ncol, lay.o_u, lay.aux_idx
+    a = np.asarray(model.abs_coef, dtype=np.float64)
     row = np.zeros(ncol)
     pos = (model.lb >= 0) & (a != 0)
     neg = (model.ub <= 0) & ~pos & (a != 0)
@@ -293,9 +307,17 @@ def _add_fan_in(rows: _Rows, lay: _Layout, model: WeightModel, var_lb: np.ndarra
 
 
 def _cost_and_integrality(model: WeightModel, lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
-    """Objective ``sum t`` and the integer columns (integer weights, bias, indicators)."""
+    """Objective ``sum t`` (plus the l1 weight penalty) and the integer columns (integer
+    weights, bias, indicators)."""
     c = np.zeros(lay.ncol)
     c[lay.o_t:lay.o_t + lay.nt] = 1.0
+    if model.penalty > 0:
+        pen = model.penalty_coefs()
+        c[lay.o_u:lay.o_u + lay.nu] = pen[lay.aux_idx]
+        pos = model.lb >= 0
+        neg = (model.ub <= 0) & ~pos
+        c[:lay.p][pos] += pen[pos]
+        c[:lay.p][neg] -= pen[neg]
     integrality = np.zeros(lay.ncol, dtype=np.uint8)
     integrality[:lay.p] = model.integer
     if lay.nb and model.bias_integer:
@@ -324,6 +346,7 @@ def assemble(problem: NeuronProblem, model: WeightModel, objective: str, *,
     _add_error_rows(rows, lay, base, problem)
     _add_side_rows(rows, lay, base, problem)
     var_lb, var_ub = _variable_bounds(model, lay)
+    _add_abs_rows(rows, lay)
     if model.abs_limit is not None:
         _add_abs_budget(rows, lay, model)
     if model.fan_in is not None:
@@ -334,17 +357,20 @@ def assemble(problem: NeuronProblem, model: WeightModel, objective: str, *,
 
 
 def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,
-              presolve: bool = True) -> tuple[int, str, np.ndarray | None, float | None,
+              presolve: bool = True, node_limit: int | None = None) -> tuple[int, str, np.ndarray | None, float | None,
                                               float | None, float, bool]:
     """One call of linprog(method="highs") (no integers) or milp. Returns
-    ``(code, message, x, fun, mip_gap, seconds, is_mip)`` with scipy's status code."""
+    ``(code, message, x, fun, mip_gap, seconds, is_mip)`` with scipy's status code.
+    ``node_limit`` (MILPs only) stops branch and bound after that many nodes: unlike the time
+    limit, the same problem then always stops at the same incumbent."""
     is_mip = bool(np.any(asm.integrality))
     if is_mip:
         t0 = time.perf_counter()
         res = milp(asm.c, integrality=asm.integrality, bounds=Bounds(asm.var_lb, asm.var_ub),
                    constraints=LinearConstraint(asm.A, asm.lo, asm.hi) if asm.A.shape[0] else
                    None, options={"time_limit": float(time_limit),
-                                  "mip_rel_gap": float(mip_rel_gap), "presolve": presolve})
+                                  "mip_rel_gap": float(mip_rel_gap), "presolve": presolve,
+                                  **({} if node_limit is None else {"node_limit": int(node_limit)})})
         dt = time.perf_counter() - t0
         gap = None if res.mip_gap is None else float(res.mip_gap)
         return int(res.status), str(res.message), res.x, res.fun, gap, dt, True
@@ -367,15 +393,15 @@ def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,
 
 def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
                 time_limit: float, mip_rel_gap: float, deadzone: np.ndarray | None = None,
-                cost_active: bool = True) -> Outcome:
+                cost_active: bool = True, node_limit: int | None = None) -> Outcome:
     """Assemble and solve; "infeasible or unbounded" from presolve is re-solved without it."""
     asm = assemble(problem, model, objective, deadzone=deadzone, cost_active=cost_active)
     code, msg, x, fun, gap, dt, is_mip = run_highs(asm, time_limit=time_limit,
-                                                   mip_rel_gap=mip_rel_gap)
+                                                   mip_rel_gap=mip_rel_gap, node_limit=node_limit)
     status = _status(code, msg)
     if status == "infeasible_or_unbounded":
         code, msg, x, fun, gap, dt2, is_mip = run_highs(
-            asm, time_limit=time_limit, mip_rel_gap=mip_rel_gap, presolve=False)
+            asm, time_limit=time_limit, mip_rel_gap=mip_rel_gap, presolve=False, node_limit=node_limit)
         dt += dt2
         status = _status(code, msg)
         if status == "infeasible_or_unbounded":

@@ -31,6 +31,8 @@ from .engine import Engine
 from .model import hybrid_m_model, hybrid_s_model, plain_model
 from .problem import NeuronSolution
 
+__all__ = ["initial_type_weights", "solve_hybrid"]
+
 
 def _types(eng: Engine, c: Hybrid, input_types, w_ref: np.ndarray) -> np.ndarray | None:
     n, T = eng.problem.n, int(c.n_types)
@@ -50,7 +52,15 @@ def _types(eng: Engine, c: Hybrid, input_types, w_ref: np.ndarray) -> np.ndarray
     return t.astype(np.int64)
 
 
-def _initial_s(c: Hybrid, w_ref: np.ndarray, types: np.ndarray | None) -> np.ndarray:
+def initial_type_weights(c: Hybrid, w_ref: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
+    """Type weights ``s`` (n_types,) in mV fitted to one neuron's weights ``w_ref`` (mV).
+
+    Per sign, the largest weight magnitude divided by ``max_multiplicity`` (so that it is ``M``
+    synapses of the first type of that sign), halved for each further type of the same sign
+    ("all"; per group with ``types``), clipped to :attr:`Hybrid.type_bounds`. The alternation
+    starts from it, and the hybrid baseline (``neurobench.conversion.normalize.hybrid_baseline``)
+    rounds onto it.
+    """
     T, M = int(c.n_types), int(c.max_multiplicity)
     lo, hi = c.type_bounds
     s = np.zeros(T)
@@ -88,7 +98,7 @@ def solve_hybrid(eng: Engine, c: Hybrid, input_types=None) -> NeuronSolution:
     s_lo, s_hi = c.type_bounds
     ref = eng.solve(plain_model(problem, -math.inf, math.inf))
     types = _types(eng, c, input_types, ref.x)
-    s = _initial_s(c, ref.x, types)
+    s = initial_type_weights(c, ref.x, types)
     eng.descriptions.setdefault("integrality", f"the integer multiplicities m in {{0..{M}}} "
                                                "(Hybrid.max_multiplicity)")
     eng.descriptions.setdefault("weight_bounds", f"the multiplicity range [0, {M}] with the "

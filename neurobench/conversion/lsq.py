@@ -12,6 +12,8 @@ samples violated at the new point; stop when every silent row agrees with ``W`` 
 ``I_s >= i_th - tol``, or outside ``W`` and ``I_s <= i_th + tol``), which are the optimality
 conditions of the convex objective, or after ``max_iter`` passes (best point kept).
 Fixed variables (``lb == ub``, e.g. from iterative rounding) are moved to the right-hand side.
+An l2 weight penalty ``lambda ||w||^2 = lambda ||M x||^2`` enters as the ridge rows
+``sqrt(lambda) M x -> 0``, always in the fit.
 """
 
 from __future__ import annotations
@@ -36,11 +38,19 @@ def solve_ls(problem: NeuronProblem, model: WeightModel, *,
     if problem.silent_mode != "hinge" or problem.max_error is not None:
         raise ValueError("ls objective: hard silent constraints and an error band need a "
                          "general QP solver; use silent_mode='hinge' and max_error=None")
+    if model.penalty > 0 and model.penalty_norm != "l2":
+        raise ValueError(f"ls objective: penalty_norm = {model.penalty_norm!r} is not allowed: "
+                         "least squares takes only the l2 (ridge) weight penalty")
     G = model.G
     S, p = G.shape
     free = model.lb < model.ub
     fixed_vals = np.where(free, 0.0, model.lb)
     offset = G @ fixed_vals
+    ridge = None  # (rows over the free variables and the bias, right-hand side)
+    if model.penalty > 0:
+        Mfull = np.eye(p) if model.M is None else np.asarray(model.M, dtype=np.float64)
+        root = np.sqrt(float(model.penalty))
+        ridge = (root * Mfull[:, free], -root * (Mfull @ fixed_vals))
     cols = [G[:, free]]
     lb, ub = [model.lb[free]], [model.ub[free]]
     bias_free = model.bias and model.bias_lb < model.bias_ub
@@ -53,6 +63,8 @@ def solve_ls(problem: NeuronProblem, model: WeightModel, *,
     A = np.hstack(cols)
     lb, ub = np.concatenate(lb).astype(float), np.concatenate(ub).astype(float)
     q = A.shape[1]
+    if ridge is not None:
+        ridge = (np.hstack([ridge[0], np.zeros((ridge[0].shape[0], q - ridge[0].shape[1]))]), ridge[1])
 
     act = np.flatnonzero(problem.active)
     sil = np.flatnonzero(problem.silent)
@@ -67,10 +79,14 @@ def solve_ls(problem: NeuronProblem, model: WeightModel, *,
             return x, float(v[-1])
         return x, float(model.bias_lb) if model.bias else 0.0
 
-    def objective(I: np.ndarray) -> float:
+    def objective(I: np.ndarray, v: np.ndarray) -> float:
         e = I[act] - z[act]
         h = np.maximum(0.0, I[sil] - i_th)
-        return float(e @ e + h @ h)
+        f = float(e @ e + h @ h)
+        if ridge is not None:
+            r = ridge[0] @ v - ridge[1]
+            f += float(r @ r)
+        return f
 
     seconds, passes = 0.0, 0
     W = np.zeros(0, dtype=int)
@@ -79,17 +95,20 @@ def solve_ls(problem: NeuronProblem, model: WeightModel, *,
     for passes in range(1, max_iter + 1):
         rows = np.concatenate([act, W])
         rhs = np.concatenate([z[act], np.full(W.size, i_th)]) - offset[rows]
+        lhs = A[rows]
+        if ridge is not None:
+            lhs, rhs = np.vstack([lhs, ridge[0]]), np.concatenate([rhs, ridge[1]])
         if q == 0:
             v = np.zeros(0)
-        elif rows.size == 0:
+        elif lhs.shape[0] == 0:
             v = np.clip(np.zeros(q), lb, ub)
         else:
             t0 = time.perf_counter()
-            res = lsq_linear(A[rows], rhs, bounds=(lb, ub), method="bvls", tol=1e-12)
+            res = lsq_linear(lhs, rhs, bounds=(lb, ub), method="bvls", tol=1e-12)
             seconds += time.perf_counter() - t0
             v = res.x
         I = A @ v + offset
-        f = objective(I)
+        f = objective(I, v)
         if best is None or f < best[0]:
             best = (f, v)
         Is = I[sil]

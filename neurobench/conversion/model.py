@@ -9,7 +9,9 @@ map to the neuron's weights and input current::
 with per-variable bounds ``lb <= x <= ub``, integrality flags, an optional weighted
 absolute-value budget ``sum_j a_j |x_j| <= abs_limit`` (total conductance) and an optional
 fan-in limit (at most ``fan_in`` of the ``n_groups`` inputs used; variable ``j`` belongs to input
-``groups[j]``). The family solvers build one model per (sub)problem: plain analog weights,
+``groups[j]``) and an optional weight penalty added to the objective, ``penalty * sum_j a_j
+|x_j|`` with ``a_j = sum_i |M_ij|`` (``"l1"``: ``penalty * ||w||_1`` when every variable makes one
+weight) or ``penalty * ||M x||^2`` (``"l2"``). The family solvers build one model per (sub)problem: plain analog weights,
 digital levels ``k`` (``M = scale * I``), hybrid multiplicities (``M[i, (i, tau)] = s_tau``) or
 hybrid type weights (``M[i, tau] = m_{i,tau}``).
 """
@@ -57,6 +59,10 @@ class WeightModel:
         Input index of each variable (None: variable j is input j).
     n_groups : int
         Number of inputs.
+    penalty : float
+        Weight penalty coefficient ``lambda >= 0`` (0: none).
+    penalty_norm : "l1" or "l2"
+        ``lambda sum_j a_j |x_j|`` or ``lambda ||M x||^2`` (module docstring).
     """
 
     G: np.ndarray
@@ -74,6 +80,8 @@ class WeightModel:
     fan_in: int | None = None
     groups: np.ndarray | None = None
     n_groups: int = 0
+    penalty: float = 0.0
+    penalty_norm: str = "l1"
 
     @property
     def p(self) -> int:
@@ -92,6 +100,21 @@ class WeightModel:
 
     def bias_value(self, beta_var: float) -> float:
         return float(self.bias_coef * beta_var) if self.bias else 0.0
+
+    def penalty_coefs(self) -> np.ndarray:
+        """``lambda a_j`` per variable, ``a_j = sum_i |M_ij|`` (the l1 penalty's cost of ``|x_j|``)."""
+        a = np.ones(self.p) if self.M is None else np.abs(np.asarray(self.M, dtype=np.float64)).sum(axis=0)
+        return float(self.penalty) * a
+
+    def penalty_value(self, x: np.ndarray) -> float:
+        """The penalty of the point ``x`` (0 without a penalty)."""
+        if self.penalty == 0:
+            return 0.0
+        x = np.asarray(x, dtype=np.float64)
+        if self.penalty_norm == "l2":
+            w = self.weights(x)
+            return float(self.penalty * (w @ w))
+        return float(self.penalty_coefs() @ np.abs(x))
 
     def replace(self, **kw) -> "WeightModel":
         return dataclasses.replace(self, **kw)

@@ -53,6 +53,13 @@ Chip constraints (``constrain``): clip weights to ``[w_min, w_max]`` and/or roun
 with ``Delta = max|w| / (2**(bits-1) - 1)`` per layer (or per output neuron / channel). This is
 how the baseline is compared with the solver under the same constraints
 (``docs/papers/conversion.md`` §10: "the baseline's weights are simply rounded").
+
+Hybrid chips (``hybrid_baseline``): the same rounding idea for integer multiplicities times
+shared type weights: per neuron, the type weights are fitted to its normalised weights
+(``neurobench.conversion.hybrid.initial_type_weights``: the largest weight of each sign is
+``max_multiplicity`` synapses of that sign's first type) and every weight becomes the nearest
+multiplicity combination, so that the network satisfies the same constraints the LP solves
+under (``neurobench.conversion.constraints.hybrid_violations`` is 0).
 """
 
 from __future__ import annotations
@@ -66,6 +73,8 @@ from .. import units
 from ..ann.model import Ann
 from ..network import AvgPool2d, Network
 from ..neurons import NeuronParams
+from .constraints import Hybrid
+from .hybrid import initial_type_weights
 
 
 def spikes_per_step(max_rate: float, dt: float) -> float:
@@ -220,8 +229,67 @@ def constrain(
     return Network(network.input_shape, tuple(layers), network.neurons)
 
 
+def _round_to_types(w: np.ndarray, s: np.ndarray, max_mult: int) -> np.ndarray:
+    """Multiplicities (n, n_types) that approximate ``w`` with the type weights ``s``.
+
+    Greedy per sign: the types of the weight's sign, largest first, each take
+    ``floor(r / s_tau)`` synapses of the remainder ``r`` (``round`` for the smallest type),
+    clipped to ``0..max_mult``. Types of the other sign stay unused.
+    """
+    m = np.zeros((w.size, s.size))
+    for sign in (1.0, -1.0):
+        rows = np.flatnonzero(np.sign(w) == sign)
+        types = [t for t in np.argsort(-np.abs(s), kind="stable") if np.sign(s[t]) == sign]
+        r = np.abs(w[rows])
+        for n, t in enumerate(types):
+            ratio = r / abs(s[t])
+            k = np.rint(ratio) if n == len(types) - 1 else np.floor(ratio + 1e-12)
+            k = np.clip(k, 0, max_mult)
+            m[rows, t] = k
+            r = r - k * abs(s[t])
+    return m
+
+
+def hybrid_baseline(network: Network, spec: Hybrid) -> Network:
+    """The normalised ``network`` rounded onto a hybrid chip: multiplicity x shared type weight.
+
+    The usual conversion's analogue for :class:`~neurobench.conversion.constraints.Hybrid`
+    constraints (module docstring). Per output neuron (conv channel) with weights ``w`` (mV):
+
+    1. with ``fan_in``, only the ``fan_in`` largest ``|w_i|`` are kept;
+    2. type weights ``s`` (n_types,) from ``initial_type_weights(spec, w)`` (per sign
+       ``max |w| / max_multiplicity``, halved for further types of that sign, clipped to the
+       type bounds ``[0, s_max]`` / ``[-s_max, 0]`` with ``excitatory_inhibitory``);
+    3. multiplicities ``m in {0..max_multiplicity}`` by greedy rounding (types of the weight's
+       sign, largest first), and ``w_i = sum_tau s_tau m_{i,tau}``.
+
+    Weights beyond ``max_multiplicity * s_max`` saturate; biases (continuous currents on the
+    chip) and pooling layers are kept. ``assignment="grouped"`` is rounded the same way (each
+    input uses the type of its weight's sign), which needs one type per sign.
+    """
+    if spec.assignment == "grouped" and not (spec.excitatory_inhibitory and spec.n_types == 2):
+        raise ValueError("hybrid_baseline: assignment = 'grouped' is supported with two "
+                         "excitatory/inhibitory types only (no input_types are known here)")
+    M = int(spec.max_multiplicity)
+    layers = []
+    for layer in network.layers:
+        if isinstance(layer, AvgPool2d):
+            layers.append(layer)
+            continue
+        W = np.asarray(layer.weight, dtype=np.float64).reshape(layer.weight.shape[0], -1)
+        out = np.zeros_like(W)
+        for j, w in enumerate(W):
+            if spec.fan_in is not None and np.count_nonzero(w) > spec.fan_in:
+                keep = np.argsort(-np.abs(w), kind="stable")[: spec.fan_in]
+                w = np.where(np.isin(np.arange(w.size), keep), w, 0.0)
+            s = initial_type_weights(spec, w)
+            out[j] = _round_to_types(w, s, M) @ s
+        layers.append(replace(layer, weight=out.reshape(layer.weight.shape) + 0.0))
+    return Network(network.input_shape, tuple(layers), network.neurons)
+
+
 __all__ = [
-    "constrain",
+    "constrain", "hybrid_baseline",
     "layer_scales",
     "normalize",
     "quantize",

@@ -257,7 +257,11 @@ class NeuronSolution:
         One of :data:`STATUSES`: "optimal", "heuristic", "time_limit", "iteration_limit",
         "infeasible".
     objective : float
-        The objective evaluated exactly on ``(weights, bias)`` (see :func:`evaluate`).
+        The objective evaluated exactly on ``(weights, bias)`` (see :func:`evaluate`), without
+        the weight penalty.
+    penalty : float
+        The family's weight penalty of ``weights`` (``weight_penalty * ||w||_1`` or
+        ``* ||w||^2``; 0 without one); the solver minimised ``objective + penalty``.
     mip_gap : float or None
         HiGHS's relative MIP gap of the (last) MILP; None for pure LP / least squares.
     solve_seconds : float
@@ -296,6 +300,7 @@ class NeuronSolution:
     mip_gap: float | None = None
     solve_seconds: float = 0.0
     total_seconds: float = 0.0
+    penalty: float = 0.0
     residual: dict[str, float] = field(default_factory=dict)
     objective_name: str = "l1"
     method: str = "lp"
@@ -325,7 +330,8 @@ class NeuronSolution:
     def summary(self) -> dict[str, Any]:
         """JSON-friendly scalars (no arrays)."""
         return {
-            "status": self.status, "objective": self.objective, "mip_gap": self.mip_gap,
+            "status": self.status, "objective": self.objective, "penalty": self.penalty,
+            "mip_gap": self.mip_gap,
             "solve_seconds": self.solve_seconds, "total_seconds": self.total_seconds,
             "method": self.method, "objective_name": self.objective_name,
             "n_solves": self.n_solves, "iterations": self.iterations, **self.residual,

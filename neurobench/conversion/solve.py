@@ -29,8 +29,31 @@ from .hybrid import solve_hybrid
 from .model import plain_model
 from .problem import OBJECTIVES, STATUSES, ConversionInfeasible, NeuronProblem, NeuronSolution
 
-__all__ = ["solve_neuron", "solve_problem", "NeuronSolution", "NeuronProblem", "ConversionInfeasible",
-           "STATUSES"]
+__all__ = ["check_penalty", "solve_neuron", "solve_problem", "NeuronSolution", "NeuronProblem",
+           "ConversionInfeasible", "STATUSES"]
+
+
+def check_penalty(objective: str, constraints: Constraints | None) -> None:
+    """Reject a weight penalty the objective cannot take (before any compute).
+
+    ``penalty_norm="l1"`` (``lambda sum |w|``, linear) goes with the LP objectives ``l1`` and
+    ``linf``; ``"l2"`` (``lambda sum w^2``, a ridge term) only with ``ls``: an LP with a squared
+    term is a QP, and ``lsq_linear`` cannot take an absolute value. Without a penalty
+    (``weight_penalty = 0``) any norm is accepted.
+    """
+    if constraints is None or constraints.weight_penalty == 0:
+        return
+    norm = constraints.penalty_norm
+    if norm == "l2" and objective != "ls":
+        raise ValueError(
+            f"penalty_norm = 'l2' is not allowed with objective = {objective!r}: a squared weight "
+            "penalty makes the LP a QP. Use penalty_norm 'l1' with objectives l1/linf, or 'l2' with "
+            "objective ls")
+    if norm == "l1" and objective == "ls":
+        raise ValueError(
+            "penalty_norm = 'l1' is not allowed with objective = 'ls': least squares "
+            "(scipy.optimize.lsq_linear) takes only the l2 (ridge) weight penalty. Use penalty_norm "
+            "'l2' with objective ls, or 'l1' with objectives l1/linf")
 
 
 def _check_ls(problem: NeuronProblem, c: Constraints) -> None:
@@ -128,6 +151,7 @@ def solve_problem(problem: NeuronProblem, objective: str = "l1",
     c = Analog(w_min=-math.inf, w_max=math.inf) if constraints is None else constraints
     if not isinstance(c, (Analog, Digital, Hybrid)):
         raise ValueError(f"constraints must be Analog, Digital or Hybrid, got {type(c)!r}")
+    check_penalty(objective, c)
     if objective == "ls":
         _check_ls(problem, c)
     if input_types is not None and not isinstance(c, Hybrid):
@@ -140,7 +164,8 @@ def solve_problem(problem: NeuronProblem, objective: str = "l1",
     desc["bias_bounds"] = f"the bias bounds [{lo:g}, {hi:g}] (bias_bounds)"
     eng = Engine(problem, objective, time_limit=c.time_limit, mip_rel_gap=c.mip_rel_gap,
                  layer=layer, neuron=neuron, descriptions=desc,
-                 context=f"{c.family} constraints, objective {objective}")
+                 context=f"{c.family} constraints, objective {objective}",
+                 penalty=c.weight_penalty, penalty_norm=c.penalty_norm, node_limit=c.node_limit)
     if isinstance(c, Analog):
         return _solve_analog(eng, c)
     if isinstance(c, Digital):

@@ -7,9 +7,13 @@ has no rectification, is shifted by its smallest calibration activation so that 
 maps to a rate). The target drive is the inverse rate function ``z = g^-1(rho)`` in mV/ms; samples
 with ``rho == 0`` are *silent*: the drive must only stay at or below the firing onset.
 
-The drive of a neuron with delta synapses is ``I = sum_i w_i p_i / dt + b`` in mV/ms, where
-``p_i`` is presynaptic neuron ``i``'s measured spikes per step, ``w_i`` in mV and ``b`` in mV/ms,
-so a problem's input matrix is ``R = p / dt``.
+The drive of a neuron is the constant bias ``b`` (mV/ms) that would bring the same charge per
+step: ``I = sum_i w_i g p_i + b``, where ``p_i`` is presynaptic neuron ``i``'s measured spikes
+per step, ``w_i`` the weight and ``g`` the :func:`synaptic_gain` (1/ms per spike per step) that
+the clock simulator's own step coefficients give (delta synapses: ``1 / c_b``, i.e. ``1 / dt``
+for IF; current-based synapses: ``tau_syn``-fold more), so a problem's input matrix is
+``R = g p``. Given ``dt``, the inverse rate function is the discrete-time one of the clock
+simulator (``neurobench.neurons.discrete_inverse_rate``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..neurons import NeuronParams, inverse_rate
+from ..neurons import NeuronParams, discrete_inverse_rate, inverse_rate
+from ..sim.coefficients import StepCoefficients
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,14 @@ def rate_targets(
     max_rate: float,
     percentile: float = 99.9,
     shift: bool = False,
+    dt: float | None = None,
 ) -> LayerTargets:
     """Target drives for ANN ``activations`` (S, n) so that the layer fires up to ``max_rate`` Hz.
 
-    ``shift=True`` (output layers without ReLU) subtracts the smallest activation first.
+    ``shift=True`` (output layers without ReLU) subtracts the smallest activation first. With a
+    time step ``dt`` (ms) the drives invert the clock simulator's discrete-time rate function
+    (``neurobench.neurons.discrete_inverse_rate``; a ``max_rate`` the neuron cannot reach at
+    this ``dt`` raises ``ValueError``); without, the continuous-time one (``inverse_rate``).
     """
     a = np.asarray(activations, dtype=np.float64)
     offset = float(min(a.min(), 0.0)) if shift else 0.0
@@ -51,8 +60,29 @@ def rate_targets(
     rho = np.minimum(alpha * positive, max_rate)
     silent = rho <= 0
     z = np.zeros_like(rho)
-    z[~silent] = inverse_rate(rho[~silent], neuron)
+    if dt is None:
+        z[~silent] = inverse_rate(rho[~silent], neuron)
+    else:
+        z[~silent] = discrete_inverse_rate(rho[~silent], neuron, dt)
     return LayerTargets(z=z, silent=silent, alpha=float(alpha), offset=offset)
+
+
+def synaptic_gain(neuron: NeuronParams, dt: float) -> float:
+    """Drive in mV/ms per unit weight of a presynaptic train of one spike per step (1/ms).
+
+    Derived from the clock simulator's own step coefficients
+    (``neurobench.sim.coefficients.StepCoefficients``: ``v <- a_v v + c_b b + c_i I``,
+    ``I <- a_i I``): a spike adds ``w`` to ``v`` (delta synapses) or to ``I`` (current-based),
+    whose membrane charge over the following steps is ``c_i (1 + a_i + a_i^2 + ...) w =
+    c_i / (1 - a_i) w`` (``tau_syn w`` for IF). A constant drive ``b`` adds ``c_b b`` per step, so
+    the equivalent drive of ``p`` spikes per step is ``w p / c_b`` (delta; ``w p / dt`` for IF)
+    or ``w p c_i / ((1 - a_i) c_b)`` (current; ``w p tau_syn / dt`` for IF). Exact for the mean
+    charge; leak and refractoriness act on its timing only (LIF), or drop the charge that
+    arrives while a neuron is refractory (current synapses).
+    """
+    c = StepCoefficients.for_neuron(neuron, dt)
+    charge = 1.0 if neuron.tau_syn == 0 else c.c_i / (1.0 - c.a_i)  # mV per unit weight
+    return charge / c.c_b
 
 
 def onset_drive(neuron: NeuronParams) -> float:

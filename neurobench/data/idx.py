@@ -15,6 +15,7 @@ files (uint8, 3 dims) and 2049 (0x00000801) for label files (uint8, 1 dim).
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -89,7 +90,9 @@ def read_idx(path, expected_magic: int | None = None) -> np.ndarray:
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = IDX_TYPES[type_code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python ints: an int64 product of the uint32 sizes can wrap around (2**16 four times is
+    # 2**64 = 0 mod 2**64) and let a header that declares 10**19 values pass as a 20-byte file
+    expected = header + math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "has trailing bytes"
         raise DataFormatError(

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, npy_file_problem
 from .download_timeout import TIMEOUT_S, socket_timeout
 from .dataset import DataFormatError, Dataset, DownloadError, as_object_array
 from .events import to_event_dtype
@@ -208,10 +208,21 @@ def _check_nmnist_file(path: str) -> None:
         )
 
 
+def _check_dvs_gesture_file(path: str) -> None:
+    """Raise ``DataFormatError`` unless ``path`` is a ``.npy`` file holding exactly the array its
+    header declares: tonic's ``np.load`` would allocate a declared 10^13 values (``MemoryError``)
+    before finding out that the file is short."""
+    problem = npy_file_problem(path)
+    if problem is not None:
+        raise DataFormatError(f"{path}: cannot read events ({problem})")
+
+
 def _read_sample(source: EventSource, ds, index: int) -> tuple[np.ndarray, int]:
     name = _sample_name(source, ds, index)
     if source is NMNIST:
         _check_nmnist_file(ds.data[index])
+    elif source is DVS_GESTURE:
+        _check_dvs_gesture_file(ds.data[index])
     try:
         events, target = ds[index]
         events = to_event_dtype(np.asarray(events), source=name)

@@ -4,7 +4,10 @@ A split is a mapping from names (e.g. ``x_train``, ``y_train``, ``x_test``, ``y_
 numeric or boolean arrays. It is written with ``np.savez_compressed`` to a temporary file in the
 destination folder, flushed to disk and moved into place with ``os.replace``, so an interrupted
 write never leaves a half-written ``.npz`` under the final name. Object arrays are refused
-(reading them back would need pickle, which is never enabled).
+(reading them back would need pickle, which is never enabled). Reading checks the archive's
+directory and every member's ``.npy`` header first (``_checks.npz_problem``): numpy allocates
+the array a header declares before reading it, so a member claiming 10^13 values must be a
+format error, not a ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import npz_problem
 from .dataset import DataFormatError
 
 
@@ -67,20 +71,20 @@ def load_npz_split(path, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
     FileNotFoundError
         No file at ``path``.
     DataFormatError
-        The file is truncated, corrupt, not an ``.npz`` archive, or lacks a required name; the
-        message names ``path``.
+        The file is empty, truncated, corrupt, not an ``.npz`` archive, declares arrays larger
+        than it holds (checked from the headers, before any array is allocated), or lacks a
+        required name; the message names ``path``.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no cached split at {path}")
+    problem = npz_problem(path)
+    if problem is not None:
+        raise DataFormatError(f"{path}: {problem}")
     try:
         npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise DataFormatError(f"{path}: is a single .npy array, not an .npz archive of arrays")
         with npz:
             out = {name: npz[name] for name in npz.files}  # decompresses and CRC-checks each
-    except DataFormatError:
-        raise
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError) as err:
         what = f"{type(err).__name__}: {err}"
         raise DataFormatError(f"{path}: corrupt or truncated .npz ({what})") from err

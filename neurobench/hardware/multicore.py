@@ -74,9 +74,24 @@ Energy (pJ; mW x ns = pJ)
 async, ``hops(p, c)`` per dependency edge and step (``done``), twice with a finite buffer (acks)
 ``+ static_mw * C * makespan`` (every core powered, busy or waiting, for the whole run).
 
+Fixed-tick baseline (TrueNorth-like)
+------------------------------------
+A global clock ticks every ``tick_ns``; core ``c`` starts step ``t`` at the tick or, if it is
+still busy, when it finishes step ``t - 1``; no barrier and no control tokens (the clock tree's
+cost is not modelled)::
+
+    S_c(t) = max(t * tick_ns, F_c(t-1)),     F_c(t) = S_c(t) + w_c(t)
+    tick_ns (default) = max_t max_c w_c(t) + hop_ns * max_t D_hops(t)   (the worst step of the run)
+    makespan = max(T * tick_ns, max_c [F_c(T-1) + max_{q in post(c)} L(c, q)])
+
+With the default tick every spike arrives before the next tick; a shorter tick can deliver
+spikes late (``neurobench.hardware.multicore_replay`` then finds different spikes). The default
+is the worst step *observed*, a lower bound on a tick fixed at compile time: the baseline is
+optimistic.
+
 ``deliveries`` replays every spike packet against a schedule and checks that it arrived before
-the consuming core started the step that needs it: both modes must integrate exactly the same
-spikes, each at the right step.
+the consuming core started the step that needs it; ``neurobench.hardware.multicore_replay``
+goes further and recomputes every core's spikes from what its finite buffers hold.
 """
 
 from __future__ import annotations
@@ -97,9 +112,9 @@ from .mesh import Mesh
 from .workload import Assignment, Workload
 
 __all__ = [
-    "Comparison", "CoreLoad", "CostModel", "Delivery", "Energy", "Mesh", "Schedule",
+    "POLICIES", "Comparison", "CoreLoad", "CostModel", "Delivery", "Energy", "Mesh", "Schedule",
     "barrier_ns", "compare", "core_load", "core_targets", "deliveries", "partition", "run_async",
-    "run_sync", "spike_trains", "sweep_cost", "work",
+    "run_sync", "run_tick", "spike_trains", "sweep_cost", "tick_ns", "work",
 ]
 
 
@@ -412,20 +427,59 @@ def run_async(load: CoreLoad, cost: CostModel, buffer_depth: int | None = 2,
         start[t] = s
         prev = s + w[t]
         finish[t] = prev
-    drain = lat.max(axis=1, initial=-np.inf)
-    makespan = float(np.max(finish[-1] + np.where(np.isfinite(drain), drain, 0.0)))
+    makespan = float(np.max(finish[-1] + _drain(load, cost)))
     edge_hops = float(load.hops[load.dep].sum())
     token_hops = n_steps * edge_hops * (1 if buffer_depth is None else 2)
     energy = _energy(load, cost, makespan, token_hops)
     return Schedule("async", start, finish, makespan, energy, cost, buffer_depth)
 
 
+def tick_ns(load: CoreLoad, cost: CostModel) -> float:
+    """The default tick of the fixed-tick baseline in ns: the worst step of the run,
+    ``max_t max_c w_c(t) + hop_ns * max_t D_hops(t)`` (compute plus the farthest packet)."""
+    return float(work(load, cost).max(initial=0.0) + cost.hop_ns * load.max_hops.max(initial=0))
+
+
+def _drain(load: CoreLoad, cost: CostModel) -> np.ndarray:
+    """(C,) ns: latency of each core's farthest post-dependency (0 if none)."""
+    lat = np.where(load.dep, cost.hop_ns * load.hops, -np.inf)
+    drain = lat.max(axis=1, initial=-np.inf)
+    return np.where(np.isfinite(drain), drain, 0.0)
+
+
+def run_tick(load: CoreLoad, cost: CostModel, tick: float | None = None) -> Schedule:
+    """The fixed-tick baseline (module docstring): step ``t`` starts at ``t * tick`` ns or when
+    the core finished ``t - 1``; ``tick`` in ns, default :func:`tick_ns` (the worst step)."""
+    if tick is None:
+        tick = tick_ns(load, cost)
+    if not (tick >= 0 and np.isfinite(tick)):
+        raise ValueError(f"tick = {tick!r} is not allowed: must be a finite value >= 0 ns")
+    w = work(load, cost)
+    n_steps, n_cores = w.shape
+    # S(t) = max(t tick, S(t-1) + w(t-1)) unrolls to S(t) = W(t) + max_{k <= t} (k tick - W(k)),
+    # W(t) = sum_{i < t} w(i): a running maximum instead of a loop over steps
+    cum = np.vstack([np.zeros((1, n_cores)), np.cumsum(w, axis=0)[:-1]])
+    ticks = tick * np.arange(n_steps, dtype=np.float64)[:, None]
+    slack = ticks - cum
+    best = np.maximum.accumulate(slack, axis=0)
+    start = np.where(slack >= best, ticks, cum + best)  # exactly t * tick where the tick decides
+    finish = start + w
+    makespan = float(max(n_steps * tick, np.max(finish[-1] + _drain(load, cost))))
+    return Schedule("tick", start, finish, makespan, _energy(load, cost, makespan, 0.0), cost)
+
+
+POLICIES = ("barrier", "tick", "dependency")
+"""The three execution policies: global barrier (``run_sync``), fixed tick (``run_tick``) and
+dependency-driven (``run_async``)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Synchronous vs asynchronous schedule of one load."""
+    """The schedules of one load: global barrier, dependency-driven and (optionally) fixed tick."""
 
     sync: Schedule
     asynchronous: Schedule
+    tick: Schedule | None = None
 
     @property
     def speedup(self) -> float:
@@ -437,10 +491,25 @@ class Comparison:
         """Energy-efficiency gain ``E_sync / E_async``."""
         return self.sync.energy.total_pj / self.asynchronous.energy.total_pj
 
+    @property
+    def speedup_tick(self) -> float:
+        """``makespan_tick / makespan_async`` (nan without a tick schedule)."""
+        return self.tick.makespan_ns / self.asynchronous.makespan_ns if self.tick is not None else float("nan")
+
+    @property
+    def energy_ratio_tick(self) -> float:
+        """``E_tick / E_async`` (nan without a tick schedule)."""
+        return self.tick.energy.total_pj / self.asynchronous.energy.total_pj if self.tick is not None else float("nan")
+
+    def schedules(self) -> dict[str, Schedule]:
+        """The schedules by policy name (``POLICIES`` order; tick only when present)."""
+        out = {"barrier": self.sync, "tick": self.tick, "dependency": self.asynchronous}
+        return {k: v for k, v in out.items() if v is not None}
+
     def summary(self) -> dict[str, float]:
         """Headline numbers as a flat dict (times in ns, energies in pJ)."""
         s, a = self.sync, self.asynchronous
-        return {
+        out = {
             "sync_makespan_ns": s.makespan_ns, "async_makespan_ns": a.makespan_ns,
             "speedup": self.speedup,
             "sync_energy_pj": s.energy.total_pj, "async_energy_pj": a.energy.total_pj,
@@ -449,21 +518,30 @@ class Comparison:
             "sync_utilisation": float(s.utilisation.mean()),
             "async_utilisation": float(a.utilisation.mean()),
         }
+        if self.tick is not None:
+            out.update({"tick_makespan_ns": self.tick.makespan_ns, "tick_energy_pj": self.tick.energy.total_pj,
+                        "speedup_tick": self.speedup_tick, "energy_ratio_tick": self.energy_ratio_tick,
+                        "tick_utilisation": float(self.tick.utilisation.mean())})
+        return out
 
 
-def compare(load: CoreLoad, cost: CostModel, buffer_depth: int | None = 2) -> Comparison:
-    """Run both schedules on ``load``."""
-    return Comparison(run_sync(load, cost), run_async(load, cost, buffer_depth))
+def compare(load: CoreLoad, cost: CostModel, buffer_depth: int | None = 2, tick: float | None | bool = False
+            ) -> Comparison:
+    """Run the barrier and dependency-driven schedules on ``load``, and the fixed-tick one unless
+    ``tick`` is False (None: the default worst-step tick; a number: the tick in ns)."""
+    tick_schedule = None if tick is False else run_tick(load, cost, tick)
+    return Comparison(run_sync(load, cost), run_async(load, cost, buffer_depth), tick_schedule)
 
 
 def sweep_cost(load: CoreLoad, cost: CostModel, name: str, values: Sequence[float],
-               buffer_depth: int | None = 2, **fixed: float) -> list[dict[str, float]]:
+               buffer_depth: int | None = 2, tick: float | None | bool = False,
+               **fixed: float) -> list[dict[str, float]]:
     """``compare`` with cost field ``name`` set to each of ``values`` (other fields from ``cost``,
     ``fixed`` overriding some); one ``Comparison.summary()`` row per value, with ``name`` added."""
     rows = []
     for value in values:
         c = replace_params(cost, **fixed, **{name: float(value)})
-        rows.append({name: float(value), **compare(load, c, buffer_depth).summary()})
+        rows.append({name: float(value), **compare(load, c, buffer_depth, tick).summary()})
     return rows
 
 

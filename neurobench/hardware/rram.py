@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..schema import Params
-from ..units import K_B_EV
+from .thermal import arrhenius_factor
 
 
 class RramReadParams(Params):
@@ -66,11 +66,10 @@ def read_endurance(voltage, resistance, temperature, p: RramReadParams) -> np.nd
     """Reads before disturb ``N_RD`` (module docstring) for voltages (V), resistances (ohm), T (K)."""
     v = np.abs(np.asarray(voltage, dtype=np.float64))
     r = np.asarray(resistance, dtype=np.float64)
-    t = np.asarray(temperature, dtype=np.float64)
     return (
         p.n_0
         * np.exp(-(v - p.v_ref) / p.v_0)
-        * np.exp(p.e_a / K_B_EV * (1.0 / t - 1.0 / p.t_ref))
+        * arrhenius_factor(temperature, p.e_a, p.t_ref)
         * (r / p.r_ref) ** p.beta
     )
 

@@ -97,12 +97,28 @@ def sorted_maps(content: CrossbarContent, endurance: np.ndarray) -> tuple[np.nda
         content.col, content.activation, content.n_cols, col_s)
 
 
+def sorted_matching(demand: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Slot of every item: the most demanding item on the strongest slot, and so on down.
+
+    Free-placement lemma (summary §7.1, exchange argument): among injective assignments
+    ``pi`` of items to slots, this one maximises ``min_i strength[pi(i)] / demand[i]`` (e.g.
+    synapses with activation ``demand`` on cells with endurance ``strength``). Ties keep index
+    order. Needs ``len(strength) >= len(demand)``.
+    """
+    demand = np.asarray(demand, dtype=np.float64)
+    strength = np.asarray(strength, dtype=np.float64)
+    if strength.size < demand.size:
+        raise ValueError(f"{demand.size} items do not fit {strength.size} slots")
+    out = np.empty(demand.size, np.int64)
+    out[np.argsort(-demand, kind="stable")] = np.argsort(-strength, kind="stable")[:demand.size]
+    return out
+
+
 def _assign(line, a, n_lines, strength):
     prio = _line_priority(line, a, n_lines)
-    phys = np.argsort(-strength, kind="stable")[:n_lines]
-    out = np.empty(n_lines, np.int64)
-    out[prio] = phys
-    return out
+    demand = np.empty(n_lines)
+    demand[prio] = np.arange(n_lines, 0, -1)  # the priority order as a demand
+    return sorted_matching(demand, strength)
 
 
 def index_maps(content: CrossbarContent) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ falls below the endurance-unaware mapping of the same clustering.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 from ..hardware.crossbar import CrossbarParams
 from ..hardware.endurance import PcmEndurance, endurance_map
 from ..hardware.mesh import Mesh, MeshParams, noc_cost, tile_endurance
+from ..hardware.thermal import ThermalParams, arrhenius_factor, tile_temperatures
 from ..hardware.workload import Activation, Assignment
 from ..schema import Params
 from ..schema import replace as replace_params
@@ -60,6 +61,8 @@ class MappingConfig(Params):
     kl_max_iter: int = Field(10, ge=1, le=100, description="KL passes per bisection")
     refine_iters: int = Field(20, ge=0, le=10_000, description="cell-ordering refinement moves")
     seed: int = Field(0, ge=0, description="root seed of KL, tile variation, random baseline and PSO")
+    thermal: ThermalParams | None = Field(None, description="thermal profile of the chip (None: every tile at "
+                                          "endurance.t_amb)")
 
     @model_validator(mode="after")
     def _crossbar_unrolls(self) -> "MappingConfig":
@@ -125,6 +128,19 @@ class Chip:
     sequential: Clustering
 
 
+def chip_tiles(mesh: Mesh, config: MappingConfig) -> np.ndarray:
+    """(mesh.size, n, n) endurance maps in writes: the nominal crossbar map with per-tile and
+    per-cell variation (``hardware.mesh.tile_endurance``, seeded by ``config.seed``) and, when
+    ``config.thermal`` is set, each tile's Arrhenius factor at its temperature
+    (``hardware.thermal``, activation energy ``endurance.e_a``, reference ``endurance.t_amb``)."""
+    tiles = tile_endurance(nominal_endurance(config.crossbar, config.endurance), mesh, config.mesh, config.seed)
+    if config.thermal is not None:
+        factor = arrhenius_factor(tile_temperatures(mesh, config.thermal), config.endurance.e_a,
+                                  config.endurance.t_amb)
+        tiles = tiles * factor[:, None, None]
+    return tiles
+
+
 def prepare(graph: SynapseGraph, config: MappingConfig, progress: bool = False) -> Chip:
     """Unroll, partition (KL and sequential) and build a chip large enough for both."""
     n = config.crossbar.n
@@ -132,8 +148,15 @@ def prepare(graph: SynapseGraph, config: MappingConfig, progress: bool = False) 
     kl = partition_kl(g, n, config.seed, config.kl_max_iter, progress=progress, method=config.partitioner)
     seq = partition_sequential(g, n)
     mesh = config.mesh.mesh(max(kl.n_clusters, seq.n_clusters))
-    tiles = tile_endurance(nominal_endurance(config.crossbar, config.endurance), mesh, config.mesh, config.seed)
-    return Chip(g, g.activation(config.activation), mesh, config.mesh, tiles, kl, seq)
+    return Chip(g, g.activation(config.activation), mesh, config.mesh, chip_tiles(mesh, config), kl, seq)
+
+
+def rechip(chip: Chip, config: MappingConfig) -> Chip:
+    """``chip`` with the tiles (and NoC costs) of ``config``, keeping its graph, clusterings and
+    mesh: a changed endurance law, variation or thermal profile without partitioning again
+    (``config.crossbar``, ``activation`` and ``seed`` must be those ``chip`` was prepared with
+    for the clusterings to be the same)."""
+    return replace(chip, tiles=chip_tiles(chip.mesh, config), noc=config.mesh)
 
 
 def evaluate(chip: Chip, method: str, clustering: Clustering, tile_of: np.ndarray, maps: list) -> Mapping:

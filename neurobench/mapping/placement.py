@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from ..hardware.mesh import Mesh, MeshParams
 from ..schema import Params
+from .cells import sorted_matching
 
 
 class PsoParams(Params):
@@ -133,6 +134,17 @@ def pso(fitness: Callable[[np.ndarray], np.ndarray], n_clusters: int, n_tiles: i
         best_f[better] = f[better]
         g = int(np.argmin(best_f))
     return decode(best_x[g], n_clusters), float(best_f[g])
+
+
+def place_by_lifetime(cluster_life: np.ndarray, tile_factor: np.ndarray) -> np.ndarray:
+    """Clusters on tiles maximising ``min_c cluster_life[c] tile_factor[tile(c)]``: the
+    shortest-lived cluster on the tile with the largest factor (e.g. the coolest tile's
+    Arrhenius factor, ``hardware.thermal``), and so on (``cells.sorted_matching`` with demand
+    ``1 / cluster_life``; clusters with infinite lifetime last). Optimal by the exchange argument."""
+    life = np.asarray(cluster_life, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        demand = np.where(np.isfinite(life), 1.0 / life, 0.0)
+    return sorted_matching(demand, tile_factor)
 
 
 def place_sequential(n_clusters: int, n_tiles: int) -> np.ndarray:

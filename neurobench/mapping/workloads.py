@@ -20,9 +20,9 @@ with our own sizes where those are unknown [inferred]:
 
 Spike counts of generated workloads are synthetic [inferred]: each population has a mean rate
 (Hz), each neuron a log-normal rate around it (sigma 0.5) and a Poisson count over
-``duration`` ms, all from ``np.random.default_rng(seed)``. ``workload_from_network`` takes the
-counts recorded by ``neurobench.sim.simulate`` for the workbench's own networks instead
-(``neurobench.experiments.endurance.workloads.simulated_digits``).
+``duration`` ms, all from ``np.random.default_rng(seed)``; ``table`` marks them synthetic.
+``workload_from_network`` takes the counts recorded by ``neurobench.sim.simulate`` for the
+workbench's own networks instead (``neurobench.experiments.endurance.workloads``).
 """
 
 from __future__ import annotations
@@ -194,11 +194,14 @@ def workload_from_network(network: Network, spike_counts, name: str = "network",
 
 
 def table(workloads: Sequence[Workload]) -> pd.DataFrame:
-    """Neurons, synapses and spikes per inference of each workload."""
+    """Neurons, synapses and spikes per inference of each workload, and whether its spike counts
+    are synthetic (generated, ``source == "generator"``) or simulated by ``neurobench.sim``."""
     return pd.DataFrame({
         "workload": [w.name for w in workloads],
         "topology": [w.topology for w in workloads],
-        "source": [w.source for w in workloads],
+        "synthetic": [w.source == "generator" for w in workloads],
+        "activity": ["synthetic (generated counts)" if w.source == "generator" else "simulated (neurobench.sim)"
+                     for w in workloads],
         "neurons": [w.graph.n_neurons for w in workloads],
         "synapses": [w.graph.n_synapses for w in workloads],
         "spikes per inference": [w.graph.total_spikes() for w in workloads],

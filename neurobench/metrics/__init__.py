@@ -18,13 +18,25 @@ Conventions
 * Spikes are binary per neuron and step, so "non-zero activations" (the harness's words) are
   spikes, and every synaptic operation of an SNN is an accumulate (AC), never a MAC.
 
+Conventions of definition
+-------------------------
+Where our definition of a NeuroBench metric differs from NeuroBench's, the function takes
+``convention``: ``"workbench"`` (default, ours) or ``"neurobench"`` (NeuroBench 2.3.0's value
+for the equivalent snnTorch model): ``parameter_count``, ``footprint``, ``connection_sparsity``,
+``synaptic_operations``, ``predict``/``predict_from_counts`` and ``summary``. Per-step metrics
+follow the record's time steps; ``delay`` maps our one-step-per-layer delay to snnTorch's
+zero-delay stack (``docs/metrics.md``).
+
 Modules (everything is re-exported here: ``from neurobench import metrics; metrics.predict``)
 ------------------------------------------------------------------------------------------
 * ``accuracy``: ``classification_accuracy``, ``agreement``;
 * ``decode``: ``predict_from_counts``, ``predict`` (a ``SimRecord`` or an ``AsyncRecord``);
-* ``activity``: ``activation_sparsity``, ``spike_density``
+* ``activity``: ``activation_sparsity``, ``activation_sparsity_by_layer``, ``spike_density``
   (clock, per neuron and step), ``spikes_per_neuron`` (asynchronous, per sample),
-  ``synaptic_operations``, ``membrane_updates``;
+  ``synaptic_operations``, ``membrane_updates``, ``neuron_operations``;
+* ``delay``: ``pad_input``, ``zero_delay_record`` (align a record with snnTorch's time);
+* ``harness``: ``Convention``, ``CONVENTIONS``, ``NEUROBENCH_VERSION``, the snnTorch neuron
+  module of a population and its buffer bytes and operation costs;
 * ``footprint``: ``connection_sparsity``, ``parameter_count``, ``footprint``;
 * ``latency``: ``latency_to_decision`` (clock, returns ``DecisionLatency``),
   ``first_output_latency`` and ``accuracy_vs_steps`` (asynchronous);
@@ -36,14 +48,18 @@ Modules (everything is re-exported here: ``from neurobench import metrics; metri
 from .accuracy import agreement, classification_accuracy
 from .activity import (
     activation_sparsity,
+    activation_sparsity_by_layer,
     membrane_updates,
+    neuron_operations,
     spike_density,
     spikes_per_neuron,
     synaptic_operations,
 )
 from .checks import TIE_BREAKS, UNDECIDED, TieBreak
 from .decode import predict, predict_from_counts
+from .delay import pad_input, zero_delay_record
 from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_count
+from .harness import CONVENTIONS, NEUROBENCH_VERSION, Convention
 from .latency import DecisionLatency, accuracy_vs_steps, first_output_latency, latency_to_decision
 from .readout import (
     ReadoutKind,
@@ -63,6 +79,13 @@ __all__ = [
     "predict_outputs",
     "task_decisions",
     "BYTES_FLOAT32",
+    "CONVENTIONS",
+    "Convention",
+    "NEUROBENCH_VERSION",
+    "activation_sparsity_by_layer",
+    "neuron_operations",
+    "pad_input",
+    "zero_delay_record",
     "DecisionLatency",
     "TIE_BREAKS",
     "TieBreak",

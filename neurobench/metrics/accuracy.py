@@ -15,6 +15,12 @@ def classification_accuracy(predictions, labels) -> float:
     ``accuracy = (1/B) * sum_i [pred_i == label_i]``, dimensionless in [0, 1]. Undecided
     predictions (-1) never equal a label (labels must be >= 0), so they count as wrong.
 
+    The formula is NeuroBench's; the two conventions differ only in the decisions they are
+    given: ``predict(record)`` leaves a silent sample undecided (wrong) and breaks ties by the
+    first spike, ``predict(record, convention="neurobench")`` gives NeuroBench's argmax (class 0
+    for a silent sample, the lowest index on a tie), whose accuracy is NeuroBench's
+    ``ClassificationAccuracy``.
+
     Source: NeuroBench ``neurobench/metrics/workload/classification_accuracy.py``
     (``ClassificationAccuracy``: ``mean(preds == labels)``, with the shape check of
     ``metrics/utils/decorators/check_shape.py``).

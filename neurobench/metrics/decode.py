@@ -2,7 +2,9 @@
 
 Rate decoding: the decision of a sample is its output neuron with the most spikes; ties are
 broken deterministically (``tie_break``), and a sample without output spikes is ``UNDECIDED``
-(-1), which counts as wrong. ``predict`` accepts both record types: a ``SimRecord`` of the
+(-1), which counts as wrong. ``convention="neurobench"`` decodes as NeuroBench's
+``ChooseMaxCount`` post-processor: ``argmax`` of the output spike counts, so ties go to the
+lowest index and a silent sample predicts class 0. ``predict`` accepts both record types: a ``SimRecord`` of the
 clock-driven simulators (first spikes in time steps) and an ``AsyncRecord`` of asynchronous
 execution (first spikes in global forward steps).
 """
@@ -14,6 +16,7 @@ import numpy as np
 from ..sim.events import AsyncRecord
 from ..sim.record import SimRecord
 from .checks import UNDECIDED, TieBreak, check_tie_break, same_shape
+from .harness import Convention, check_convention
 
 __all__ = ["decide", "predict", "predict_from_counts"]
 
@@ -40,6 +43,7 @@ def predict_from_counts(
     first_spike_step=None,
     *,
     tie_break: TieBreak = "first_spike",
+    convention: Convention = "workbench",
 ) -> np.ndarray:
     """Decision of each sample: the output neuron with the most spikes, shape (batch,) int64.
 
@@ -59,6 +63,12 @@ def predict_from_counts(
         * ``"lowest_index"``: the lowest index among the tied neurons (``np.argmax``);
         * ``"undecided"``: any tie gives -1.
 
+    convention (keyword only) : "workbench" or "neurobench"
+        ``"workbench"`` (default): the rule above. ``"neurobench"``: NeuroBench 2.3.0's
+        ``ChooseMaxCount`` (``spikes.sum(1).argmax(1)``): the lowest index among the tied top
+        counts, class 0 for a silent sample (never -1); ``tie_break`` and ``first_spike_step``
+        are not used.
+
     Returns
     -------
     (batch,) int64: the winning class index, or -1 (``UNDECIDED``) for samples where no output
@@ -66,9 +76,12 @@ def predict_from_counts(
     ``classification_accuracy``.
     """
     check_tie_break(tie_break)
+    check_convention(convention)
     counts = np.asarray(spike_count)
     if counts.ndim != 2 or counts.shape[1] < 1:
         raise ValueError(f"spike_count must have shape (batch, n_classes), got {counts.shape}")
+    if convention == "neurobench":
+        return np.argmax(counts, axis=1).astype(np.int64)
     first = None
     if tie_break == "first_spike":
         if first_spike_step is None:
@@ -78,17 +91,26 @@ def predict_from_counts(
     return decide(counts, first, tie_break)
 
 
-def predict(record: SimRecord | AsyncRecord, tie_break: TieBreak = "first_spike") -> np.ndarray:
+def predict(
+    record: SimRecord | AsyncRecord,
+    tie_break: TieBreak = "first_spike",
+    *,
+    convention: Convention = "workbench",
+) -> np.ndarray:
     """``predict_from_counts`` on the record's output layer, shape (batch,) int64.
 
     For a ``SimRecord`` (clock-driven) the tie-break ``"first_spike"`` compares first-spike time
     steps (``record.output.first_spike_step``); for an ``AsyncRecord`` (asynchronous execution)
     it compares the global forward steps of the first output spikes
     (``record.first_output_step``). Ties left after that go to the lowest index.
+    ``convention="neurobench"``: argmax of the output counts (see ``predict_from_counts``); on a
+    ``zero_delay_record`` the counts are those of the equivalent snnTorch run.
     """
     if isinstance(record, AsyncRecord):
-        return predict_from_counts(record.output_count, record.first_output_step, tie_break=tie_break)
+        return predict_from_counts(record.output_count, record.first_output_step,
+                                   tie_break=tie_break, convention=convention)
     if isinstance(record, SimRecord):
         out = record.output
-        return predict_from_counts(out.spike_count, out.first_spike_step, tie_break=tie_break)
+        return predict_from_counts(out.spike_count, out.first_spike_step,
+                                   tie_break=tie_break, convention=convention)
     raise TypeError(f"predict needs a SimRecord or an AsyncRecord, got {type(record).__name__}")

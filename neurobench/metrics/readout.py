@@ -25,7 +25,8 @@ from .decode import predict_from_counts
 
 ReadoutKind = Literal["potential", "count"]
 
-__all__ = ["ReadoutKind", "decode_outputs", "layer_rates", "output_charge", "predict_outputs", "task_decisions"]
+__all__ = ["ReadoutKind", "decode_outputs", "layer_rates", "near_tie_share", "output_charge", "output_rate_hz",
+           "predict_outputs", "spike_worth", "task_decisions"]
 
 
 def output_charge(network: Network, record: SimRecord) -> np.ndarray:
@@ -35,6 +36,51 @@ def output_charge(network: Network, record: SimRecord) -> np.ndarray:
     w = network.weight_matrix(last)
     drive = network.bias(last) * record.dt * record.n_steps
     return np.asarray(w @ pre.T.astype(np.float64)).T + drive
+
+
+def output_rate_hz(network: Network, record: SimRecord, readout: ReadoutKind) -> np.ndarray:
+    """The output layer's rate in Hz, (batch, n_out), under ``readout``.
+
+    ``"count"``: the output spike count over the run, ``count * 1000 / (n_steps * dt)``;
+    ``"potential"``: the rate-equivalent of the charge ``Q`` (mV) the output neurons integrated,
+    ``Q / v_th * 1000 / (n_steps * dt)`` -- what a non-spiking output layer would hold. It does
+    not depend on whether the output neurons fire (the network is feed-forward), may be negative,
+    and equals the count read-out plus the residual membrane potential ``v(T) / v_th`` for IF
+    neurons with reset by subtraction.
+    """
+    if readout == "count":
+        per_run = record.output.spike_count.astype(np.float64)
+    elif readout == "potential":
+        per_run = output_charge(network, record) / network.neurons[-1].v_th
+    else:
+        raise ValueError(f"readout must be 'potential' or 'count', got {readout!r}")
+    return per_run * units.MS_PER_S / (record.n_steps * record.dt)
+
+
+def spike_worth(n_steps: int, dt: float, hz_per_unit: float) -> float:
+    """One output spike's worth in ANN units at a run of ``n_steps`` steps of ``dt`` ms.
+
+    A read-out maps an output rate ``r`` (Hz) to ANN units as ``r / hz_per_unit + offset``; one
+    spike more over the run raises ``r`` by ``1000 / (n_steps * dt)`` Hz, hence
+    ``1000 / (n_steps * dt * hz_per_unit)`` ANN units.
+    """
+    return units.MS_PER_S / (int(n_steps) * float(dt) * float(hz_per_unit))
+
+
+def near_tie_share(logits: np.ndarray, worth: float) -> float:
+    """Share of samples whose top-two ANN logits differ by less than ``worth`` ANN units.
+
+    ``logits``: (n, n_classes) ANN outputs; ``worth``: one output spike's worth in ANN units
+    (:func:`spike_worth`). On such a *near tie* a spike-count read-out cannot separate the two
+    leading classes (one spike more or less swaps them), so disagreement with the ANN there is
+    quantisation, not conversion error: the share bounds how much agreement a run of that length
+    can be expected to lose. Fewer than two classes: 0.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 2 or logits.shape[1] < 2 or not len(logits):
+        return 0.0
+    top = np.sort(logits, axis=1)[:, -2:]
+    return float(np.mean(top[:, 1] - top[:, 0] < worth))
 
 
 def decode_outputs(network: Network, record: SimRecord, *, max_rate: float, output_scale: float = 1.0,

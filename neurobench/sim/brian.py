@@ -3,14 +3,47 @@
 ``simulate_brian`` builds the layered network straight from its weight arrays and runs it in a
 fresh ``brian2.Network``. Each layer is one ``NeuronGroup`` holding the whole batch (sample ``b``,
 neuron ``k`` -> index ``b * n + k``), fed by one ``Synapses`` whose connections are
-``network.connectivity`` tiled over the batch; the input is a ``SpikeGeneratorGroup``. The
-model is the one ``neurobench.neurons.params`` states, integrated with ``method="exact"``::
+``network.connectivity`` tiled over the batch (none for a layer whose weights are all zero: it
+is driven by its bias alone); the input is a ``SpikeGeneratorGroup``. The model is the one
+``neurobench.neurons.params`` states::
 
-    dv/dt = -v / tau_m + I + b : volt (unless refractory)      (IF: no -v / tau_m term)
-    dI/dt = -I / tau_syn : volt/second                          (tau_syn > 0 only)
-    threshold  v >= v_th;  reset  v = 0*mV  or  v -= v_th
-    on_pre     I_post += w    (tau_syn > 0)
-               v_post += w * int(not_refractory_post)   (delta synapses, refractory neurons)
+    dv/dt = (-v / tau_m + I + b) / ms : 1 (unless refractory)   (IF: no -v / tau_m term)
+    dI/dt = -I / tau_syn / ms : 1                               (tau_syn > 0 only)
+    threshold  v >= v_th;  reset  v = 0  or  v -= v_th
+    on_pre     syn_input_post += w
+    synapses slot, after every pathway:  v += syn_input * int(not_refractory)  (delta synapses)
+                                         or I += syn_input (current-based);  syn_input = 0
+
+**Why the state variables are dimensionless numbers in mV.** Spikes are threshold crossings of
+floating-point sums, so "identical spikes" needs bit-identical sums, not merely close ones.
+Brian2 would hold ``v`` in volts: ``1e-4`` V is not ``0.1`` mV divided by 1000 in binary, and
+ten steps of a 0.1 mV/ms drive give 0.9999999999999999 mV in mV but 0.0010000000000000002 V in
+volts, so a neuron with a 1 mV threshold fires one step apart in the two simulators. Here ``v``
+(mV), ``I``, ``b`` (mV/ms), ``w`` (mV or mV/ms) and the namespace constants ``v_th`` (mV),
+``tau_m``, ``tau_syn`` (ms) are plain numbers in the clock simulator's units, and every operation
+on them is the clock simulator's, in its order:
+
+* state update (``_step_code``): ``v = (a_v * v + c_b * b) + c_i * I`` then ``I = a_i * I``,
+  one binary operation per abstract-code statement (Brian2's optimiser may reorder the terms of
+  a longer sum), with the coefficients of ``neurobench.sim.coefficients.StepCoefficients``, the
+  floats the clock simulator uses (``tests/sim/test_coefficients.py`` checks them against
+  Brian2's own exact solution of the ODE);
+* synapses: Brian2 delivers the spikes of a step synapse by synapse, for each spiking
+  presynaptic neuron in ascending index, with ``numpy.add.at`` (in order) or a loop (cython).
+  Adding each ``w`` straight into ``v`` would give ``(v + w1) + w2`` where the clock simulator
+  computes ``v + (w1 + w2)``; so the weights are first summed into ``syn_input`` (from 0, in
+  ascending presynaptic index: the order of the clock simulator's CSR product) and added to
+  ``v`` or ``I`` once, by a ``run_regularly`` operation in the ``synapses`` slot after every
+  pathway (``order=1``) and before the resets.
+
+What Brian2 checks independently is therefore the schedule, refractoriness, spike delivery
+and the wiring; the one-step propagator is shared with the clock simulator (the equations'
+right-hand sides document the model and pass Brian2's unit check, but ``_step_code`` does not
+integrate them symbolically), and it is tested against Brian2's symbolic solver instead.
+
+Brian2 units stay at the interface with Brian2's machinery: the clock's ``dt``, the refractory
+period and the spike times are quantities in ms/s; the equations carry ``/ ms`` so that Brian2's
+unit check of the model still passes.
 
 Brian2's default schedule (state update, thresholds, synapses, resets) is the order that
 ``clock.py`` mirrors step by step. Refractoriness follows ``clock.py`` too: the period is
@@ -27,68 +60,66 @@ import time
 
 import brian2 as b2
 import numpy as np
-import sympy as sp
-from brian2 import mV, ms
-from brian2.parsing.sympytools import sympy_to_str
-from brian2.stateupdaters.exact import get_linear_system
-from brian2.utils.caching import cached
+from brian2 import ms
 
 from ..network import Network
 from ..neurons import NeuronParams
-from ..units import MS_PER_S, MV_PER_V
+from ..units import MS_PER_S
 from .clock import validate_input
+from .coefficients import StepCoefficients
 from .record import LayerRecord, SimRecord
 
 TARGETS = ("numpy", "cython")
 
 
-@cached
-def _exact_affine(equations, variables=None, method_options=None) -> str:
-    """Exact update of an affine ODE system dX/dt = M X + B (M, B constant over a step).
-
-    Brian2's ``"exact"`` first solves for a fixed point ``M X* = -B`` and so rejects IF neurons,
-    whose M is singular (brian2 issue #1010); the matrix exponential of the augmented system
-    ``[[M, B], [0, 0]] * dt`` gives the exact one-step propagator for any M.
-    """
-    names, matrix, constants = get_linear_system(equations, variables)
-    n = len(names)
-    dt = sp.Symbol("dt", real=True, positive=True)
-    prop = (matrix.row_join(constants).col_join(sp.zeros(1, n + 1)) * dt).exp()
-    prop = prop.applyfunc(lambda e: sp.factor_terms(sp.cancel(sp.signsimp(e))))
-    state = [sp.Symbol(name, real=True) for name in names] + [1]
-    code = [f"_{name} = {sympy_to_str(sum(prop[r, c] * state[c] for c in range(n + 1)))}" for r, name in enumerate(names)]
-    return "\n".join(code + [f"{name} = _{name}" for name in names])
+def _step_code(equations, variables=None, method_options=None) -> str:
+    """Brian2 state updater (a ``method`` callable): one exact step of the linear neuron ODE as
+    ``StepCoefficients`` gives it, ``v = (a_v v + c_b b) + c_i I`` and ``I = a_i I`` with the
+    coefficients taken from the group's namespace, written one binary operation per statement
+    so that Brian2 evaluates it exactly as ``neurobench.sim.clock`` does (old ``I`` in the ``v``
+    update, then the decay of ``I``)."""
+    has_current = "I" in equations.diff_eq_names
+    code = ["_leaked = a_v * v", "_drive = c_b * b", "_driven = _leaked + _drive"]
+    if has_current:
+        code += ["_input = c_i * I", "v = _driven + _input", "I = a_i * I"]
+    else:
+        code += ["v = _driven"]
+    return "\n".join(code)
 
 
 def _neuron_group(p: NeuronParams, size: int, dt: float, clock: b2.Clock, name: str) -> b2.NeuronGroup:
-    """One layer's population (whole batch) with its model equations."""
+    """One layer's population (whole batch) with its model equations, in mV and ms numbers."""
     ref_steps = p.refractory_steps(dt)
     flag = " (unless refractory)" if ref_steps > 0 else ""
     leak = "-v / tau_m + " if p.leaky else ""
     current = "I + " if p.tau_syn > 0 else ""
-    eqs = f"dv/dt = {leak}{current}b : volt{flag}\nb : volt/second (constant)\n"
+    eqs = f"dv/dt = ({leak}{current}b) / ms : 1{flag}\nb : 1 (constant)\nsyn_input : 1\n"
     if p.tau_syn > 0:
-        eqs += "dI/dt = -I / tau_syn : volt/second\n"
-    return b2.NeuronGroup(
+        eqs += "dI/dt = -I / tau_syn / ms : 1\n"
+    coef = StepCoefficients.for_neuron(p, dt)
+    group = b2.NeuronGroup(
         size,
         eqs,
         threshold="v >= v_th",
-        reset="v = 0*mV" if p.reset == "zero" else "v -= v_th",
+        reset="v = 0" if p.reset == "zero" else "v -= v_th",
         refractory=ref_steps * dt * ms if ref_steps > 0 else False,
-        method="exact" if p.leaky else _exact_affine,
-        namespace={"tau_m": p.tau_m * ms, "tau_syn": p.tau_syn * ms, "v_th": p.v_th * mV},
+        method=_step_code,
+        namespace={
+            "tau_m": p.tau_m, "tau_syn": p.tau_syn, "v_th": p.v_th,
+            "a_v": coef.a_v, "c_b": coef.c_b, "c_i": coef.c_i, "a_i": coef.a_i,
+        },
         clock=clock,
         name=name,
     )
-
-
-def _on_pre(p: NeuronParams, dt: float) -> str:
     if p.tau_syn > 0:
-        return "I_post += w"
-    if p.refractory_steps(dt) > 0:
+        deliver = "I += syn_input"
+    elif ref_steps > 0:
         # Brian2 would also skip this write on its own (v is "unless refractory"): explicit here.
-        return "v_post += w * int(not_refractory_post)"
-    return "v_post += w"
+        deliver = "v += syn_input * int(not_refractory)"
+    else:
+        deliver = "v += syn_input"
+    group.run_regularly(f"{deliver}\nsyn_input = 0", when="synapses", order=1, name=f"{name}_deliver")
+    return group
 
 
 def _tile(index: np.ndarray, n: int, batch: int) -> np.ndarray:
@@ -113,20 +144,15 @@ def _build(network: Network, x: np.ndarray, dt: float, record_v: bool) -> tuple[
     for i, p in enumerate(network.neurons):
         n = sizes[i + 1]
         group = _neuron_group(p, batch * n, dt, clock, f"layer{i}")
-        group.b = np.tile(network.bias(i), batch) * mV / ms
+        group.b = np.tile(network.bias(i), batch)  # mV/ms
         pre, post, w = network.connectivity(i)
-        syn = b2.Synapses(
-            source,
-            group,
-            model="w : volt/second" if p.tau_syn > 0 else "w : volt",
-            on_pre=_on_pre(p, dt),
-            clock=clock,
-            name=f"synapses{i}",
-        )
-        syn.connect(i=_tile(pre, sizes[i], batch), j=_tile(post, n, batch))
-        syn.w = np.tile(w, batch) * (mV / ms if p.tau_syn > 0 else mV)
+        if pre.size:  # a layer with all-zero weights has no synapses: its bias drives it
+            syn = b2.Synapses(source, group, model="w : 1", on_pre="syn_input_post += w",
+                              clock=clock, name=f"synapses{i}")
+            syn.connect(i=_tile(pre, sizes[i], batch), j=_tile(post, n, batch))
+            syn.w = np.tile(w, batch)  # mV (delta synapses) or mV/ms (current-based)
+            synapses.append(syn)
         groups.append(group)
-        synapses.append(syn)
         source = group
     spike_mons = [b2.SpikeMonitor(g) for g in groups]
     v_mons = [b2.StateMonitor(g, "v", record=True, when="end", clock=clock) for g in groups] if record_v else []
@@ -167,7 +193,7 @@ def _collect(network: Network, x: np.ndarray, dt: float, spike_mons: list, v_mon
             spikes = spikes.reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
         v = None
         if record_v:
-            v = (np.asarray(v_mons[i].v_[:]) * MV_PER_V).reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
+            v = np.asarray(v_mons[i].v[:], dtype=np.float64).reshape(batch, n, n_steps).transpose(0, 2, 1).copy()
         synops = pre_counts @ network.fan_out(i).astype(np.int64)
         layers.append(LayerRecord(counts, first.reshape(batch, n), synops, spikes, v))
         pre_counts = counts

@@ -5,8 +5,9 @@ Brian2's default schedule (state update, thresholds, synapses, resets), so both 
 produce identical spikes:
 
 1. state update: neurons out of their refractory period integrate their linear ODE exactly over
-   ``dt`` (``neurobench.neurons.params`` states it); refractory neurons keep their potential;
-   synaptic currents always decay;
+   ``dt`` (``neurobench.neurons.params`` states it): ``v = (a_v * v + c_b * b) + c_i * I`` with
+   the ``StepCoefficients`` of ``neurobench.sim.coefficients``; refractory neurons keep their
+   potential; synaptic currents always decay, ``I = a_i * I``;
 2. threshold: ``v >= v_th`` and not refractory gives a spike at step ``n``;
 3. synapses: the spikes of step ``n`` (input spikes for the first layer) reach the next layer
    at once: ``v += W s`` for delta synapses (ignored by refractory neurons, including those that
@@ -15,16 +16,33 @@ produce identical spikes:
    step ``n+1`` at the earliest;
 4. reset: neurons that spiked reset (to 0 mV or by subtracting ``v_th``) and start their
    refractory period: they are refractory while ``n' - n < round(t_ref / dt)``.
+
+**Bit-identical arithmetic with Brian2.** A spike is a threshold crossing of a floating-point
+sum, so agreeing "spike for spike" with ``neurobench.sim.brian``, also when a decimal drive or
+weight hits the threshold exactly (ten steps of 0.1 mV/ms reach 0.9999999999999999 mV, not
+1 mV), needs the same floats in the same order on both sides, not merely close ones:
+
+* units: everything here is in mV, mV/ms and ms, and the Brian2 backend runs its model on
+  dimensionless numbers in the same units (in volts the sums round differently);
+* phase 1: one product or sum at a time, in the order written above, with the coefficients
+  both simulators take from ``StepCoefficients``;
+* phase 3: ``W s`` is summed for each postsynaptic neuron from 0.0, adding the weights of the
+  spiking presynaptic neurons one by one in ascending presynaptic index, and the sum is then
+  added to ``v`` or ``I``. That is what scipy's CSR product computes (its ``csr_matvec`` and
+  ``csr_matvecs`` kernels accumulate row by row over the sorted column indices), and the order
+  in which Brian2 delivers a step's spikes. Conv and pooling layers always went through this
+  product; for ``Dense`` layers a BLAS product (``s @ W.T``) is faster (whole simulations of the
+  Dense-only networks of ``benchmarks/simulator.py`` ran 2.4x to 4x faster with it, one BLAS
+  thread) but blocks and vectorises the sum over presynaptic neurons, so its rounding depends
+  on the layer sizes and the BLAS build.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from tqdm import tqdm
 
-from ..network import Dense, Network
-from ..neurons import NeuronParams
+from ..network import Network
 from .coefficients import StepCoefficients
 from .record import LayerRecord, SimRecord
 
@@ -34,12 +52,15 @@ NEVER = -(10**9)  # "last spike" step of a neuron that has not spiked yet
 
 
 def _propagator(network: Network, index: int):
-    """A function mapping presynaptic spikes (batch, n_in) to postsynaptic input (batch, n_out)."""
-    layer = network.layers[index]
-    if isinstance(layer, Dense):
-        w_t = np.ascontiguousarray(layer.weight.T)
-        return lambda s: s @ w_t
+    """A function mapping presynaptic spikes (batch, n_in) of 0.0/1.0 to postsynaptic input
+    (batch, n_out), in mV (delta synapses) or mV/ms (current-based).
+
+    Each postsynaptic sum starts at 0.0 and adds the weights of the spiking presynaptic neurons
+    one at a time in ascending presynaptic index, the order in which Brian2 delivers them (see
+    the module docstring): scipy's CSR product with sorted column indices accumulates row by row
+    in exactly that order, where a dense BLAS product would block and reorder the sum."""
     w = network.weight_matrix(index)
+    w.sort_indices()
     return lambda s: np.asarray(w @ s.T).T
 
 

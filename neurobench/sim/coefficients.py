@@ -3,10 +3,14 @@
 ``neurobench.neurons.params`` states the model: ``dv/dt = -v / tau_m + I + b`` (LIF; IF has no
 leak term) and ``dI/dt = -I / tau_syn`` for current-based synapses. Over one step of ``dt`` ms
 with constant ``b`` the exact solution is linear in ``(v, b, I)``; ``StepCoefficients`` holds its
-coefficients. The clock-driven simulator (``neurobench.sim.clock``), the asynchronous engines
+coefficients. The clock-driven simulator (``neurobench.sim.clock``), its Brian2 reference
+(``neurobench.sim.brian``, whose state updater applies them in the clock simulator's order, so
+that both compute bit-identical membrane potentials), the asynchronous engines
 (``neurobench.sim.asynchronous``, ``async_torch``, ``layersync``: their per-frame leak
 ``beta = exp(-frame_dt / tau_m)``) and the snnTorch trainer (``neurobench.training.sync``: the
 ``beta`` of ``snntorch.Leaky``) all take them from here, so every engine uses the same float.
+The coefficients are checked against Brian2's own symbolic exact solution of the ODE (LIF) and
+the closed form (IF) in ``tests/sim/test_coefficients.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ def compare_records(a: SimRecord, b: SimRecord) -> pd.DataFrame:
     Columns: ``layer``, ``neurons`` (per sample), ``spikes_<a>``, ``spikes_<b>`` (over the
     batch), ``identical_counts`` (fraction of neuron-sample pairs with the same spike count),
     ``first_spike_max_diff`` (largest first-spike difference in steps where both spiked),
-    ``first_spike_same_set`` (both runs agree on which neurons spiked at all).
+    ``first_spike_same_set`` (both runs agree on which neurons spiked at all),
+    ``identical_trains`` (fraction of neuron-sample pairs whose spike trains agree at every
+    step; NaN unless both runs recorded their spike trains: ``record_spikes=True``).
     """
     if len(a.layers) != len(b.layers) or a.n_steps != b.n_steps or a.dt != b.dt:
         raise ValueError("records come from different networks or time grids")
@@ -25,6 +27,9 @@ def compare_records(a: SimRecord, b: SimRecord) -> pd.DataFrame:
         fired_a, fired_b = la.first_spike_step >= 0, lb.first_spike_step >= 0
         both = fired_a & fired_b
         diff = np.abs(la.first_spike_step - lb.first_spike_step)[both]
+        trains = np.nan
+        if la.spikes is not None and lb.spikes is not None:
+            trains = float(np.mean(np.all(la.spikes == lb.spikes, axis=1)))  # over steps
         rows.append(
             {
                 "layer": i + 1,
@@ -34,6 +39,7 @@ def compare_records(a: SimRecord, b: SimRecord) -> pd.DataFrame:
                 "identical_counts": float(np.mean(la.spike_count == lb.spike_count)),
                 "first_spike_max_diff": int(diff.max()) if diff.size else 0,
                 "first_spike_same_set": bool(np.array_equal(fired_a, fired_b)),
+                "identical_trains": trains,
             }
         )
     return pd.DataFrame(rows)

@@ -13,16 +13,34 @@ Koopman et al. (2024): an snnTorch ``Leaky(reset_mechanism="zero", reset_delay=F
 (``neurobench.sim.asynchronous``) reproduces exactly with ``F`` >= every layer width, random
 scheduling, non-prioritised input and reset to zero.
 
-Relation to the clock simulator (``neurobench.sim.clock``, Brian2's schedule): there a spike of
-layer ``l`` at step ``n`` reaches layer ``l+1`` at once but can make it fire only at step
-``n+1`` (one step of delay per layer), and input arriving at step ``n`` is leaked before its
-next threshold check. For IF neurons with reset by subtraction, no bias, delta synapses and
-``t_ref = 0`` the relation is exact: layer ``l`` of the clock simulator spikes at step ``n + l``
-exactly when layer ``l`` of this loop spikes at step ``n`` (tested); so for an input padded by
-``L`` silent steps, the clock run's spike counts of layer ``l`` equal this loop's counts over its
-first ``n_steps + L - l`` steps (the whole run when activity dies out within the padding). With
-leak or reset to zero the two differ (the clock simulator leaks input once before its first
-threshold check; its zero reset discards the input that arrives in the spike step).
+Relation to the clock simulator (``neurobench.sim.clock``, Brian2's schedule, checked spike for
+spike against Brian2): there a step runs leak, threshold, synaptic input, reset, so a spike of
+layer ``l`` at step ``n`` reaches layer ``l+1`` at once but can make it fire only at step ``n+1``
+(one step of delay per layer); input arriving at step ``n`` is leaked once before its threshold
+check; and a neuron that fires at step ``n`` discards the input that arrives in that step (its
+reset comes after the synapses). Run naively (same ``dt``, same threshold) the two therefore
+differ for LIF neurons with reset to zero (``clock_agreement`` quantifies it).
+
+**Matching convention** for reset to zero (``clock_equivalent``): present each input frame on every ``gap``-th
+clock step (``gap >= 2``, silent steps between), with clock step ``dt = frame_dt / gap`` and
+threshold ``v_th' = a * v_th`` (``a = exp(-dt / tau_m)``, 1 for IF). Then layer ``l`` receives
+frame ``t`` at clock step ``gap * t + l - 1`` and checks ``a * w >= a * v_th`` one step later,
+where ``w`` is exactly this loop's ``v`` after the frame's input; the following steps carry no
+input into that layer (so the zero reset discards nothing), no neuron crosses its threshold
+without input (leak only shrinks ``|v|``), and ``gap`` leaks of ``a`` make this loop's ``beta``.
+So layer ``l`` of the clock run spikes at step ``gap * t + l`` exactly when layer ``l`` of this
+loop spikes in frame ``t`` (up to float rounding at exact ties; tested, and measured on the
+trained models of the ``async`` stage). The input is padded by ``L`` silent steps so that the
+last frame reaches the output. With reset by subtraction there is no such convention: a neuron
+left above threshold after its spike fires again on the clock's silent steps, while this loop
+allows one spike per layer pass; for IF neurons with reset by subtraction the step-shift relation
+below holds instead.
+
+For IF neurons with reset by subtraction, no bias, delta synapses and ``t_ref = 0`` (no gap, same
+``dt`` and threshold), layer ``l`` of the clock simulator spikes at step ``n + l`` exactly when
+layer ``l`` of this loop spikes at step ``n``; so for an input padded by ``L`` silent steps, the
+clock run's spike counts of layer ``l`` equal this loop's counts over its first
+``n_steps + L - l`` steps (the whole run when activity dies out within the padding).
 
 The result is an ``AsyncRecord``: every frame counts as ``L`` forward steps (one per layer), so an
 output spike of frame ``t`` has global step ``(t + 1) * L``.
@@ -33,9 +51,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..network import Network
+from ..schema import replace
+from .clock import simulate
+from .coefficients import leak_factor
 from .events import AsyncGraph, AsyncRecord, binary_frames
 
-__all__ = ["simulate_layersync"]
+__all__ = ["clock_agreement", "clock_equivalent", "clock_frames", "simulate_layersync"]
 
 
 def simulate_layersync(network: Network, input_frames, frame_dt: float = 1.0,
@@ -103,3 +124,71 @@ def simulate_layersync(network: Network, input_frames, frame_dt: float = 1.0,
         dropped=np.zeros(batch, dtype=np.int64),
         halted=np.zeros(batch, dtype=bool),
     )
+
+
+def clock_equivalent(network: Network, frame_dt: float, gap: int = 2) -> tuple[Network, float]:
+    """The network and clock step (ms) with which ``neurobench.sim.clock.simulate`` runs this
+    loop's dynamics (module docstring, *matching convention*): every layer's threshold becomes
+    ``a * v_th`` with ``a`` the leak factor over ``dt = frame_dt / gap``; returns
+    ``(network', dt)``. Input frames go through ``clock_frames``."""
+    if gap < 2:
+        raise ValueError(f"gap must be >= 2 clock steps per frame, got {gap}")
+    resets = {p.reset for p in network.neurons}
+    if resets != {"zero"}:
+        # with reset by subtraction a neuron left above threshold fires again on the silent steps
+        raise ValueError(f"the matching convention needs reset 'zero' in every layer, got {sorted(resets)}")
+    dt = frame_dt / gap
+    neurons = tuple(replace(p, v_th=leak_factor(p, dt) * p.v_th) for p in network.neurons)
+    return Network(network.input_shape, network.layers, neurons), dt
+
+
+def clock_frames(input_frames, n_layers: int, gap: int = 2) -> np.ndarray:
+    """Input frames (batch, n_frames, n_in) spread onto clock steps: frame ``t`` on step
+    ``gap * t``, silent steps between, and ``n_layers`` silent steps at the end:
+    (batch, gap * n_frames + n_layers, n_in) float64."""
+    x = np.asarray(input_frames, dtype=np.float64)
+    x = x.reshape(x.shape[0], x.shape[1], -1)
+    out = np.zeros((x.shape[0], gap * x.shape[1] + n_layers, x.shape[2]))
+    out[:, : gap * x.shape[1] : gap] = x
+    return out
+
+
+def clock_agreement(network: Network, input_frames, frame_dt: float, gap: int = 2) -> dict[str, float]:
+    """Cross-check of this loop against the clock simulator on ``input_frames`` (batch,
+    n_frames, n_in) of 0/1.
+
+    Returns
+
+    * ``spikes``: spikes of this loop (all layers, all samples), and ``mismatches``: (sample,
+      frame, layer, neuron) entries where the clock run under the matching convention
+      (``clock_equivalent``; layer ``l``'s step ``gap * t + l`` is frame ``t``) differs;
+      ``agreement = 1 - mismatches / max(spikes, 1)``; ``prediction_agreement``: fraction of
+      samples with the same decoded class (argmax of output counts, first index on ties);
+    * ``naive_count_agreement``: fraction of (sample, neuron) spike counts that are equal when the
+      clock simulator runs the network as it is (``dt = frame_dt``, same thresholds, input on
+      every step, ``L`` silent steps padded), the size of the convention difference.
+    """
+    x = np.asarray(input_frames, dtype=np.float64)
+    x = x.reshape(x.shape[0], x.shape[1], -1)
+    batch, n_frames, _ = x.shape
+    n_layers = len(network.layers)
+    ref = simulate_layersync(network, x, frame_dt, record_frames=True)
+    clock_net, dt = clock_equivalent(network, frame_dt, gap)
+    rec = simulate(clock_net, clock_frames(x, n_layers, gap), dt, record_spikes=True)
+    mismatches, spikes = 0, 0
+    for i in range(n_layers):
+        steps = gap * np.arange(n_frames) + i + 1
+        clock = rec.layers[i].spikes[:, steps].astype(np.int64)
+        mismatches += int(np.sum(clock != ref.frame_counts[i]))
+        spikes += int(ref.frame_counts[i].sum())
+        # nothing may fire on the steps between (a spike there has no layer-sync counterpart)
+        mismatches += int(rec.layers[i].spikes.sum() - clock.sum())
+    padded = np.concatenate([x, np.zeros((batch, n_layers, x.shape[2]))], axis=1)
+    naive = simulate(network, padded, frame_dt)
+    naive_equal = sum(int(np.sum(naive.layers[i].spike_count == ref.spike_count[i])) for i in range(n_layers))
+    naive_total = sum(ref.spike_count[i].size for i in range(n_layers))
+    same_class = np.argmax(rec.layers[-1].spike_count, axis=1) == np.argmax(ref.spike_count[-1], axis=1)
+    return {"spikes": float(spikes), "mismatches": float(mismatches),
+            "agreement": 1.0 - mismatches / max(spikes, 1),
+            "prediction_agreement": float(np.mean(same_class)),
+            "naive_count_agreement": naive_equal / naive_total}

@@ -20,7 +20,21 @@ import torch
 
 from ..network import Network
 
-__all__ = ["TrainConfig", "TrainResult", "batches", "init_weights", "single_thread"]
+__all__ = ["SURROGATES", "TrainConfig", "TrainResult", "batches", "init_weights", "single_thread", "spike_surrogate"]
+
+SURROGATES = ("atan", "fast_sigmoid", "sigmoid")
+"""Names of the surrogate gradients ``spike_surrogate`` builds (snnTorch's, default slopes)."""
+
+
+def spike_surrogate(name: str):
+    """snnTorch's surrogate spike function ``name`` (``SURROGATES``): Heaviside forward; backward
+    ``atan``: 1 / (pi (1 + (pi alpha x / 2)^2)) with alpha = 2; ``fast_sigmoid``:
+    1 / (1 + 25 |x|)^2; ``sigmoid``: the derivative of sigmoid(25 x); ``x = v - v_th`` in mV."""
+    from snntorch import surrogate
+
+    if name not in SURROGATES:
+        raise ValueError(f"surrogate must be one of {SURROGATES}, got {name!r}")
+    return getattr(surrogate, name)()
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,9 @@ class TrainConfig:
         training, in [0, 1) (asynctorch: 0.8).
     truncate : bool
         Truncated per-frame backprop for asynchronous training (loss and backward every frame).
+    surrogate : str
+        Surrogate gradient of the spike (``SURROGATES``: snnTorch's ``atan`` with alpha = 2, the
+        asynctorch examples' choice; ``fast_sigmoid`` and ``sigmoid`` with slope 25).
     seed : int
         Seed of initialisation, shuffling, dropout and (training) scheduling, >= 0.
     """
@@ -61,6 +78,7 @@ class TrainConfig:
     input_dropout: float = 0.0
     refractory_dropout: float = 0.0
     truncate: bool = False
+    surrogate: str = "atan"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -77,6 +95,8 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if not self.init_gain > 0:
             raise ValueError(f"init_gain must be > 0, got {self.init_gain}")
+        if self.surrogate not in SURROGATES:
+            raise ValueError(f"surrogate must be one of {SURROGATES}, got {self.surrogate!r}")
         for name in ("input_dropout", "refractory_dropout"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:

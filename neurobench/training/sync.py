@@ -7,7 +7,8 @@ order with zero delay and immediate reset (``reset_delay=False``)::
 
 with ``beta = exp(-frame_dt / tau_m)`` (1 for IF), i.e. exactly the forward pass of
 ``neurobench.sim.layersync`` (up to snnTorch's strict ``>`` at threshold). Loss: cross-entropy
-on the output spike counts summed over frames; surrogate ``snntorch.surrogate.atan``.
+on the output spike counts summed over frames; surrogate ``TrainConfig.surrogate``
+(snnTorch ``atan`` by default).
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 import numpy as np
 import snntorch as snn
 import torch
-from snntorch import surrogate
 from torch import nn
 from tqdm import tqdm
 
 from ..network import Dense, Network
 from ..neurons import NeuronParams
 from ..sim.coefficients import leak_factor
-from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
+from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread, spike_surrogate
 
 __all__ = ["SyncNet", "train_sync"]
 
@@ -31,7 +31,7 @@ class SyncNet(nn.Module):
     """Bias-free dense SNN stepped layer-synchronously with snnTorch ``Leaky`` neurons."""
 
     def __init__(self, weights, neurons: tuple[NeuronParams, ...], frame_dt: float,
-                 dtype: torch.dtype = torch.float32) -> None:
+                 dtype: torch.dtype = torch.float32, surrogate: str = "atan") -> None:
         super().__init__()
         self.neurons = tuple(neurons)
         self.fcs = nn.ModuleList()
@@ -42,7 +42,7 @@ class SyncNet(nn.Module):
                 fc.weight.copy_(torch.as_tensor(np.asarray(w), dtype=dtype))
             self.fcs.append(fc)
             beta = leak_factor(p, frame_dt)
-            self.lifs.append(snn.Leaky(beta=beta, threshold=p.v_th, spike_grad=surrogate.atan(),
+            self.lifs.append(snn.Leaky(beta=beta, threshold=p.v_th, spike_grad=spike_surrogate(surrogate),
                                        reset_mechanism=p.reset, reset_delay=False))
 
     def forward(self, x: torch.Tensor, input_dropout: float = 0.0,
@@ -96,7 +96,8 @@ def train_sync(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: T
     # SyncNet overwrites it; fork_rng keeps those draws from touching the caller's random state.
     with single_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = SyncNet(init_weights(sizes, config.init_gain, config.seed), tuple(neurons), frame_dt)
+        model = SyncNet(init_weights(sizes, config.init_gain, config.seed), tuple(neurons), frame_dt,
+                        surrogate=config.surrogate)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         seen = 0

@@ -20,7 +20,6 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from snntorch import surrogate
 from torch import nn
 from tqdm import tqdm
 
@@ -29,7 +28,7 @@ from ..seeds import child_seed
 from ..sim.async_torch import AsyncTorchNet, TorchTraining, run_async_torch
 from ..sim.events import AsyncConfig
 from ..sim.schedulers import SCHEDULERS
-from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
+from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread, spike_surrogate
 
 __all__ = ["train_async"]
 
@@ -66,7 +65,7 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
     cfg = replace(async_config, stop="drain", steps_after_output=0)
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    spike_grad = surrogate.atan()
+    spike_grad = spike_surrogate(config.surrogate)
     result = TrainResult(network=None)  # type: ignore[arg-type]
     weights = init if init is not None else init_weights(sizes, config.init_gain, config.seed)
     with single_thread():
@@ -103,7 +102,8 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
                         loss_value = sum(frame_losses)
                     else:
                         loss = nn.functional.cross_entropy(run.output, target)
-                        loss.backward()
+                        if loss.requires_grad:  # no spike reached an output neuron: no gradient this batch
+                            loss.backward()
                         loss_value = float(loss.detach())
                     opt.step()
                     losses.append(loss_value * len(idx))

@@ -8,10 +8,15 @@ import numpy as np
 import pytest
 
 from neurobench.config import ConfigError, validate
-from neurobench.experiments.conversion import entries
+from neurobench.ann.train import score
+from neurobench.experiments.conversion import entries, tables
 from neurobench.experiments.conversion import evaluate as ev
 from neurobench.experiments.conversion import models as ex
 from neurobench.experiments.conversion.stages import ensure_models
+from neurobench.seeds import child_seed
+from neurobench.sim import simulate
+from neurobench.sim.static import encode
+from neurobench.units import rate_hz
 
 
 def tiny(tmp_path, **overrides):
@@ -21,7 +26,7 @@ def tiny(tmp_path, **overrides):
         "families": {"analog": {"family": "analog", "w_min": -8.0, "w_max": 8.0},
                      "digital3": {"family": "digital", "bits": 3, "method": "round"}},
         "pruning": {"network": "regression", "layer": 0, "sizes": [16], "methods": ["greedy"], "milp_sizes": []},
-        "models_dir": str(tmp_path / "models"),
+        "n_seeds": 2, "models_dir": str(tmp_path / "models"),
     }
     values.update(overrides)
     return validate("conversion", values)
@@ -39,6 +44,10 @@ def tiny(tmp_path, **overrides):
     ({"networks": ["mlp", "mlp"]}, r"conversion\.networks.*once"),
     ({"input_rate": 2000.0}, r"conversion\.input_rate.*1000"),
     ({"evaluate": {"steps": [0]}}, r"conversion\.evaluate\.steps"),
+    ({"n_seeds": 0}, r"conversion\.n_seeds = 0 is not allowed"),
+    ({"evaluate": {"readout": "membrane"}}, r"conversion\.evaluate\.readout"),
+    ({"penalty": {"family": "digital9", "penalties": [0.1]}}, r"conversion\.penalty.*digital9"),
+    ({"penalty": {"penalties": [-1.0]}}, r"conversion\.penalty\.penalties"),
 ])
 def test_bad_conversion_params_name_the_key(values, match):
     with pytest.raises(ConfigError, match=match):
@@ -51,6 +60,17 @@ def test_fingerprints_follow_only_the_parameters_a_folder_depends_on(tmp_path):
     assert ex.convert_fingerprint(a) != ex.convert_fingerprint(tiny(tmp_path, objective="linf"))
     assert ex.convert_fingerprint(a) == ex.convert_fingerprint(tiny(tmp_path, evaluate={"steps": [5]}))
     assert ex.train_fingerprint(a) != ex.train_fingerprint(tiny(tmp_path, train_seed=1))
+    assert ex.train_fingerprint(a) != ex.train_fingerprint(tiny(tmp_path, n_seeds=3))
+
+
+def test_replicates_derive_every_seed_with_child_seed(tmp_path):
+    cfg = tiny(tmp_path, data_seed=5, train_seed=6, seed=7, n_seeds=3)
+    for r in range(3):
+        assert ex.replicate_seeds(cfg, r) == {"data_seed": child_seed(5, r), "train_seed": child_seed(6, r),
+                                              "seed": child_seed(7, r)}
+    assert len({ex.replicate(cfg, r).data_seed for r in range(3)}) == 3
+    with pytest.raises(ValueError, match="n_seeds = 3"):
+        ex.replicate(cfg, 3)
 
 
 @pytest.fixture(scope="module")
@@ -65,34 +85,66 @@ def test_models_are_built_once_and_reused(built):
     stamp = (ex.snn_dir(cfg) / "conversion.json").stat().st_mtime_ns
     assert ensure_models(cfg) == summary
     assert (ex.snn_dir(cfg) / "conversion.json").stat().st_mtime_ns == stamp
-    assert set(summary["entries"]) == {
-        "regression__analog", "regression__analog__baseline", "regression__digital3",
-        "regression__digital3__baseline", "prune__regression__greedy__16"}
+    assert len(summary["replicates"]) == 2
+    for r, rep in enumerate(summary["replicates"]):
+        assert rep["seeds"] == ex.replicate_seeds(cfg, r)
+        assert set(rep["entries"]) == {
+            "regression__analog", "regression__analog__baseline", "regression__digital3",
+            "regression__digital3__baseline", "prune__regression__greedy__16"}
+
+
+def test_every_replicate_has_its_own_models_in_seed_folders(built):
+    cfg, summary = built
+    for r in range(2):
+        assert (ex.ann_dir(cfg) / f"seed{r}" / "regression.npz").is_file()
+        assert (ex.snn_dir(cfg) / f"seed{r}" / "regression__analog.npz").is_file()
+    a, b = (ex.load_anns(cfg, r)["regression"] for r in range(2))
+    assert not np.array_equal(a.layers[0].weight, b.layers[0].weight)  # other split and initialisation
+    training = ex.training_summary(cfg)["replicates"]
+    assert [t["seeds"] for t in training] == [ex.replicate_seeds(cfg, r) for r in range(2)]
 
 
 def test_converted_regression_network_tracks_the_ann(built):
     cfg, summary = built
-    ann = ex.load_anns(cfg)["regression"]
-    x, y = ex.data_of("regression", cfg)[2:]
-    entry = summary["entries"]["regression__analog"]
-    assert ev.readout_of(entry).kind == "count"
-    result = ev.evaluate_entry(ex.load_entry_network(cfg, "regression__analog"), entry, ann, x, y, cfg)
-    assert result["agreement"] > 0.8  # R^2 of SNN outputs against ANN outputs
-    assert abs(result["score"] - float(np.corrcoef(ann.predict(x), y)[0, 1] ** 2)) < 0.25
+    ann = ex.load_anns(cfg, 0)["regression"]
+    x, y = ex.data_of("regression", ex.replicate(cfg, 0))[2:]
+    entry = summary["replicates"][0]["entries"]["regression__analog"]
+    result = ev.evaluate_entry(ex.load_entry_network(cfg, 0, "regression__analog"), entry, ann, x, y, cfg)
+    assert result["count"]["agreement"] > 0.8  # R^2 of SNN outputs against ANN outputs
+    assert result["potential"]["agreement"] > 0.8
+    assert abs(result["count"]["score"] - float(np.corrcoef(ann.predict(x), y)[0, 1] ** 2)) < 0.25
     assert entry["statuses"] == {"optimal": sum(r["n_neurons"] for r in entry["layers"])}
+
+
+def test_lp_and_baseline_are_read_out_alike_from_output_spike_counts(built):
+    """Like-for-like: under ``evaluate.readout = count`` every network's score, baseline included,
+    is that of its own output spike counts, decoded by its entry's constants."""
+    cfg, summary = built
+    study = tables.load_study(cfg, summary)
+    results = tables.results_table(study)
+    assert cfg.evaluate.readout == "count"
+    np.testing.assert_array_equal(results.score, results.score_count)
+    rep = study.replicates[1]
+    entry = rep.entries["regression__analog__baseline"]
+    x, y = rep.tests["regression"]
+    record = simulate(rep.networks["regression__analog__baseline"], encode(x, cfg.n_steps, cfg.dt, cfg.input_rate), cfg.dt)
+    decoded = rate_hz(record.output.spike_count[:, 0], cfg.n_steps, cfg.dt) / entry["readout_scale"]
+    row = results[(results.seed == 1) & (results.name == "regression__analog__baseline")].iloc[0]
+    assert row.score == pytest.approx(score("regression", decoded, y), abs=1e-12)
+    assert row.score_potential != pytest.approx(row.score_count)  # the charge keeps negative outputs
 
 
 def test_pruned_entry_records_its_selection(built):
     cfg, summary = built
-    entry = summary["entries"]["prune__regression__greedy__16"]
-    net = ex.load_entry_network(cfg, "prune__regression__greedy__16")
+    entry = summary["replicates"][0]["entries"]["prune__regression__greedy__16"]
+    net = ex.load_entry_network(cfg, 0, "prune__regression__greedy__16")
     assert net.sizes[1] == 16 and len(entry["keep"]) == 16 and entry["selection_status"] == "optimal"
 
 
 def test_digital_levels_lie_on_the_grid_of_the_bit_width(built):
     cfg, summary = built
     for name in ("regression__digital3", "regression__digital3__baseline"):
-        entry, net = summary["entries"][name], ex.load_entry_network(cfg, name)
+        entry, net = summary["replicates"][0]["entries"][name], ex.load_entry_network(cfg, 0, name)
         for i in range(len(net.layers)):
             levels = ev.weight_levels(net, i, entry, bits=3)
             w = net.connectivity(i)[2]
@@ -103,9 +155,9 @@ def test_digital_levels_lie_on_the_grid_of_the_bit_width(built):
 
 def test_every_converted_network_runs_identically_in_brian2(built):
     cfg, summary = built
-    x = ex.data_of("regression", cfg)[2][:3]
-    for name in summary["entries"]:
-        assert ev.brian_agreement(ex.load_entry_network(cfg, name), x, cfg)["identical"], name
+    x = ex.data_of("regression", ex.replicate(cfg, 0))[2][:3]
+    for name in summary["replicates"][0]["entries"]:
+        assert ev.brian_agreement(ex.load_entry_network(cfg, 0, name), x, cfg)["identical"], name
 
 
 def test_conversion_json_is_plain_json(built):

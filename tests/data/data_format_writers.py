@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zipfile
 from pathlib import Path
 
 import h5py
@@ -22,6 +23,35 @@ def write_idx_bytes(path: Path, array: np.ndarray, compress: bool = False) -> No
         payload = gzip.compress(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(payload)
+
+
+def write_idx_header_only(path: Path, dims: tuple[int, ...], payload: bytes = b"") -> None:
+    """An IDX uint8 file whose header declares ``dims`` (big-endian uint32 each) followed by
+    ``payload``, whatever the dims say: for headers that lie about their size."""
+    header = struct.pack(">HBB", 0, 0x08, len(dims)) + struct.pack(f">{len(dims)}I", *dims)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + payload)
+
+
+def npy_bytes(descr: str, shape: tuple[int, ...], payload: bytes) -> bytes:
+    """A version 1.0 ``.npy`` stream as numpy's format specification (NEP 1) describes it: magic
+    ``\\x93NUMPY``, bytes 1 and 0, a little-endian uint16 header length, the header (a Python dict
+    literal padded with spaces and ending in a newline so that the data starts on a multiple of
+    64 bytes), then ``payload``, whatever the header declares."""
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
+    pad = -(10 + len(header) + 1) % 64
+    header = (header + " " * pad + "\n").encode("latin1")
+    return b"\x93NUMPY" + bytes([1, 0]) + struct.pack("<H", len(header)) + header + payload
+
+
+def write_npz_members(path: Path, members: dict[str, bytes], compress: bool = False) -> None:
+    """An ``.npz``: a zip archive of ``<name>.npy`` members (stored, or deflated as
+    ``np.savez_compressed`` does)."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        for name, data in members.items():
+            archive.writestr(f"{name}.npy", data)
 
 
 def write_mnist_layout(root: Path, folder: str, prefix: str, images: np.ndarray, labels: np.ndarray,

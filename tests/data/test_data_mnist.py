@@ -14,7 +14,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from data_format_writers import write_idx_bytes, write_mnist_layout
+from data_format_writers import write_idx_bytes, write_idx_header_only, write_mnist_layout
 
 from neurobench.data import DataFormatError, DownloadError, load_dataset
 from neurobench.data.idx import IMAGES_MAGIC, read_idx, write_idx
@@ -78,6 +78,23 @@ def test_truncated_idx_raises_data_format_error(tmp_path):
     path.write_bytes(path.read_bytes()[:9])
     with pytest.raises(DataFormatError, match="truncated IDX header"):
         load_dataset("mnist", root=tmp_path)
+
+
+def test_idx_dims_overflowing_int64_are_a_format_error(tmp_path):
+    """Sizes 2**22 x 2**21 x 2**21 multiply to 2**64, 0 in int64 arithmetic: the 16-byte header
+    alone used to pass the size check. The sizes are multiplied exactly now."""
+    images, labels = _tiny(4, 5)
+    write_mnist_layout(tmp_path, "MNIST", "train", images, labels)
+    path = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    write_idx_header_only(path, (2**22, 2**21, 2**21))
+    match = (r"train-images-idx3-ubyte: IDX data truncated: shape \(4194304, 2097152, 2097152\) of uint8 "
+             r"needs 18446744073709551632 bytes, file has 16")
+    with pytest.raises(DataFormatError, match=match):
+        load_dataset("mnist", root=tmp_path)
+    # four sizes of 2**16: the 20-byte header is all that int64 arithmetic expects
+    write_idx_header_only(tmp_path / "x.idx", (2**16,) * 4)
+    with pytest.raises(DataFormatError, match=r"x\.idx: IDX data truncated: shape \(65536, 65536, 65536, 65536\)"):
+        read_idx(tmp_path / "x.idx")
 
 
 def test_wrong_magic_number_raises(tmp_path):

@@ -9,7 +9,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from data_format_writers import write_dvs_gesture_sample, write_nmnist_sample, write_shd
+from data_format_writers import npy_bytes, write_dvs_gesture_sample, write_nmnist_sample, write_shd
 
 from neurobench.data import (
     EVENT_DTYPE,
@@ -183,4 +183,15 @@ def test_dvs_gesture_corrupt_npy(tmp_path):
         load_dataset("dvs_gesture", root=tmp_path)
     np.save(path, np.zeros(5))  # not (N, 4)
     with pytest.raises(DataFormatError, match=r"4\.npy: cannot read events"):
+        load_dataset("dvs_gesture", root=tmp_path)
+
+
+def test_dvs_gesture_npy_claiming_ten_trillion_events_is_a_format_error(tmp_path):
+    """tonic reads each sample with ``np.load``, which allocates the (2.5 * 10**12, 4) int64
+    array the header declares (MemoryError) before it finds the file short: checked first."""
+    path = write_dvs_gesture_sample(tmp_path, "ibmGestureTrain", 1, "led", 4, np.zeros((3, 4), np.int64))
+    path.write_bytes(npy_bytes("<i8", (2_500_000_000_000, 4), bytes(96)))
+    match = (r"user01_led/4\.npy: cannot read events \(\.npy data truncated: shape \(2500000000000, 4\) "
+             r"needs 80000000000128 bytes with its header, the array has 224\)")
+    with pytest.raises(DataFormatError, match=match):
         load_dataset("dvs_gesture", root=tmp_path)

@@ -116,3 +116,20 @@ def test_mesh_hops_root_and_coordinates():
     np.testing.assert_array_equal(mesh.hops(2), [[0, 1], [1, 0]])
     with pytest.raises(ValueError):
         Mesh(rows=0, cols=1)
+
+
+def test_thermal_profile_and_arrhenius_factor_closed_forms():
+    from neurobench.hardware.thermal import ThermalParams, arrhenius_factor, tile_temperatures
+
+    profile = ThermalParams(t_centre_k=340.0, t_edge_k=300.0)
+    t = tile_temperatures(Mesh(rows=3, cols=3), profile).reshape(3, 3)
+    assert t[1, 1] == pytest.approx(340.0) and t[0, 0] == t[2, 2] == pytest.approx(300.0)
+    # an edge midpoint sits at distance 1 of the corner distance sqrt(2)
+    assert t[0, 1] == pytest.approx(300.0 + 40.0 * (1 - 1 / math.sqrt(2)))
+    assert np.all(tile_temperatures(Mesh(rows=4, cols=4), ThermalParams(t_centre_k=310.0, t_edge_k=310.0)) == 310.0)
+    assert arrhenius_factor(300.0, 0.4, 300.0) == 1.0
+    assert arrhenius_factor(330.0, 0.4, 300.0) == pytest.approx(math.exp(0.4 / K_B_EV * (1 / 330 - 1 / 300)))
+    # the read-disturb law carries the same factor
+    p = RramReadParams()
+    assert read_endurance(0.2, 1e4, 330.0, p) / read_endurance(0.2, 1e4, 300.0, p) == pytest.approx(
+        arrhenius_factor(330.0, p.e_a, p.t_ref))

@@ -16,9 +16,12 @@ from neurobench.hardware.multicore import (
     deliveries,
     run_async,
     run_sync,
+    run_tick,
     spike_trains,
     sweep_cost,
+    tick_ns,
 )
+from neurobench.hardware.multicore_replay import _read_step, replay, replay_many
 from neurobench.hardware.workload import Workload
 from neurobench.network import Dense, Network, random_network
 from neurobench.neurons import NeuronParams
@@ -248,3 +251,86 @@ def test_params_yaml_multicore_section_builds_the_cost_model(repo_root):
         config.validate("multicore", {"cost": {"hop_ns": -1.0}})
     with pytest.raises(config.ConfigError, match="multicore.buffer_depth"):
         config.validate("multicore", {"buffer_depth": 1})
+
+
+# --------------------------------------------------------------------------------------------
+# fixed tick and re-simulation from finite buffers
+# --------------------------------------------------------------------------------------------
+
+
+def test_fixed_tick_hand_example(hand_workload):
+    """Worst step = max w (20 ns) + 1 hop * 3 ns = 23 ns; every step starts on a tick."""
+    wl = hand_workload
+    assert tick_ns(wl, HAND_COST) == 23.0
+    tick = run_tick(wl, HAND_COST)
+    np.testing.assert_array_equal(tick.start, [[0, 0], [23, 23], [46, 46]])
+    assert tick.makespan_ns == 69.0 and tick.energy.token_pj == 0.0
+    assert tick.energy.static_pj == pytest.approx(0.2 * 69)
+    # a tick shorter than a core's step: the core starts when it is done with the previous one
+    short = run_tick(wl, HAND_COST, tick=12.0)
+    np.testing.assert_array_equal(short.start[:, 0], [0.0, 12.0, 27.0])  # 12, max(24, 12 + 15)
+    np.testing.assert_array_equal(short.start[:, 1], [0.0, 12.0, 24.0])
+    assert short.makespan_ns == 47.0  # core 0 finishes 27 + 20; core 0 has no post-dependency
+    cmp = compare(wl, HAND_COST, None, tick=None)
+    assert cmp.speedup_tick == pytest.approx(69 / 48) and set(cmp.schedules()) == {"barrier", "tick", "dependency"}
+    with pytest.raises(ValueError, match="tick"):
+        run_tick(wl, HAND_COST, tick=-1.0)
+
+
+def _recorded(seed: int, n_cores: int = 6):
+    """A random LIF conv network run in the clock simulator, and its workload."""
+    neuron = NeuronParams(model="lif", v_th=1.0, tau_m=20.0)
+    net = random_network((1, 8, 8), 3, 3, 2, 10, neuron, seed=seed, weight_gain=1.5)
+    x = np.random.default_rng(seed + 1).random((3, 1, 8, 8))
+    inputs = poisson(x, 20, 1.0, 300.0, seed=seed + 2)
+    rec = simulate(net, inputs, 1.0, record_spikes=True)
+    return net, Workload.from_network(net, spike_trains(rec, inputs)), rec
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_lossless_policy_recomputes_the_simulators_spikes(seed):
+    net, wl, rec = _recorded(seed)
+    rng = np.random.default_rng(seed)
+    part = [mp.contiguous(net.sizes, 6), mp.round_robin(net.sizes, 6), mp.random(net.sizes, 6, seed)][seed % 3]
+    load = core_load(wl, part)
+    cost = CostModel(hop_ns=float(rng.uniform(0, 20)), barrier_ns=float(rng.uniform(0, 200)))
+    cmp = compare(load, cost, buffer_depth=2, tick=None)
+    for policy, schedule in cmp.schedules().items():
+        r = replay(net, load, schedule, 1.0, buffer_depth=2)
+        assert (r.overwrites, r.late, r.mismatches) == (0, 0, 0), policy
+        assert r.identical and r.deliveries > 0
+        for i, layer in enumerate(rec.layers):  # the clock simulator's spikes, population by population
+            lo, hi = sum(net.sizes[:i + 1]), sum(net.sizes[:i + 2])
+            np.testing.assert_array_equal(r.spikes[:, lo:hi].reshape(layer.spikes.shape), layer.spikes)
+    # several runs of the same spikes replayed together give the same results
+    together = replay_many(net, [(load, s, 2) for s in cmp.schedules().values()], 1.0)
+    assert [t.mismatches for t in together] == [0, 0, 0]
+
+
+def test_a_policy_without_back_pressure_overwrites_buffers_and_changes_spikes():
+    net, wl, _ = _recorded(0)
+    load = core_load(wl, mp.contiguous(net.sizes, 6))  # input cores do no work: they race ahead
+    ahead = run_async(load, CostModel(), buffer_depth=None)
+    r = replay(net, load, ahead, 1.0, buffer_depth=2)
+    assert r.overwrites > 0 and r.mismatches > 0 and not r.identical
+    # with unbounded (tagged) buffers the same schedule is exact; with the acks it is exact at depth 2
+    assert replay(net, load, ahead, 1.0, buffer_depth=None).identical
+    exact = replay(net, load, run_async(load, CostModel(), buffer_depth=2), 1.0, buffer_depth=2)
+    assert (exact.overwrites, exact.late, exact.identical) == (0, 0, True)
+    # a tick shorter than the worst step delivers spikes late
+    short = replay(net, load, run_tick(load, CostModel(), 0.5 * tick_ns(load, CostModel())), 1.0, buffer_depth=None)
+    assert short.late > 0 and not short.identical
+    with pytest.raises(ValueError, match="buffer_depth"):
+        replay(net, load, ahead, 1.0, buffer_depth=0)
+
+
+def test_read_step_places_early_and_late_spikes_in_their_slots():
+    """Depth 2, a consumer starting step t at 10 t ns; spikes of step s = 4 are due at step 5 (50 ns)."""
+    starts = np.arange(10) * 10.0
+    s = np.full(5, 4)
+    arrival = np.array([50.0, 30.0, 29.0, 51.0, 75.0])
+    # 50: on time; 30: at the instant step 3 reads (and empties) the slot: kept for step 5;
+    # 29: into the slot still holding step 2's spikes -> read with them at step 3 (overwrite);
+    # 51: late -> the next read of the slot, step 7; 75 -> step 9
+    np.testing.assert_array_equal(_read_step(arrival, s, starts, 2), [5, 5, 3, 7, 9])
+    np.testing.assert_array_equal(_read_step(arrival, s, starts, None), [5, 5, 5, 10, 10])

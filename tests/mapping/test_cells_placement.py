@@ -29,14 +29,60 @@ def _content(rng, n_rows=6, n_cols=5, n_syn=20):
 
 
 def test_sorted_matching_maximises_min_lifetime_against_brute_force():
-    # free placement lemma (summary §7.1): most active synapse <-> strongest cell is optimal
+    # free placement lemma (summary §7.1): the package's matching (most active synapse <->
+    # strongest cell) reaches the brute-force optimum of min E / a
     rng = np.random.default_rng(0)
     for _ in range(5):
         a = rng.integers(1, 100, 5).astype(float)
         e = rng.uniform(1e6, 1e7, 6)
         best = max(min(e[list(p)] / a) for p in itertools.permutations(range(6), 5))
-        matched = np.sort(e)[::-1][:5] / np.sort(a)[::-1]
-        assert matched.min() == pytest.approx(best, rel=1e-12)
+        slot = cells.sorted_matching(a, e)
+        assert len(set(slot.tolist())) == 5  # injective
+        assert (e[slot] / a).min() == pytest.approx(best, rel=1e-12)
+    # and the crossbar ordering reaches the optimum over all row and column permutations when
+    # endurance and activation are separable (E = r_i c_j, a = u_i v_j, every cell used): the
+    # minimum factorises and each factor is a free-placement problem
+    for _ in range(3):
+        r_phys, c_phys = rng.uniform(1, 10, 4), rng.uniform(1, 10, 4)
+        e = np.outer(r_phys, c_phys) * 1e6
+        u, v = rng.uniform(1, 10, 3), rng.uniform(1, 10, 3)
+        row, col = np.divmod(np.arange(9), 3)
+        content = cells.CrossbarContent(row, col, u[row] * v[col], np.arange(9), np.arange(3), np.arange(3))
+        best = max(cells.lifetime(content, e, np.array(pr), np.array(pc))
+                   for pr in itertools.permutations(range(4), 3) for pc in itertools.permutations(range(4), 3))
+        aware = cells.lifetime(content, e, *cells.aware_maps(content, e, refine_iters=0))
+        assert aware == pytest.approx(best, rel=1e-12)
+        assert cells.lifetime(content, e, *cells.index_maps(content)) < best  # index order is not optimal here
+
+
+def test_thermal_placement_puts_critical_clusters_on_cool_tiles_optimally():
+    from neurobench.mapping.placement import place_by_lifetime
+
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        life = rng.uniform(1e3, 1e5, 4)
+        life[rng.integers(4)] = np.inf  # a cluster with no active synapse
+        factor = rng.uniform(0.1, 1.0, 6)
+        best = max(min(life * factor[list(p)]) for p in itertools.permutations(range(6), 4))
+        tile_of = place_by_lifetime(life, factor)
+        assert (life * factor[tile_of]).min() == pytest.approx(best, rel=1e-12)
+        assert tile_of[np.argmin(life)] == np.argmax(factor)  # the shortest-lived cluster on the coolest tile
+
+
+def test_thermal_profile_scales_each_tile_and_only_a_non_uniform_one_moves_lifetimes():
+    from neurobench.hardware.thermal import ThermalParams, arrhenius_factor, tile_temperatures
+    from neurobench.mapping.espine import rechip
+
+    w = W.heart_lsm(n_in=8, reservoir=30, seed=1)
+    chip = prepare(w.graph, CONFIG)
+    flat = rechip(chip, replace(CONFIG, thermal=ThermalParams(t_centre_k=300.0, t_edge_k=300.0)))
+    np.testing.assert_allclose(flat.tiles, chip.tiles, rtol=1e-12)  # uniform at t_amb: factor 1
+    hot_cfg = replace(CONFIG, thermal=ThermalParams(t_centre_k=340.0, t_edge_k=300.0))
+    hot = rechip(chip, hot_cfg)
+    f = arrhenius_factor(tile_temperatures(chip.mesh, hot_cfg.thermal), CONFIG.endurance.e_a, CONFIG.endurance.t_amb)
+    np.testing.assert_allclose(hot.tiles / chip.tiles, np.broadcast_to(f[:, None, None], chip.tiles.shape), rtol=1e-12)
+    assert f.min() < 1.0 == f.max()  # the corners stay at t_amb
+    assert hot.kl is chip.kl and hot.graph is chip.graph  # the clustering is kept
 
 
 def test_aware_ordering_never_worse_than_index_order_and_within_the_bound():

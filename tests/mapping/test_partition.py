@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
-from networkx.algorithms.community import kernighan_lin_bisection
 
 from neurobench.mapping import workloads as W
-from neurobench.mapping.graph import to_networkx, unroll
+from neurobench.mapping.graph import unroll
 from neurobench.mapping.partition import (
     cluster_traffic,
     cut_spikes,
@@ -42,17 +40,40 @@ def test_kl_never_cuts_more_spikes_than_random_partitions_of_the_same_sizes():
     assert kl_cut < 0.8 * np.mean(random_cuts)  # measured: 0.73
 
 
+def _interleaved_communities(m=8):
+    """Two all-to-all recurrent communities of ``m`` neurons, interleaved in id order (community
+    of neuron v = v % 2): each fits an m x m crossbar, index order cuts every community in half."""
+    from neurobench.mapping.graph import SynapseGraph
+
+    ids = np.arange(2 * m)
+    pre, post = [], []
+    for c in (0, 1):
+        members = ids[ids % 2 == c]
+        p, q = np.meshgrid(members, members, indexing="ij")
+        keep = p != q
+        pre.append(p[keep])
+        post.append(q[keep])
+    return SynapseGraph(np.concatenate(pre), np.concatenate(post), np.ones(2 * m * (m - 1)), np.full(2 * m, 5.0))
+
+
 def test_kl_bisection_never_worse_than_its_random_start():
-    g = _graph()
-    nxg = to_networkx(g)
-    for seed in range(3):
-        a, b = kernighan_lin_bisection(nxg, max_iter=10, weight="weight", seed=seed)
-        rng = np.random.default_rng(seed)
-        perm = rng.permutation(g.n_neurons)
-        ra = set(perm[: g.n_neurons // 2].tolist())
-        kl_cut = nx.cut_size(nxg, a, b, weight="weight")
-        random_cut = nx.cut_size(nxg, ra, set(range(g.n_neurons)) - ra, weight="weight")
-        assert kl_cut <= random_cut
+    # the package's partition_kl (recursive KL from the index-order halving) against its start and
+    # against sequential (index-order) partitioning, on a graph where index order is the worst cut
+    m = 8
+    g = _interleaved_communities(m)
+    kl = partition_kl(g, m, seed=0)
+    seq = partition_sequential(g, m)
+    assert fits(g, kl, m) and kl.n_clusters == 2
+    assert cut_spikes(g, kl.cluster_of) == 0.0  # KL finds the two communities
+    assert cut_spikes(g, seq.cluster_of) > 0.0
+    start = (np.arange(2 * m) >= m).astype(int)  # KL's start: the index-order halving
+    assert cut_spikes(g, kl.cluster_of) <= cut_spikes(g, start)
+    # and on a real workload, never worse than random starts of the same sizes
+    w = _graph()
+    kl_w = partition_kl(w, N, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        assert cut_spikes(w, kl_w.cluster_of) <= cut_spikes(w, rng.permutation(kl_w.cluster_of))
 
 
 def test_kl_is_deterministic_under_a_seed():

@@ -117,7 +117,95 @@ def test_membrane_traces_and_spike_trains():
         assert b.v.dtype == np.float64 and b.v.shape == a.v.shape
         np.testing.assert_array_equal(a.spikes, b.spikes)
         np.testing.assert_array_equal(b.spikes.sum(axis=1), b.spike_count)
-        assert np.allclose(a.v, b.v, rtol=0.0, atol=1e-9)
+        np.testing.assert_array_equal(a.v, b.v)  # same floats, in mV, bit for bit
+
+
+# ---- exact decimal ties: the same floats in the same order on both sides --------------------
+
+# Three input neurons. Hidden layer (threshold 1 mV):
+#   n0: bias 0.1 mV/ms, no synapses: 0.1 added ten times is 0.9999999999999999 (in mV; in volts it
+#       would be 0.0010000000000000002 >= 0.001), so an IF neuron first spikes at step 10, not 9;
+#   n1: weights 0.2, 0.7, 0.1 mV from inputs 0, 1, 2. Sample 0 sends all three at step 0:
+#       (0.2 + 0.7) + 0.1 = 0.9999999999999999 < 1 (in volts: exactly 0.001, a spike). Sample 1
+#       sends input 2 at step 0, inputs 0 and 1 at step 1: 0.1 + (0.2 + 0.7) = 0.9999999999999999
+#       again, where adding each weight straight into v gives (0.1 + 0.2) + 0.7 = 1.0, a spike.
+#       Input 2 again at step 5 lifts it to 1.0999999999999999: the spike comes at step 6;
+#   n2: weights 0.1, 0.2, 0.3 mV (their sum in ascending order is 0.6000000000000001).
+TIE_HIDDEN = Dense(np.array([[0.0, 0.0, 0.0], [0.2, 0.7, 0.1], [0.1, 0.2, 0.3]]), np.array([0.1, 0.0, 0.0]))
+TIE_OUTPUT = Dense(np.array([[0.3, 0.6, 0.1], [0.2, 0.7, 0.1]]), np.array([0.0, 0.1]))
+
+
+def tie_input(steps: int = 40) -> np.ndarray:
+    x = np.zeros((2, steps, 3), dtype=bool)
+    x[0, 0, :] = True
+    x[1, 0, 2] = x[1, 1, 0] = x[1, 1, 1] = True
+    x[:, 5, 2] = True
+    x[:, 10::3, 0] = x[:, 12::4, 1] = x[:, 11::5, 2] = True  # then keep every layer busy
+    return x
+
+
+TIE_CASES = [
+    NeuronParams(model="if", reset="subtract", v_th=1.0),
+    NeuronParams(model="if", reset="zero", v_th=1.0, tau_syn=2.0, t_ref=2.0),
+    NeuronParams(model="lif", reset="subtract", v_th=0.6, tau_m=10.0, t_ref=2.0),
+    NeuronParams(model="lif", reset="zero", v_th=0.6, tau_m=10.0, tau_syn=2.0),
+]
+
+
+@pytest.mark.parametrize("neurons", TIE_CASES, ids=lambda p: f"{p.model}-syn{p.tau_syn:g}-ref{p.t_ref:g}")
+def test_exact_decimal_drives_and_weights_give_identical_spike_trains(neurons):
+    net = Network((3,), (TIE_HIDDEN, TIE_OUTPUT), neurons)
+    x = tie_input()
+    clock = simulate(net, x, record_spikes=True, record_v=True)
+    brian = simulate_brian(net, x, record_spikes=True, record_v=True)
+    assert_identical(clock, brian)
+    for i, (a, b) in enumerate(zip(clock.layers, brian.layers)):
+        assert a.spike_count.sum() >= 4, f"layer {i} is (nearly) silent: {a.spike_count.tolist()}"
+        np.testing.assert_array_equal(a.spikes, b.spikes, err_msg=f"layer {i}: spike trains")
+        np.testing.assert_array_equal(a.v, b.v, err_msg=f"layer {i}: membrane potentials (mV)")
+    if neurons.model == "if" and neurons.tau_syn == 0:  # the ties worked out above
+        hidden = clock.layers[0]
+        np.testing.assert_array_equal(hidden.first_spike_step[:, :2], [[10, 6], [10, 6]])
+        assert hidden.v[0, 9, 0] == 0.9999999999999999 and hidden.v[0, 0, 1] == 0.9999999999999999
+        assert hidden.v[1, 1, 1] == 0.9999999999999999
+
+
+def test_synaptic_input_is_summed_from_zero_in_ascending_presynaptic_order():
+    """One step of input into 5 IF neurons from 64 presynaptic ones with weights spread over
+    twelve orders of magnitude, so that every summation order rounds differently: both simulators
+    add the spiking neurons' weights one by one in ascending index, starting from 0.0 (a dense
+    BLAS product blocks and vectorises this sum and does not match)."""
+    rng = np.random.default_rng(11)
+    weight = rng.normal(size=(5, 64)) * 10.0 ** rng.integers(-6, 7, size=(5, 64))
+    net = Network((64,), (Dense(weight),), NeuronParams(model="if", v_th=1e30))
+    x = rng.random((3, 1, 64)) < 0.5
+    expected, descending = np.zeros((3, 5)), np.zeros((3, 5))
+    for b, n in itertools.product(range(3), range(5)):
+        for k in np.flatnonzero(x[b, 0]):
+            expected[b, n] += weight[n, k]
+        for k in np.flatnonzero(x[b, 0])[::-1]:
+            descending[b, n] += weight[n, k]
+    assert np.sum(expected != descending) >= 5  # the order matters for these weights
+    clock = simulate(net, x, record_v=True)
+    brian = simulate_brian(net, x, record_v=True)
+    np.testing.assert_array_equal(clock.output.v[:, 0], expected)
+    np.testing.assert_array_equal(brian.output.v[:, 0], expected)
+
+
+def test_layer_with_all_zero_weights_runs_on_its_bias():
+    """A bias-only layer has no synapses at all (Brian2 gets no ``Synapses`` object for it); with
+    silent input its IF neurons fire every 1 / (0.25 dt) = 4 steps and every 8 steps."""
+    neurons = NeuronParams(model="if", reset="subtract", v_th=1.0, t_ref=1.0)
+    net = Network((3,), (Dense(np.zeros((2, 3)), np.array([0.25, 0.125])), Dense(np.array([[0.6, 0.5]]))), neurons)
+    x = np.zeros((2, 20, 3))
+    clock = simulate(net, x, record_spikes=True)
+    brian = simulate_brian(net, x, record_spikes=True)
+    assert_identical(clock, brian)
+    for a, b in zip(clock.layers, brian.layers):
+        np.testing.assert_array_equal(a.spikes, b.spikes)
+    np.testing.assert_array_equal(np.flatnonzero(brian.layers[0].spikes[0, :, 0]), [3, 7, 11, 15, 19])
+    np.testing.assert_array_equal(np.flatnonzero(brian.layers[0].spikes[1, :, 1]), [7, 15])
+    assert brian.layers[0].synops.tolist() == [0, 0] and brian.layers[1].spike_count.tolist() == [[3], [3]]
 
 
 def test_rejects_unknown_target_and_bad_input():

@@ -185,8 +185,7 @@ def conv_reference(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> n
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
-@pytest.mark.parametrize("padding", [0, 1, 2])
-@pytest.mark.parametrize("kernel", [(3, 3), (2, 3)])
+@pytest.mark.parametrize("kernel, padding", [((3, 3), 0), ((3, 3), 1), ((3, 3), 2), ((2, 3), 0), ((2, 3), 1)])
 def test_conv_connectivity_is_cross_correlation(stride, padding, kernel):
     rng = np.random.default_rng(stride * 10 + padding)
     in_shape = (2, 9, 8)

@@ -102,3 +102,15 @@ def test_trainers_leave_torch_global_random_state_untouched():
         torch.manual_seed(123)
         train()
         np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
+
+
+def test_unlayered_training_skips_batches_whose_spikes_never_reach_the_output():
+    # threshold far above any input: no spike reaches the output, so the loss has no gradient;
+    # the trainer must skip the step (not fail) and leave the weights at their initial values
+    x, y = _toy(16, 0)
+    silent = NeuronParams(model="lif", v_th=1e6, reset="zero", tau_m=5.0)
+    config = TrainConfig(hidden=(8,), epochs=1, batch_size=8, seed=0)
+    result = train_async(x, y, silent, config, AsyncConfig(forward_group=4))
+    for layer, w0 in zip(result.network.layers, init_weights((16, 8, 4), config.init_gain, config.seed)):
+        assert np.allclose(layer.weight, w0, atol=1e-6)
+    assert result.train_accuracy == [0.25]  # argmax of all-zero counts is class 0, a quarter of the labels

@@ -17,6 +17,7 @@ from ...neurons import NeuronParams
 from ...schema import Folder, Params
 
 Strategy = Literal["random", "momentum", "fifo", "round_robin"]
+Surrogate = Literal["atan", "fast_sigmoid", "sigmoid"]
 
 
 def _async_neuron() -> NeuronParams:
@@ -35,6 +36,7 @@ class AsyncTrainingSection(Params):
     input_dropout: float = Field(0.25, ge=0, lt=1, description="probability of dropping an input event")
     refractory_dropout: float = Field(0.8, ge=0, lt=1, description="probability a spike sets no refractory flag (async)")
     truncate: bool = Field(False, description="truncated per-frame backprop (async)")
+    surrogate: Surrogate = Field("atan", description="surrogate spike gradient (snnTorch; asynctorch examples: atan)")
     forward_group: int = Field(8, ge=1, description="F during unlayered training")
     strategies: list[Strategy] = Field(default_factory=lambda: ["random", "momentum"], min_length=1,
                                        description="one unlayered-backprop model per strategy")
@@ -53,7 +55,27 @@ class AsyncTrainingSection(Params):
 
         return TrainConfig(hidden=tuple(self.hidden), epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                            weight_decay=self.weight_decay, init_gain=self.init_gain, input_dropout=self.input_dropout,
-                           refractory_dropout=self.refractory_dropout, truncate=self.truncate, seed=self.seed)
+                           refractory_dropout=self.refractory_dropout, truncate=self.truncate,
+                           surrogate=self.surrogate, seed=self.seed)
+
+
+class AsyncEnergyParams(Params):
+    """Energy proxy per sample (our assumption; the paper's energy model is not available):
+    ``E = syn_op_pj * synaptic events + neuron_update_pj * neurons * frames`` in pJ, i.e. every
+    delivered synaptic event (an accumulate into one membrane) plus one update (leak, flag
+    clearing) of every neuron per frame."""
+
+    syn_op_pj: float = Field(20.0, gt=0, description="pJ per synaptic event")
+    neuron_update_pj: float = Field(50.0, ge=0, description="pJ per neuron update (one per neuron and frame)")
+    neuron_update_pj_sweep: list[float] = Field(default_factory=lambda: [0.0, 5.0, 50.0, 500.0, 5000.0], min_length=1,
+                                                description="neuron_update_pj values of the sensitivity table")
+
+    @field_validator("neuron_update_pj_sweep")
+    @classmethod
+    def _non_negative(cls, values: list[float]) -> list[float]:
+        if any(v < 0 for v in values):
+            raise ValueError(f"every neuron_update_pj in the sweep must be >= 0 pJ, got {values}")
+        return values
 
 
 class AsyncSection(Params):
@@ -84,6 +106,11 @@ class AsyncSection(Params):
     latency_forward_group: int = Field(4, ge=1, description="F of the latency and early-stopping figures")
     steps_after_output: list[int] = Field(default_factory=lambda: [0, 5, 20], min_length=1,
                                           description="k of the stopping modes (0 = stop at the first output spike)")
+    n_seeds: int = Field(3, ge=1, le=100, description="replicates; replicate r uses child_seed(seed, r) of every seed field")
+    energy: AsyncEnergyParams = Field(default_factory=AsyncEnergyParams)
+    crosscheck_samples: int = Field(8, ge=1, le=10_000,
+                                    description="test samples of the layer-sync vs clock-simulator cross-check")
+    models_dir: Folder = Field("models/async", description="folder of the trained networks (<task>/<model>.npz)")
 
     @field_validator("neuron")
     @classmethod

@@ -6,7 +6,12 @@
   strategy and ``F`` (event-driven path), one row of per-sample means each, plus per-sample
   latencies for distributions (``evaluate_study``: for every task);
 * ``early_stopping``: accuracy against forward steps (budgets on the drained run, and the
-  stopping modes ``first_output`` / ``after_output`` run for real; ``early_stopping_study``).
+  stopping modes ``first_output`` / ``after_output`` run for real; ``early_stopping_study``);
+* ``replicate_section`` / ``run_replicates``: the study ``n_seeds`` times, replicate ``r`` with
+  every seed field replaced by ``child_seed(seed, r)``;
+* ``clock_crosscheck``: the layer-synchronized run of the trained models against the clock
+  simulator under the matching convention (``neurobench.sim.layersync.clock_agreement``);
+* ``save_models``: the trained networks as ``<models_dir>/<task>/<model>.npz``.
 
 Units: frame lengths in ms; steps are forward steps; spikes and synaptic events are counts per
 sample.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,19 +30,28 @@ from ... import metrics
 from ...network import Network
 from ...neurons import NeuronParams
 from ...sim.asynchronous import AsyncConfig, simulate_async
-from ...sim.layersync import simulate_layersync
+from ...schema import replace as replace_params
+from ...progress import track
+from ...seeds import child_seed
+from ...serialize import save_network
+from ...sim.layersync import clock_agreement, simulate_layersync
 from ...training import TrainConfig, TrainResult, train_async, train_sync
 from .params import AsyncSection
-from .tasks import StudyData
+from .tasks import SHORT_NAMES, StudyData, load_study_data
 
 __all__ = [
     "LAYER_SYNC",
     "STOP_METRICS",
+    "clock_crosscheck",
     "early_stopping",
     "early_stopping_study",
     "evaluate_grid",
     "evaluate_study",
+    "grid_mean",
     "latency_forward_group",
+    "replicate_section",
+    "run_replicates",
+    "save_models",
     "summarize",
     "train_models",
     "train_study",
@@ -64,8 +79,9 @@ def train_models(x, y, neurons: NeuronParams, config: TrainConfig, frame_dt: flo
 
 def summarize(record, labels) -> dict[str, float]:
     """Per-sample means of one asynchronous (or layer-sync) run: accuracy, spikes, spike density
-    (spikes per neuron), synaptic events, forward steps, and forward steps / network spikes to
-    the first (correct) output spike; ``no_output_spike`` is the fraction of samples without one."""
+    (spikes per neuron), synaptic events, neuron updates (every neuron once per frame), forward
+    steps, and forward steps / network spikes to the first (correct) output spike;
+    ``no_output_spike`` is the fraction of samples without one."""
     labels = np.asarray(labels)
     lat = metrics.first_output_latency(record, labels)
     decided = ~np.isnan(lat["steps_to_output"])
@@ -75,6 +91,7 @@ def summarize(record, labels) -> dict[str, float]:
         "spikes_per_sample": float(record.spikes_per_sample().mean()),
         "spike_density": float(metrics.spikes_per_neuron(record).mean()),
         "synops_per_sample": float(record.synops.sum(axis=1).mean()),
+        "neuron_updates_per_sample": float(record.n_neurons * record.forward_steps.shape[1]),
         "forward_steps": float(record.forward_steps.sum(axis=1).mean()),
         "steps_to_output": float(np.nanmean(lat["steps_to_output"])) if decided.any() else np.nan,
         "spikes_to_output": float(np.nanmean(lat["spikes_to_output"])) if decided.any() else np.nan,
@@ -157,8 +174,8 @@ def train_study(data: StudyData, cfg: AsyncSection) -> tuple[dict[str, dict[str,
         models[name] = {k: r.network for k, r in res.items()}
         for k, r in res.items():
             timings[f"samples_per_s[{name}][{k}]"] = r.samples_per_s
-            histories += [{"task": name, "model": k, "epoch": e + 1, "train accuracy": a, "loss": l}
-                          for e, (a, l) in enumerate(zip(r.train_accuracy, r.loss))]
+            histories += [{"task": name, "model": k, "epoch": e + 1, "train accuracy": a, "loss": loss}
+                          for e, (a, loss) in enumerate(zip(r.train_accuracy, r.loss))]
     return models, pd.DataFrame(histories), timings
 
 
@@ -206,3 +223,75 @@ def early_stopping_study(data: StudyData, models: dict[str, dict[str, Network]],
         curves.append(c.assign(task=name))
         stops.append(s.assign(task=name))
     return pd.concat(curves, ignore_index=True), pd.concat(stops, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# replicates, the clock-simulator cross-check, saved models
+# --------------------------------------------------------------------------------------------
+
+
+def replicate_section(cfg: AsyncSection, r: int) -> AsyncSection:
+    """``cfg`` for replicate ``r``: every seed field (``split_seed``, ``saccade_seed``,
+    ``schedule_seed``, ``training.seed``) replaced by ``child_seed(seed, r)``."""
+    training = replace_params(cfg.training, seed=child_seed(cfg.training.seed, r))
+    return replace_params(cfg, split_seed=child_seed(cfg.split_seed, r), saccade_seed=child_seed(cfg.saccade_seed, r),
+                          schedule_seed=child_seed(cfg.schedule_seed, r), training=training)
+
+
+def run_replicates(cfg: AsyncSection, progress: bool = False):
+    """Train and evaluate the study ``cfg.n_seeds`` times (``replicate_section``).
+
+    Returns (replicates: list of (StudyData, models) per replicate; histories and grid with a
+    ``replicate`` column; latencies of every replicate with a ``replicate`` column; timings in
+    wall seconds, keys suffixed ``[r<replicate>]``, not reproducible).
+    """
+
+    replicates, histories, grids, latencies, timings = [], [], [], [], {}
+    for r in track(range(cfg.n_seeds), "async: replicates", show=progress):
+        rcfg = replicate_section(cfg, r)
+        data = load_study_data(rcfg)
+        models, hist, t_train = train_study(data, rcfg)
+        grid, lat, t_eval = evaluate_study(data, models, rcfg)
+        replicates.append((data, models))
+        histories.append(hist.assign(replicate=r))
+        grids.append(grid.assign(replicate=r))
+        latencies.append(lat.assign(replicate=r))
+        timings.update({f"{k}[r{r}]": v for k, v in {**t_train, **t_eval}.items()})
+    return (replicates, pd.concat(histories, ignore_index=True), pd.concat(grids, ignore_index=True),
+            pd.concat(latencies, ignore_index=True), timings)
+
+
+def clock_crosscheck(data: StudyData, models: dict[str, dict[str, Network]], n_samples: int) -> pd.DataFrame:
+    """``neurobench.sim.layersync.clock_agreement`` of every trained model on the first
+    ``n_samples`` test samples of its task: one row per task and model with ``spikes``,
+    ``mismatches``, ``agreement``, ``prediction_agreement`` and ``naive_count_agreement``."""
+    rows = []
+    idx = data.test_idx[:n_samples]
+    for name, (x, dt) in data.tasks.items():
+        for model, net in models[name].items():
+            rows.append({"task": name, "model": model, **clock_agreement(net, x[idx], dt)})
+    return pd.DataFrame(rows)
+
+
+def save_models(models: dict[str, dict[str, Network]], folder: str | Path) -> list[Path]:
+    """Write every trained network with ``neurobench.serialize.save_network`` to
+    ``<folder>/<task>/<model>.npz`` (task: ``saccade`` or ``rows``; model: ``sync``,
+    ``async-random``, ...); returns the paths written."""
+    paths = []
+    for name, nets in models.items():
+        for model, net in nets.items():
+            path = Path(folder) / SHORT_NAMES[name] / f"{model}.npz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            paths.append(save_network(path, net))
+    return paths
+
+
+def grid_mean(grid: pd.DataFrame) -> pd.DataFrame:
+    """The grid averaged over replicates: one row per task, model, execution and F with the mean
+    of every metric and ``accuracy_std`` (sample std over replicates, 0 for one replicate)."""
+    keys = [k for k in ("task", "model", "execution", "F") if k in grid]
+    values = [c for c in grid.columns if c not in keys and c != "replicate"]
+    groups = grid.groupby(keys, sort=False, as_index=False)
+    mean = groups[values].mean()
+    std = groups["accuracy"].std(ddof=1)["accuracy"].fillna(0.0)
+    return mean.assign(accuracy_std=std.to_numpy())

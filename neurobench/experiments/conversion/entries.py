@@ -1,8 +1,10 @@
 """The conversions of the study and their ``conversion.json`` entries.
 
-Each converted network is one entry: an LP conversion (``Converter``, read out from output spike
-counts, ``method="lp"`` or ``"prune_<selection>"``) or the data-normalisation baseline held to the
-same constraints (read out from the output neurons' charge, ``method="baseline"``).
+Each converted network is one entry: an LP conversion (``Converter``, ``method="lp"``,
+``"prune_<selection>"`` or ``"penalty"``) or the data-normalisation baseline held to the same
+constraints (``method="baseline"``). Every entry records its read-out constants the same way
+(``readout_scale`` in Hz per ANN unit, ``readout_offset`` in ANN units), so every network is read
+out alike (``neurobench.conversion.evaluation``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from ...ann import Ann
 from ...conversion.constraints import Analog, Constraints, Digital
 from ...conversion.convert import Converter
-from ...conversion.normalize import constrain, normalize
+from ...conversion.normalize import constrain, hybrid_baseline, normalize
 from ...network import Network
 from .params import ConversionSection
 
@@ -34,11 +36,12 @@ def make_converter(cfg: ConversionSection, constraints: Constraints | None, **kw
 
 
 def baseline_network(ann: Ann, x_cal: np.ndarray, constraints: Constraints, cfg: ConversionSection) -> Network:
-    """Data-normalisation conversion of ``ann`` held to ``constraints`` by clipping or rounding.
+    """Data-normalisation conversion of ``ann`` held to ``constraints``.
 
     Analog: weights clipped to the family's bounds (mV). Digital: rounded to ``bits``-bit levels
-    on one grid per layer (the baseline's usual post-hoc quantisation). Hybrid: not representable
-    by rounding one weight, so only clipped to ``[-M s_max, M s_max]``.
+    on one grid per layer (the baseline's usual post-hoc quantisation). Hybrid:
+    ``neurobench.conversion.normalize.hybrid_baseline`` (integer multiplicities times shared type
+    weights, a valid hybrid-chip network; never the old clipping to ``+-M s_max``).
     """
     net = normalize(ann, x_cal, max_rate=cfg.input_rate, dt=cfg.dt, percentile=cfg.percentile, v_th=cfg.neuron.v_th)
     if isinstance(constraints, Analog):
@@ -46,8 +49,7 @@ def baseline_network(ann: Ann, x_cal: np.ndarray, constraints: Constraints, cfg:
         return constrain(net, w_min=lo, w_max=hi)
     if isinstance(constraints, Digital):
         return constrain(net, bits=constraints.bits)
-    top = constraints.max_multiplicity * constraints.s_max
-    return constrain(net, w_min=-top, w_max=top)
+    return hybrid_baseline(net, constraints)
 
 
 def layer_reports(conv: Converter) -> list[dict[str, Any]]:
@@ -67,19 +69,20 @@ def lp_entry(kind: str, family: str, conv: Converter, seconds: float, **extra) -
         for status, count in r.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
     return {
-        "network": kind, "family": family, "method": "lp", "readout": "count",
+        "network": kind, "family": family, "method": "lp",
         "readout_scale": conv.readout_scale_, "readout_offset": conv.readout_offset_,
         "seconds": seconds, "statuses": statuses, "max_mip_gap": max(gaps) if gaps else None,
         "layers": layer_reports(conv), **extra,
     }
 
 
-def baseline_entry(kind: str, family: str, output_scale: float, seconds: float) -> dict[str, Any]:
-    """The ``conversion.json`` entry of a baseline conversion: read out from the output charge,
-    ``output_scale`` being the output layer's activation scale ``lambda_L`` (ANN units)."""
+def baseline_entry(kind: str, family: str, output_scale: float, input_rate: float, seconds: float) -> dict[str, Any]:
+    """The ``conversion.json`` entry of a baseline conversion normalised to ``input_rate`` Hz:
+    its output layer fires ``input_rate`` Hz at the activation ``output_scale`` = ``lambda_L``
+    (ANN units), so ``readout_scale = input_rate / lambda_L`` Hz per ANN unit, offset 0."""
     return {
-        "network": kind, "family": family, "method": "baseline", "readout": "potential",
-        "output_scale": output_scale, "seconds": seconds,
+        "network": kind, "family": family, "method": "baseline",
+        "readout_scale": input_rate / output_scale, "readout_offset": 0.0, "seconds": seconds,
     }
 
 

@@ -1,10 +1,10 @@
 """Evaluation of the study's converted networks, as the ``conversion`` section configures it.
 
 Each function takes an entry of ``conversion.json`` (``neurobench.experiments.conversion.entries``),
-which says how the network's outputs are read, and the ``conversion`` section, which gives the
+which holds the network's read-out constants, and the ``conversion`` section, which gives the
 simulation (``n_steps`` steps of ``dt`` ms, regular rate code at ``input_rate`` Hz) and the rate
 mapping (``neuron``, ``max_rate``, ``percentile``); the computations are those of
-``neurobench.conversion.evaluation``.
+``neurobench.conversion.evaluation``. LP and baseline networks are read out alike.
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ from .params import ConversionSection
 
 
 def readout_of(entry: dict[str, Any]) -> Readout:
-    """The read-out of a ``conversion.json`` entry: spike counts (LP) or output charge (baseline)."""
-    if entry["readout"] == "count":
-        return Readout("count", scale=entry["readout_scale"], offset=entry["readout_offset"])
-    return Readout("potential", scale=entry["output_scale"])
+    """The read-out constants of a ``conversion.json`` entry (Hz per ANN unit, ANN units)."""
+    return Readout(scale=entry["readout_scale"], offset=entry["readout_offset"])
 
 
 def evaluate_entry(network: Network, entry: dict[str, Any], ann: Ann, x: np.ndarray, y: np.ndarray,
                    cfg: ConversionSection, n_steps: int | None = None) -> dict[str, Any]:
-    """Score, agreement with the ANN, activity and size of one converted network on ``(x, y)``,
-    run for ``n_steps`` steps (default ``cfg.n_steps``); see
+    """Score and agreement under both read-outs, near-tie share, activity and size of one
+    converted network on ``(x, y)``, run for ``n_steps`` steps (default ``cfg.n_steps``); see
     ``neurobench.conversion.evaluation.evaluate_network``."""
     n_steps = cfg.n_steps if n_steps is None else int(n_steps)
     return evaluation.evaluate_network(network, readout_of(entry), ann, x, y, n_steps=n_steps, dt=cfg.dt,

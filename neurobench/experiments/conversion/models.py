@@ -1,10 +1,18 @@
 """The conversion study's model folders: where the trained ANNs and converted SNNs live, which
-parameters built them (fingerprints), and loading them back.
+parameters built them (fingerprints), the seeds of each replicate, and loading them back.
 
-``<models_dir>/ann`` holds one ``<network>.npz`` per trained ANN and ``training.json``;
-``<models_dir>/snn`` holds one ``<entry>.npz`` per converted network and ``conversion.json``
-(read-out constants, solver reports, selections). Each JSON file carries the fingerprint of the
-parameters its folder was built from.
+Layout, for replicates ``r = 0 .. n_seeds - 1``:
+
+* ``<models_dir>/ann/seed<r>/<network>.npz``: the trained ANNs of replicate ``r``;
+  ``<models_dir>/ann/training.json``: per replicate its seeds and per network task, data,
+  layer sizes and scores;
+* ``<models_dir>/snn/seed<r>/<entry>.npz``: the converted networks of replicate ``r``;
+  ``<models_dir>/snn/conversion.json``: per replicate its entries (read-out constants, solver
+  reports, selections).
+
+Each JSON file carries the fingerprint of the parameters its folder was built from. Replicate
+``r`` is the section with ``data_seed``, ``train_seed`` and ``seed`` replaced by
+``neurobench.seeds.child_seed(<field>, r)`` (:func:`replicate`).
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ import numpy as np
 from ...ann import Ann
 from ...ann.train import DATA_OF_KIND, load_data
 from ...network import Network
+from ...schema import replace
+from ...seeds import child_seed
 from ...serialize import load_ann, load_network
 from .params import ConversionSection
 
-TRAIN_KEYS = ("networks", "data_seed", "train_seed", "epochs")
+TRAIN_KEYS = ("networks", "data_seed", "train_seed", "epochs", "n_seeds")
 """Keys of the ``conversion`` section that the trained ANNs depend on."""
 UNUSED_BY_CONVERT = ("evaluate", "models_dir")
 """Keys of the ``conversion`` section that the converted SNNs do not depend on."""
@@ -44,18 +54,42 @@ def convert_fingerprint(cfg: ConversionSection) -> str:
     return fingerprint({k: v for k, v in cfg.model_dump().items() if k not in UNUSED_BY_CONVERT})
 
 
+SEEDED_KEYS = ("data_seed", "train_seed", "seed")
+"""Seed fields of the section that every replicate derives its own seeds from."""
+
+
+def replicate(cfg: ConversionSection, r: int) -> ConversionSection:
+    """The section as replicate ``r`` runs it: each of ``SEEDED_KEYS`` replaced by
+    ``child_seed(value, r)`` (data split, training, position sampling and random pruning)."""
+    if not 0 <= r < cfg.n_seeds:
+        raise ValueError(f"replicate r = {r} is not allowed: must be in [0, n_seeds = {cfg.n_seeds})")
+    return replace(cfg, **{k: child_seed(getattr(cfg, k), r) for k in SEEDED_KEYS})
+
+
+def replicate_seeds(cfg: ConversionSection, r: int) -> dict[str, int]:
+    """The seeds of replicate ``r`` by field name."""
+    rep = replicate(cfg, r)
+    return {k: getattr(rep, k) for k in SEEDED_KEYS}
+
+
+def seed_folder(r: int) -> str:
+    """Name of replicate ``r``'s sub-folder in ``ann`` and ``snn``."""
+    return f"seed{int(r)}"
+
+
 def ann_dir(cfg: ConversionSection) -> Path:
-    """Folder of the trained ANNs."""
+    """Folder of the trained ANNs (all replicates)."""
     return Path(cfg.models_dir) / "ann"
 
 
 def snn_dir(cfg: ConversionSection) -> Path:
-    """Folder of the converted SNNs."""
+    """Folder of the converted SNNs (all replicates)."""
     return Path(cfg.models_dir) / "snn"
 
 
 def data_of(kind: str, cfg: ConversionSection) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(x_train, y_train, x_test, y_test)`` of network ``kind`` (split seeded by ``data_seed``)."""
+    """``(x_train, y_train, x_test, y_test)`` of network ``kind`` (split seeded by ``data_seed``;
+    pass a :func:`replicate`)."""
     return load_data(DATA_OF_KIND[kind], seed=cfg.data_seed)
 
 
@@ -75,16 +109,17 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def load_anns(cfg: ConversionSection) -> dict[str, Ann]:
-    """The trained ANNs by network name."""
-    return {kind: load_ann(ann_dir(cfg) / f"{kind}.npz") for kind in cfg.networks}
+def load_anns(cfg: ConversionSection, r: int) -> dict[str, Ann]:
+    """The trained ANNs of replicate ``r`` by network name."""
+    return {kind: load_ann(ann_dir(cfg) / seed_folder(r) / f"{kind}.npz") for kind in cfg.networks}
 
 
 def training_summary(cfg: ConversionSection) -> dict[str, Any]:
-    """``training.json`` of the trained ANNs (per network: task, data, sizes, scores)."""
+    """``training.json`` of the trained ANNs (``replicates``: per replicate its ``seeds`` and
+    ``networks``, per network task, data, sizes, scores)."""
     return json.loads((ann_dir(cfg) / "training.json").read_text())
 
 
-def load_entry_network(cfg: ConversionSection, name: str) -> Network:
-    """The converted network of entry ``name`` of ``conversion.json``."""
-    return load_network(snn_dir(cfg) / f"{name}.npz")
+def load_entry_network(cfg: ConversionSection, r: int, name: str) -> Network:
+    """The converted network of entry ``name`` of replicate ``r``."""
+    return load_network(snn_dir(cfg) / seed_folder(r) / f"{name}.npz")

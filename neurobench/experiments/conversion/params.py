@@ -51,6 +51,9 @@ class ConversionEvaluateSection(Params):
     test_samples: int = Field(0, ge=0, description="test samples evaluated (0 = all)")
     brian_samples: int = Field(8, ge=1, le=1024, description="test samples also run in Brian2, per network")
     brian_target: Literal["numpy", "cython"] = Field("numpy", description="Brian2 code generation target")
+    readout: Literal["count", "potential"] = Field(
+        "count", description="read-out of the results and claims, the same for LP and baseline networks: output "
+                             "spike counts, or the charge of a non-spiking output layer (both are always swept)")
 
     @field_validator("steps")
     @classmethod
@@ -58,6 +61,22 @@ class ConversionEvaluateSection(Params):
         if any(n < 1 for n in steps):
             raise ValueError("every simulation length must be >= 1 step")
         return steps
+
+
+class ConversionPenaltySection(Params):
+    """Weight-penalty sweep: one network converted under one family with each penalty weight
+    (replicate 0 only), to show how the penalty trades calibration fit for test error."""
+
+    network: ConvertedNetwork = Field("mlp", description="network converted with each penalty")
+    family: str = Field("analog", description="constraint family (a key of conversion.families)")
+    penalties: list[float] = Field([], description="weight_penalty values swept (>= 0; empty: no sweep)")
+
+    @field_validator("penalties")
+    @classmethod
+    def _non_negative(cls, penalties: list[float]) -> list[float]:
+        if any(not (p >= 0) for p in penalties):
+            raise ValueError("every penalty must be a finite number >= 0")
+        return penalties
 
 
 class ConversionSection(Params):
@@ -77,6 +96,8 @@ class ConversionSection(Params):
     percentile: float = Field(99.9, gt=0, le=100, description="activation percentile that sets each layer's scale")
     conv_positions: int = Field(8, ge=1, le=1024, description="output positions sampled per image for conv problems")
     seed: int = Field(0, ge=0, description="seed of position sampling and random pruning")
+    n_seeds: int = Field(3, ge=1, le=100, description="replicates; replicate r derives data_seed, train_seed "
+                                                      "and seed with neurobench.seeds.child_seed(., r)")
     families: dict[str, ChipConstraints] = Field(
         default_factory=lambda: {"analog": Analog(w_min=-8.0, w_max=8.0)},
         description="chip constraint families by name (neurobench.conversion.constraints)")
@@ -84,6 +105,7 @@ class ConversionSection(Params):
         default_factory=dict,
         description="families each network is converted under (a network not listed: every family)")
     pruning: ConversionPruningSection = Field(default_factory=ConversionPruningSection)
+    penalty: ConversionPenaltySection = Field(default_factory=ConversionPenaltySection)
     evaluate: ConversionEvaluateSection = Field(default_factory=ConversionEvaluateSection)
     models_dir: Folder = Field("models/conversion", description="folder of the trained ANNs and converted SNNs")
 
@@ -129,6 +151,14 @@ class ConversionSection(Params):
         if families is not None and pruning.family not in families:
             raise ValueError(f"pruning.family {pruning.family!r} is not a key of conversion.families ({', '.join(families)})")
         return pruning
+
+    @field_validator("penalty")
+    @classmethod
+    def _penalty_family_is_listed(cls, penalty: ConversionPenaltySection, info: ValidationInfo):
+        families = info.data.get("families")
+        if penalty.penalties and families is not None and penalty.family not in families:
+            raise ValueError(f"penalty.family {penalty.family!r} is not a key of conversion.families ({', '.join(families)})")
+        return penalty
 
     def families_of(self, network: str) -> list[str]:
         """The constraint families ``network`` is converted under."""

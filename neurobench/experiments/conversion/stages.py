@@ -1,18 +1,20 @@
-"""The conversion study's stages (Mern et al., reconstructed): train -> convert -> evaluate.
+"""The conversion study's steps (Mern et al., reconstructed): train -> convert -> evaluate.
 
-Three DVC stages share the ``conversion`` section of ``params.yaml``:
+One DVC stage, ``conversion`` (``notebooks/conversion.ipynb``), reads the ``conversion`` section
+of ``params.yaml`` and owns the model folders as persistent outputs:
 
-``conversion_train``  (``python -m neurobench.experiments.conversion.train``)
-    trains the stand-in ANNs and writes ``<models_dir>/ann``;
-``conversion_convert``  (``python -m neurobench.experiments.conversion.convert``)
+train (``.train``, also ``python -m neurobench.experiments.conversion.train``)
+    trains the stand-in ANNs of every replicate and writes ``<models_dir>/ann``;
+convert (``.convert``, also ``python -m neurobench.experiments.conversion.convert``)
     converts them (LP and baseline, every constraint family, pruning) into ``<models_dir>/snn``;
-``conversion``  (``notebooks/conversion.ipynb``)
-    evaluates every converted network (``.evaluate``) and checks the claims (``.claims``).
+evaluate (``.evaluate``, ``.tables``, ``.claims``)
+    evaluates every converted network and checks the claims.
 
-Each folder carries a fingerprint of the parameters it was built from (``.models``).
-:func:`ensure_models` builds what is missing or stale, so the notebook also runs on its own (in
-JupyterLab, or in the tests with small parameters); under ``dvc repro`` the folders are always
-current.
+Each folder carries a fingerprint of the parameters it was built from (``.models``), and
+:func:`ensure_models`, the notebook's first step, rebuilds only what is missing or stale: a
+change of an evaluation parameter re-runs the stage without retraining. One stage instead of
+three chained ones also lets ``dvc repro --dry`` run in a fresh clone, where the model folders
+do not exist yet (a dry run of a chain hashes the missing intermediate folder and fails).
 """
 
 from __future__ import annotations

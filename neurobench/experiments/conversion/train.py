@@ -1,4 +1,5 @@
-"""Stage ``conversion_train``: train the study's stand-in ANNs and write ``<models_dir>/ann``.
+"""Train the study's stand-in ANNs and write ``<models_dir>/ann`` (a step of the ``conversion``
+stage, also a command: ``python -m neurobench.experiments.conversion.train``).
 
 ``python -m neurobench.experiments.conversion.train [--params params.yaml] [--progress]``
 """
@@ -16,36 +17,43 @@ from tqdm import tqdm
 
 from ...ann.train import DATA_OF_KIND, evaluate, train
 from ...io import replace_dir, write_json_atomic
+from ...progress import track
 from ...serialize import save_ann
 from ..common import stage_command
-from .models import ann_dir, data_of, train_fingerprint
+from .models import ann_dir, data_of, replicate, replicate_seeds, seed_folder, train_fingerprint
 from .params import ConversionSection
 
 
 def train_networks(cfg: ConversionSection, progress: bool = False) -> Path:
-    """Train every network of ``cfg.networks`` (``neurobench.ann.train``, seeded by
-    ``train_seed``, ``epochs`` of each); write ``<models_dir>/ann`` atomically: one ``.npz`` per
-    network and ``training.json`` (task, data, layer sizes, train and test scores)."""
+    """Train every network of ``cfg.networks`` for every replicate ``r < n_seeds``
+    (``neurobench.ann.train``, split and training seeded by the replicate's ``data_seed`` and
+    ``train_seed``, ``epochs`` of each); write ``<models_dir>/ann`` atomically: one
+    ``seed<r>/<network>.npz`` per replicate and network and ``training.json`` (per replicate its
+    seeds, per network task, data, layer sizes, train and test scores)."""
     parent = Path(cfg.models_dir)
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
         out = Path(tmp) / "ann"
-        out.mkdir()
-        summary: dict[str, Any] = {"fingerprint": train_fingerprint(cfg), "networks": {}}
-        for kind in cfg.networks:
-            x_tr, y_tr, x_te, y_te = data_of(kind, cfg)
-            start = time.perf_counter()
-            result = train(kind, x_tr, y_tr, seed=cfg.train_seed, epochs=getattr(cfg.epochs, kind), progress=progress)
-            if progress:
-                tqdm.write(f"trained {kind} in {time.perf_counter() - start:.1f} s")
-            save_ann(out / f"{kind}.npz", result.ann)
-            summary["networks"][kind] = {
-                "task": result.ann.task,
-                "data": DATA_OF_KIND[kind],
-                "sizes": [int(np.prod(s)) for s in result.ann.shapes],
-                "test_score": evaluate(result.ann, x_te, y_te),
-                "train_score": evaluate(result.ann, x_tr, y_tr),
-            }  # no timings here: the folder must be identical for identical params (DVC caches it)
+        summary: dict[str, Any] = {"fingerprint": train_fingerprint(cfg), "replicates": []}
+        for r in track(range(cfg.n_seeds), "conversion: train replicates"):
+            rep, folder = replicate(cfg, r), out / seed_folder(r)
+            folder.mkdir(parents=True)
+            networks: dict[str, Any] = {}
+            for kind in cfg.networks:
+                x_tr, y_tr, x_te, y_te = data_of(kind, rep)
+                start = time.perf_counter()
+                result = train(kind, x_tr, y_tr, seed=rep.train_seed, epochs=getattr(cfg.epochs, kind), progress=progress)
+                if progress:
+                    tqdm.write(f"trained {kind} (replicate {r}) in {time.perf_counter() - start:.1f} s")
+                save_ann(folder / f"{kind}.npz", result.ann)
+                networks[kind] = {
+                    "task": result.ann.task,
+                    "data": DATA_OF_KIND[kind],
+                    "sizes": [int(np.prod(s)) for s in result.ann.shapes],
+                    "test_score": evaluate(result.ann, x_te, y_te),
+                    "train_score": evaluate(result.ann, x_tr, y_tr),
+                }  # no timings here: the folder must be identical for identical params (DVC caches it)
+            summary["replicates"].append({"seeds": replicate_seeds(cfg, r), "networks": networks})
         write_json_atomic(out / "training.json", summary)
         replace_dir(out, ann_dir(cfg))
     return ann_dir(cfg)
@@ -53,7 +61,7 @@ def train_networks(cfg: ConversionSection, progress: bool = False) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """The stage command; exit status 2 on an invalid params file."""
-    return stage_command("conversion", "Stage conversion_train: train the stand-in ANNs.", train_networks, argv)
+    return stage_command("conversion", "Train the stand-in ANNs of the conversion study.", train_networks, argv)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...hardware.crossbar import CrossbarParams
 from ...hardware.endurance import PcmEndurance
 from ...hardware.mesh import MeshParams
 from ...hardware.rram import RramReadParams
+from ...hardware.thermal import ThermalParams
 from ...mapping.espine import MappingConfig
 from ...mapping.placement import PsoParams
-from ...schema import Params, replace
+from ...schema import Folder, Params, replace
+from ...seeds import child_seed
 
 
 class EnduranceRramSection(RramReadParams):
@@ -35,7 +37,7 @@ class EnduranceRramSection(RramReadParams):
 
 
 class EnduranceWorkloadSection(Params):
-    """Sizes of the generated workloads and the simulated digits networks."""
+    """Sizes of the generated (synthetic) workloads and where the workbench's networks are read."""
 
     image_side: int = Field(28, ge=4, le=64, description="input image side of the image workloads in px")
     hidden: int = Field(100, ge=1, le=4096, description="hidden neurons of the digits MLP / STDP network")
@@ -47,13 +49,22 @@ class EnduranceWorkloadSection(Params):
     rf_fan_in: int = Field(100, ge=1, description="inputs per neuron of the receptive-field workload")
     rf_group: int = Field(50, ge=1, description="neighbours sharing one receptive field")
     duration: float = Field(100.0, gt=0, description="spike-count window of generated workloads in ms")
-    seed: int = Field(0, ge=0, description="seed of generated connectivity and spike counts")
-    simulated: bool = Field(True, description="add the workbench's simulated digits networks")
-    train_epochs: int = Field(60, ge=1, le=1000, description="epochs of the converted MLP and CNN")
-    samples: int = Field(32, ge=1, le=2048, description="digits test samples simulated for spike counts")
+    seed: int = Field(0, ge=0, description="seed of generated connectivity and spike counts, and of the random CNN")
+    simulated: bool = Field(True, description="map the workbench's networks with simulated activity")
+    conversion_dir: Folder = Field("models/conversion/snn/seed0", description="folder of the conversion stage's "
+                                   "LP-converted networks (<conversion.models_dir>/snn)")
+    async_dir: Folder = Field("models/async", description="folder of the async stage's trained networks (.npz)")
+    samples: int = Field(32, ge=1, le=360, description="digits test samples simulated for spike counts")
     n_steps: int = Field(100, ge=1, le=100_000, description="simulation time steps")
     dt: float = Field(1.0, gt=0, le=100, description="time step in ms")
-    max_rate: float = Field(200.0, gt=0, description="input rate of a pixel of value 1 in Hz")
+    max_rate: float = Field(500.0, gt=0, description="input rate of a pixel of value 1 in Hz (conversion's input_rate)")
+
+    @model_validator(mode="after")
+    def _rate_fits_the_step(self) -> "EnduranceWorkloadSection":
+        if self.max_rate * self.dt > 1000.0:
+            raise ValueError(f"max_rate = {self.max_rate} Hz with dt = {self.dt} ms: at most one spike per step "
+                             "allowed (max_rate * dt <= 1000)")
+        return self
 
 
 class EnduranceSensitivitySection(Params):
@@ -72,6 +83,25 @@ class EnduranceSensitivitySection(Params):
         return sizes
 
 
+class EnduranceDriversSection(Params):
+    """Sweeps of what drives the lifetime gain: the endurance exponent and the tile/cell variation."""
+
+    workloads: list[str] = Field(["image_smoothing", "heart_lsm"], min_length=1,
+                                 description="workloads of the sweeps (geometric mean over them)")
+    exponents: list[float] = Field([0.0, 1.0, 2.0, 3.0], min_length=1, description="power-law exponents swept")
+    sigma_tiles: list[float] = Field([0.0, 0.1, 0.2, 0.4], min_length=1,
+                                     description="tile variations swept (std of ln), cell variation at its value")
+    sigma_cells: list[float] = Field([0.0, 0.1, 0.2], min_length=1,
+                                     description="cell variations swept (std of ln), tile variation at its value")
+
+    @field_validator("exponents", "sigma_tiles", "sigma_cells")
+    @classmethod
+    def _non_negative(cls, values: list[float]) -> list[float]:
+        if any(not v >= 0 for v in values):
+            raise ValueError(f"{values}: every value must be >= 0")
+        return values
+
+
 class EnduranceSection(Params):
     """The ``endurance`` stage: eSpine endurance-aware mapping and RRAM read-endurance lifetime."""
 
@@ -82,11 +112,15 @@ class EnduranceSection(Params):
     rram: EnduranceRramSection = Field(default_factory=EnduranceRramSection)
     workloads: EnduranceWorkloadSection = Field(default_factory=EnduranceWorkloadSection)
     sensitivity: EnduranceSensitivitySection = Field(default_factory=EnduranceSensitivitySection)
+    drivers: EnduranceDriversSection = Field(default_factory=EnduranceDriversSection)
+    thermal: ThermalParams = Field(default_factory=ThermalParams)
     activation: Literal["pre", "stdp"] = Field("pre", description="what wears a PCM cell: presynaptic spikes or STDP updates")
     partitioner: Literal["kl", "metis"] = Field("kl", description="bisection: networkx Kernighan-Lin or METIS (pymetis)")
     kl_max_iter: int = Field(10, ge=1, le=100, description="KL passes per bisection")
     refine_iters: int = Field(20, ge=0, le=10_000, description="cell-ordering refinement moves")
     seed: int = Field(0, ge=0, description="root seed of KL, tile variation, random baseline and PSO")
+    n_seeds: int = Field(3, ge=1, le=100, description="replicates: replicate r uses child_seed(seed, r) and "
+                         "child_seed(workloads.seed, r)")
 
     @field_validator("crossbar")
     @classmethod
@@ -95,10 +129,20 @@ class EnduranceSection(Params):
             raise ValueError(f"crossbar n = {crossbar.n}: unrolling fan-ins needs n >= 2")
         return crossbar
 
-    def mapping_config(self, **crossbar_overrides) -> MappingConfig:
-        """The ``MappingConfig`` of this section, with ``crossbar_overrides`` applied to its crossbar."""
+    def mapping_config(self, thermal: bool = False, **crossbar_overrides) -> MappingConfig:
+        """The ``MappingConfig`` of this section, with ``crossbar_overrides`` applied to its crossbar;
+        ``thermal``: the chip carries this section's thermal profile (else it is uniform)."""
         return MappingConfig(
             crossbar=replace(self.crossbar, **crossbar_overrides), endurance=self.pcm, mesh=self.mesh,
             pso=self.pso, activation=self.activation, partitioner=self.partitioner,
             kl_max_iter=self.kl_max_iter, refine_iters=self.refine_iters, seed=self.seed,
+            thermal=self.thermal if thermal else None,
         )
+
+    def replicate(self, r: int) -> "EnduranceSection":
+        """Replicate ``r``: the section with ``seed`` and ``workloads.seed`` replaced by their
+        ``child_seed(., r)`` (tile variation, KL, PSO, random baseline; generated workloads)."""
+        if not 0 <= r < self.n_seeds:
+            raise ValueError(f"replicate r = {r} must lie in [0, n_seeds = {self.n_seeds})")
+        return replace(self, seed=child_seed(self.seed, r),
+                       workloads=replace(self.workloads, seed=child_seed(self.workloads.seed, r)))

@@ -7,6 +7,7 @@ their results. Units: currents in A, endurance in writes, lifetimes in workload 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping as MappingType
 from typing import Sequence
 
@@ -19,19 +20,24 @@ from ...hardware.mesh import Mesh
 from ...hardware.workload import Workload
 from ...mapping import cells as cells_mod
 from ...mapping import workloads as W
-from ...mapping.espine import Chip, Mapping, MappingConfig, map_workload, nominal_endurance, prepare
+from ...hardware.mesh import MeshParams
+from ...hardware.thermal import ThermalParams, arrhenius_factor, tile_temperatures
+from ...mapping.espine import Chip, Mapping, MappingConfig, evaluate, map_workload, nominal_endurance, prepare, rechip
+from ...mapping.placement import place_by_lifetime, place_sequential
 from ...mapping.lifetime import endurance_ratio, rram_lifetime
 from ...mapping.partition import cluster_traffic
+from ...progress import track
 from ...schema import replace
 from ...units import PJ_PER_UJ
 from ..common import geometric_mean
 from .params import EnduranceRramSection, EnduranceSection, EnduranceWorkloadSection
-from .workloads import simulated_digits
+from .workloads import REPLACED_BY, SimulatedSet, digits_images, network_workloads, random_cnn_workload
 
 __all__ = [
-    "BASELINES", "asymmetry", "build_workloads", "claims", "cluster_lifetimes", "critical_tile",
-    "crossbar_lifetime", "heavy_links", "lifetime_gain", "map_all", "noc_cost_ratios", "placement_grid",
-    "program_current_models", "rram_table", "sensitivity", "sensitivity_case", "summary",
+    "BASELINES", "Replicate", "asymmetry", "build_workloads", "cluster_lifetimes", "critical_tile",
+    "crossbar_lifetime", "drivers", "gain_parts", "heavy_links", "lifetime_gain", "map_all", "noc_cost_ratios",
+    "over_seeds", "pcm_thermal", "placement_grid", "program_current_models", "rram_table", "rram_thermal",
+    "run_replicate", "run_replicates", "sensitivity", "sensitivity_case", "simulated_set",
 ]
 
 BASELINES = ("sequential", "random", "spinemap", "spinemap_cells")
@@ -62,12 +68,31 @@ def asymmetry(models: MappingType[str, np.ndarray], xbar: CrossbarParams,
     return endurance, pd.DataFrame(rows)
 
 
-def build_workloads(wc: EnduranceWorkloadSection) -> list[Workload]:
-    """The generated workloads and, when ``wc.simulated``, the workbench's simulated digits SNNs."""
-    workloads = W.generated_set(wc.image_side, wc.hidden, wc.lenet_side, wc.lenet_dense, wc.reservoir,
+def simulated_set(wc: EnduranceWorkloadSection) -> SimulatedSet:
+    """The workbench's saved networks (LP-converted from ``wc.conversion_dir``, async-trained from
+    ``wc.async_dir``) with spike counts simulated on the digits test images, and the notes on what
+    was skipped (empty when ``wc.simulated`` is off). Deterministic (regular rate code): built
+    once and shared by every replicate."""
+    out = SimulatedSet()
+    if not wc.simulated:
+        out.notes.append("workloads.simulated is off: only generated (synthetic) workloads are mapped")
+        return out
+    images = digits_images(wc.samples)
+    out.extend(network_workloads(wc.conversion_dir, "lp", "LP-converted", True, images, wc.n_steps, wc.dt, wc.max_rate))
+    out.extend(network_workloads(wc.async_dir, "async", "async-trained", False, images, wc.n_steps, wc.dt, wc.max_rate))
+    return out
+
+
+def build_workloads(wc: EnduranceWorkloadSection, sim: SimulatedSet) -> list[Workload]:
+    """Replicate's workloads: the generated shapes (synthetic counts, seeded by ``wc.seed``) the
+    paper needs and no network here stands for (``REPLACED_BY``), then, when ``wc.simulated``,
+    the random conv network (weights and Poisson inputs seeded by ``wc.seed``) and ``sim``."""
+    generated = W.generated_set(wc.image_side, wc.hidden, wc.lenet_side, wc.lenet_dense, wc.reservoir,
                                 wc.synthetic_sizes, wc.rf_sizes, wc.rf_fan_in, wc.rf_group, wc.duration, wc.seed)
+    workloads = [w for w in generated if REPLACED_BY.get(w.name) not in sim.kinds]
     if wc.simulated:
-        workloads += simulated_digits(wc.samples, wc.n_steps, wc.dt, wc.max_rate, wc.train_epochs, wc.seed)
+        workloads.append(random_cnn_workload(digits_images(wc.samples), wc.n_steps, wc.dt, wc.max_rate, wc.seed))
+        workloads += sim.workloads
     return workloads
 
 
@@ -180,66 +205,165 @@ def sensitivity(workloads: Sequence[Workload], cfg: EnduranceSection) -> pd.Data
 
 
 def rram_table(workloads: Sequence[Workload], chips: MappingType[str, Chip], xbar: CrossbarParams,
-               rc: EnduranceRramSection) -> tuple[list[Workload], pd.DataFrame]:
+               rc: EnduranceRramSection) -> tuple[list[Workload], pd.DataFrame, dict[str, np.ndarray]]:
     """RRAM inference lifetime (inferences) of the ``rc.n_workloads`` smallest workloads on their
-    KL clusters, index order against read-endurance-aware placement, at every temperature (K)."""
+    KL clusters, index order against read-endurance-aware placement, at every temperature (K);
+    and per workload the aware placement's lifetime of every cluster at ``rc.t_ref``."""
     law = rc.law()
     small = sorted(workloads, key=lambda w: w.graph.n_synapses)[: rc.n_workloads]
-    rows = []
+    rows, per_cluster = [], {}
     for w in small:
         chip = chips[w.name]
         kl = chip.kl
         base = rram_lifetime(chip.graph, kl.cluster_of, kl.n_clusters, xbar, law, rc.temperatures, aware=False, exact=rc.exact)
         aw = rram_lifetime(chip.graph, kl.cluster_of, kl.n_clusters, xbar, law, rc.temperatures, aware=True, exact=rc.exact)
+        # a uniform temperature scales every cell alike: back to t_ref exactly
+        per_cluster[w.name] = aw["per_cluster"][0] / arrhenius_factor(rc.temperatures[0], law.e_a, law.t_ref)
         for k, temp in enumerate(rc.temperatures):
             rows.append({"workload": w.name, "T (K)": temp, "L_inf index order": base["lifetime"][k],
                          "L_inf aware": aw["lifetime"][k], "gain": aw["lifetime"][k] / base["lifetime"][k]})
-    return small, pd.DataFrame(rows)
+    return small, pd.DataFrame(rows), per_cluster
 
 
-def claims(gain: pd.DataFrame, cost: pd.DataFrame, rr: pd.DataFrame, asym: pd.DataFrame, wtable: pd.DataFrame,
-           n_small: int, rc: EnduranceRramSection) -> pd.DataFrame:
-    """The papers' claims (T1-T8 of the summary) against our measurements."""
-    g = gain.loc["geometric mean"]
-    c = cost.loc["geometric mean"]
-    nodal = asym.set_index("model")["far/near current"]
-    digit = (" / ".join(str(int(x)) for x in wtable.set_index("workload").loc["digit_mlp", ["neurons", "synapses"]])
-             if "digit_mlp" in set(wtable.workload) else "n/a")
-    return pd.DataFrame([
-        ["T1 parasitics make cell currents asymmetric; near-driver cells weakest [paper]", "direction only",
-         f"far/near current {nodal['series']:.2f} series, {nodal['nodal V/2']:.2f} V/2, {nodal['nodal V/3']:.2f} V/3 (summary: 0.94/0.26/0.28)"],
-        ["T2 eSpine improves effective lifetime on all workloads [paper]", "'significant', no number",
-         f"x{float(g['spinemap']):.2f} vs SpiNeMap-like, x{float(g['sequential']):.2f} vs sequential (geometric means); worst workload x{gain['spinemap'].min():.2f}"],
-        ["T3 eSpine costs little performance [unverified]", "not available",
-         f"energy x{float(c['energy vs spinemap']):.3f}, latency x{float(c['latency vs spinemap']):.3f} vs SpiNeMap-like (target within +10 %)"],
-        ["T4 SpiNeMap lowers energy/latency vs prior mapping [paper: -45 % / -21 %]", "-45 % energy, -21 % latency",
-         f"{100 * (float(c['spinemap vs sequential energy']) - 1):+.0f} % energy, {100 * (float(c['spinemap vs sequential latency']) - 1):+.0f} % latency vs sequential"],
-        ["T5 read-endurance-aware mapping extends inference lifetime [paper]", "'significant', no number",
-         f"min gain x{float(rr['gain'].min()):.2f} over {n_small} workloads and {len(rc.temperatures)} temperatures; N_RD = {rc.n_0:.0e} reads at 0.2 V, 300 K"],
-        ["T8 DigitRecogMLP has 894 neurons / 79,400 synapses [unverified]", "894 / 79,400", digit],
-    ], columns=["claim", "paper", "measured here"])
+def rram_thermal(per_cluster: MappingType[str, np.ndarray], noc: MeshParams, thermal: ThermalParams,
+                 rc: EnduranceRramSection) -> pd.DataFrame:
+    """RRAM inference lifetime (inferences) of each workload's aware cell placement on a mesh with
+    the thermal profile: uniform chip at ``t_edge_k`` (no profile), clusters on tiles in index
+    order (unaware of the profile) and by ``place_by_lifetime`` (critical clusters on cool tiles,
+    aware). Tile factor: the read-disturb law's Arrhenius factor at each tile's temperature."""
+    rows = []
+    for name, life in per_cluster.items():
+        mesh = noc.mesh(life.size)
+        temps = tile_temperatures(mesh, thermal)
+        f = arrhenius_factor(temps, rc.e_a, rc.t_ref)
+        unaware = place_sequential(life.size, mesh.size)
+        aware = place_by_lifetime(life, f)
+        rows.append({"workload": name, "tiles": mesh.size, "T min (K)": temps.min(), "T max (K)": temps.max(),
+                     "L_inf uniform (edge T)": float((life * arrhenius_factor(thermal.t_edge_k, rc.e_a, rc.t_ref)).min()),
+                     "L_inf profile, unaware": float((life * f[unaware]).min()),
+                     "L_inf profile, aware": float((life * f[aware]).min())})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["aware / unaware"] = out["L_inf profile, aware"] / out["L_inf profile, unaware"]
+    return out
 
 
-def summary(workloads: Sequence[Workload], life: pd.DataFrame, gain: pd.DataFrame, cost: pd.DataFrame,
-            asym: pd.DataFrame, rr: pd.DataFrame, xbar: CrossbarParams) -> dict[str, float | int]:
-    """The stage's headline metrics (``metrics.json``)."""
-    g = gain.loc["geometric mean"]
-    c = cost.loc["geometric mean"]
-    a = asym.set_index("model")
-    return {
-        "n_workloads": int(len(workloads)),
-        "lifetime_gain_vs_spinemap_geomean": float(g["spinemap"]),
-        "lifetime_gain_vs_sequential_geomean": float(g["sequential"]),
-        "lifetime_gain_vs_random_geomean": float(g["random"]),
-        "lifetime_gain_vs_spinemap_min": float(gain["spinemap"].drop("geometric mean").min()),
-        "cell_ordering_gain_geomean": geometric_mean(life["spinemap_cells"] / life["spinemap"]),
-        "energy_ratio_vs_spinemap_geomean": float(c["energy vs spinemap"]),
-        "latency_ratio_vs_spinemap_geomean": float(c["latency vs spinemap"]),
-        "spinemap_energy_vs_sequential_geomean": float(c["spinemap vs sequential energy"]),
-        "far_near_current_v2": float(a.loc["nodal V/2", "far/near current"]),
-        "far_near_current_v3": float(a.loc["nodal V/3", "far/near current"]),
-        "endurance_spread_v2": float(a.loc["nodal V/2", "E_max/E_min"]),
-        "rram_lifetime_gain_min": float(rr["gain"].min()),
-        "rram_lifetime_gain_geomean": geometric_mean(rr["gain"]),
-        "crossbar_n": int(xbar.n),
-    }
+def pcm_thermal(chips: MappingType[str, Chip], results: MappingType[str, MappingType[str, Mapping]],
+                cfg: EnduranceSection) -> pd.DataFrame:
+    """eSpine's PCM lifetime (executions) on the ``cfg.drivers.workloads`` with and without the
+    thermal profile ``cfg.thermal``: the uniform chip (every tile at ``pcm.t_amb``), the uniform
+    chip's mapping evaluated on the hot chip (unaware of the profile), and eSpine mapped on the
+    hot chip (its PSO and cell ordering see each tile's endurance with its Arrhenius factor)."""
+    hot_cfg = cfg.mapping_config(thermal=True)
+    rows = []
+    for name in _named(chips, cfg.drivers.workloads, "drivers.workloads"):
+        hot = rechip(chips[name], hot_cfg)
+        m = results[name]["espine"]
+        unaware = evaluate(hot, "espine", m.clustering, m.tile_of, m.maps)
+        aware = map_workload(hot.graph, hot_cfg, methods=("spinemap", "spinemap_cells", "espine"), chip=hot)
+        rows.append({"workload": name, "L uniform": m.lifetime, "L profile, unaware": unaware.lifetime,
+                     "L profile, aware": aware["espine"].lifetime,
+                     "aware / unaware": aware["espine"].lifetime / unaware.lifetime,
+                     "energy aware / unaware": aware["espine"].energy / unaware.energy})
+    return pd.DataFrame(rows)
+
+
+def _named(chips: MappingType[str, Chip], names: Sequence[str], key: str) -> list[str]:
+    missing = [n for n in names if n not in chips]
+    if missing:
+        raise ValueError(f"endurance.{key} = {list(names)}: {missing} not among the mapped workloads "
+                         f"({', '.join(chips)})")
+    return list(names)
+
+
+def gain_parts(result: MappingType[str, Mapping]) -> dict[str, float]:
+    """eSpine's lifetime gain over SpiNeMap-like (``total``) as the product of its two parts:
+    ``cell_ordering`` (SpiNeMap's placement with eSpine's cell ordering over SpiNeMap-like) and
+    ``pso`` (eSpine over that ablation: what the lifetime-aware PSO adds)."""
+    spin, cells, esp = (result[k].lifetime for k in ("spinemap", "spinemap_cells", "espine"))
+    return {"total": esp / spin, "cell_ordering": cells / spin, "pso": esp / cells}
+
+
+def drivers(chips: MappingType[str, Chip], cfg: EnduranceSection) -> pd.DataFrame:
+    """What drives the gain: ``gain_parts`` (geometric mean over ``cfg.drivers.workloads``) as the
+    power-law exponent, the tile variation and the cell variation are swept (each with the other
+    parameters at their values), and at zero variation. Clusterings are those of ``chips``; the
+    tiles are rebuilt (``rechip``) with the same seed, so the draws only scale with the sigmas."""
+    dc = cfg.drivers
+    names = _named(chips, dc.workloads, "drivers.workloads")
+    cases = [("exponent", e, replace(cfg, pcm=replace(cfg.pcm, exponent=e))) for e in dc.exponents]
+    cases += [("sigma_tile", v, replace(cfg, mesh=replace(cfg.mesh, sigma_tile=v))) for v in dc.sigma_tiles]
+    cases += [("sigma_cell", v, replace(cfg, mesh=replace(cfg.mesh, sigma_cell=v))) for v in dc.sigma_cells]
+    cases += [("no variation", 0.0, replace(cfg, mesh=replace(cfg.mesh, sigma_tile=0.0, sigma_cell=0.0)))]
+    rows = []
+    for kind, value, c in cases:
+        mc = c.mapping_config()
+        parts = [gain_parts(map_workload(chips[n].graph, mc, methods=("spinemap", "spinemap_cells", "espine"),
+                                         chip=rechip(chips[n], mc))) for n in names]
+        rows.append({"sweep": kind, "value": float(value)} | {k: geometric_mean([p[k] for p in parts]) for k in parts[0]})
+    return pd.DataFrame(rows)
+
+
+@dataclass(eq=False)
+class Replicate:
+    """One replicate of the experiment (seeds of ``EnduranceSection.replicate(r)``)."""
+
+    r: int
+    cfg: EnduranceSection
+    workloads: list[Workload]
+    chips: dict[str, Chip]
+    results: dict[str, dict[str, Mapping]]
+    res: pd.DataFrame
+    life: pd.DataFrame
+    gain: pd.DataFrame
+    cost: pd.DataFrame
+    rram_small: list[Workload]
+    rr: pd.DataFrame
+    rram_thermal: pd.DataFrame
+    pcm_thermal: pd.DataFrame
+
+    @property
+    def parts(self) -> pd.DataFrame:
+        """``gain_parts`` of every workload (rows in workload order)."""
+        return pd.DataFrame({n: gain_parts(self.results[n]) for n in self.life.index}).T
+
+
+def run_replicates(cfg: EnduranceSection, sim: SimulatedSet) -> list[Replicate]:
+    """:func:`run_replicate` for ``r = 0 .. n_seeds - 1`` (progress through
+    ``neurobench.progress.track``)."""
+    return [run_replicate(cfg, r, sim) for r in track(range(cfg.n_seeds), "endurance: replicates")]
+
+
+def run_replicate(cfg: EnduranceSection, r: int, sim: SimulatedSet) -> Replicate:
+    """Replicate ``r``: its workloads mapped with every method, gains and costs, RRAM lifetimes,
+    and the thermal comparisons (PCM and RRAM)."""
+    c = cfg.replicate(r)
+    workloads = build_workloads(c.workloads, sim)
+    chips, results, res = map_all(workloads, c.mapping_config())
+    order = [w.name for w in workloads]
+    life, gain = lifetime_gain(res, order)
+    cost = noc_cost_ratios(res, order)
+    small, rr, per_cluster = rram_table(workloads, chips, c.crossbar, c.rram)
+    return Replicate(r, c, workloads, chips, results, res, life, gain, cost, small, rr,
+                     rram_thermal(per_cluster, c.mesh, c.thermal, c.rram), pcm_thermal(chips, results, c))
+
+
+def over_seeds(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Mean and sample std (ddof 1; 0 for one replicate) over replicates of same-shaped tables:
+    one "mean ± std" string per cell, for display."""
+    stack = np.stack([f.to_numpy(dtype=float) for f in frames])
+    mean = stack.mean(axis=0)
+    std = stack.std(axis=0, ddof=1) if len(frames) > 1 else np.zeros_like(mean)
+    text = np.vectorize(lambda m, s: f"{m:.3g} ± {s:.2g}")(mean, std)
+    return pd.DataFrame(text, index=frames[0].index, columns=frames[0].columns)
+
+
+def mean_over_seeds(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Cell-wise mean over replicates of same-shaped numeric tables."""
+    return pd.DataFrame(np.mean(np.stack([f.to_numpy(dtype=float) for f in frames]), axis=0),
+                        index=frames[0].index, columns=frames[0].columns)
+
+
+def notes_markdown(notes: Sequence[str]) -> str:
+    """The notes on skipped networks as a Markdown list ("" when there are none)."""
+    return "\n".join(["**Not mapped:**", ""] + [f"- {note}" for note in notes]) if notes else ""

@@ -1,11 +1,15 @@
-"""The ``multicore`` stage's computations: workloads, partitions, schedules, sweeps and claims.
+"""The ``multicore`` stage's computations: replicates of five workloads under four partitions and
+three execution policies, exactness by re-simulation, sweeps over the assumed costs.
 
 The notebook ``notebooks/multicore.ipynb`` calls these in order and only displays and plots
 their results. Times are in ns, energies in pJ (as in ``neurobench.hardware.multicore``).
+Policies (``neurobench.hardware.multicore.POLICIES``): ``barrier`` (global barrier, the paper's
+baseline), ``tick`` (fixed global tick) and ``dependency`` (the paper's dependency-driven cores).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -13,60 +17,61 @@ import pandas as pd
 
 from ...hardware import multicore_partition as mp
 from ...hardware.multicore import (
+    POLICIES,
     Comparison,
     CoreLoad,
+    CostModel,
     compare,
     core_load,
-    deliveries,
-    spike_trains,
+    run_async,
+    run_sync,
+    run_tick,
     sweep_cost,
+    tick_ns,
 )
+from ...hardware.multicore_replay import Replay, replay, replay_many
 from ...hardware.workload import Assignment, Workload
 from ...network import Network
-from ...sim import simulate
+from ...progress import track
+from ...schema import replace as replace_params
 from ...units import PJ_PER_UJ
-from ..common import geometric_mean, random_test_network
+from ..common import geometric_mean
 from .params import MulticoreSection
+from .workloads import Digits, ReplicateSeeds, input_batch, networks, record_workloads, replicate_seeds
 
 __all__ = [
-    "PAPER_ENERGY", "PAPER_SPEEDUP", "claims", "energy_breakdown", "findings", "gantt", "identical_delivery",
-    "imbalance_sweep", "latency_sweep", "networks", "partitions", "record_workloads", "run_partitions",
-    "speedup_at", "static_sweep", "summary", "workloads_table",
+    "Replicate", "Run", "assumed_costs", "barrier_sweep", "cost_sensitivity", "energy_breakdown", "exactness",
+    "gantt", "headline_frame", "imbalance_sweep", "latency_sweep", "negative_controls", "partitions",
+    "run_replicate", "run_replicates", "run_workloads", "speedup_at", "static_sweep", "summary", "zero_costs",
 ]
 
-PAPER_SPEEDUP = 1.86
-"""Speedup over the global barrier claimed by Chen et al. 2024 (abstract; five workloads)."""
-PAPER_ENERGY = 1.55
-"""Energy-efficiency gain over the global barrier claimed by Chen et al. 2024 (abstract)."""
 
-Results = dict[tuple[str, str], tuple[CoreLoad, Comparison]]
+@dataclass(frozen=True, eq=False)
+class Run:
+    """One workload under one partition: its load, the three schedules at the assumed costs and
+    with hop and barrier latency at zero, and each policy's re-simulation."""
 
-
-def networks(cfg: MulticoreSection, input_shape, mlp: Network) -> dict[str, Network]:
-    """The two networks of the stage: the random conv network (``cfg.network``, ``cfg.neuron``) and ``mlp``."""
-    return {"conv": random_test_network(input_shape, cfg.neuron, cfg.network), "mlp": mlp}
-
-
-def record_workloads(nets: Mapping[str, Network], input_spikes, dt: float) -> dict[str, Workload]:
-    """Simulate every network on ``input_spikes`` (batch, n_steps, ...) with a time step of ``dt`` ms
-    and keep its spike trains as a :class:`Workload`."""
-    out = {}
-    for name, net in nets.items():
-        rec = simulate(net, input_spikes, dt, record_spikes=True)
-        out[name] = Workload.from_network(net, spike_trains(rec, input_spikes), name=name)
-    return out
+    load: CoreLoad
+    comparison: Comparison
+    zero: Comparison
+    replays: dict[str, Replay]
 
 
-def workloads_table(workloads: Mapping[str, Workload]) -> pd.DataFrame:
-    """Populations, synapses, non-input spikes per step and steps on the chip of every workload."""
-    rows = []
-    for name, w in workloads.items():
-        sizes = np.bincount(w.graph.population)
-        steps = w.n_samples * w.steps_per_sample
-        rows.append({"workload": name, "populations": " -> ".join(map(str, sizes)), "synapses": w.graph.n_synapses,
-                     "spikes per step": float(w.trains[:, :, w.graph.population > 0].sum() / steps),
-                     "steps on chip": steps})
-    return pd.DataFrame(rows)
+@dataclass(frozen=True, eq=False)
+class Replicate:
+    """Everything of replicate ``seeds.replicate``: networks, workloads, runs and their table."""
+
+    seeds: ReplicateSeeds
+    networks: dict[str, Network]
+    workloads: dict[str, Workload]
+    accuracy: dict[str, float]
+    runs: dict[tuple[str, str], Run]
+    headline: pd.DataFrame
+
+
+def zero_costs(cost: CostModel) -> CostModel:
+    """``cost`` with the latencies the speedup depends on most set to zero: ``hop_ns = barrier_ns = 0``."""
+    return replace_params(cost, hop_ns=0.0, barrier_ns=0.0)
 
 
 def partitions(sizes, n_cores: int, seed: int) -> dict[str, Assignment]:
@@ -79,145 +84,247 @@ def partitions(sizes, n_cores: int, seed: int) -> dict[str, Assignment]:
     }
 
 
-def identical_delivery(load: CoreLoad, cmp: Comparison) -> bool:
-    """True when both schedules deliver every spike in time, the same packets, and exactly the
-    events the load counts (the spike results of both designs are identical)."""
-    ds, da = deliveries(load, cmp.sync), deliveries(load, cmp.asynchronous)
-    return bool(ds.late == 0 and da.late == 0 and np.array_equal(ds.packets, da.packets)
-                and np.array_equal(da.events, load.events))
-
-
-def run_partitions(workloads: Mapping[str, Workload], cfg: MulticoreSection) -> tuple[pd.DataFrame, Results]:
-    """Both schedules of every workload under every partition: one ``Comparison.summary()`` row
-    each (plus dependency edges and the identical-delivery check), and the loads and comparisons."""
-    rows, results = [], {}
+def run_workloads(nets: Mapping[str, Network], workloads: Mapping[str, Workload], cfg: MulticoreSection,
+                  partition_seed: int) -> tuple[pd.DataFrame, dict[tuple[str, str], Run]]:
+    """Every workload under every partition: the three policies at the assumed costs and at
+    zero hop and barrier latency, and every policy's re-simulation with ``cfg.buffer_depth``
+    slots. One row per run: ``Comparison.summary()``, the ``_zero`` gains, and per policy
+    ``identical_<policy>`` (0/1), ``overwrites_<policy>``, ``late_<policy>``, ``mismatches_<policy>``."""
+    rows, runs = [], {}
     for name, w in workloads.items():
-        for pname, part in partitions(np.bincount(w.graph.population), cfg.n_cores, cfg.partition_seed).items():
+        built = {}
+        for pname, part in partitions(np.bincount(w.graph.population), cfg.n_cores, partition_seed).items():
             load = core_load(w, part, n_cores=cfg.n_cores)
-            cmp = compare(load, cfg.cost, cfg.buffer_depth)
-            same = identical_delivery(load, cmp)
-            results[name, pname] = (load, cmp)
-            rows.append({"workload": name, "partition": pname, **cmp.summary(),
-                         "dependency edges": int(load.dep.sum()), "identical delivered spikes": same})
-    return pd.DataFrame(rows), results
+            built[pname] = (load, compare(load, cfg.cost, cfg.buffer_depth, cfg.tick_ns),
+                            compare(load, zero_costs(cfg.cost), cfg.buffer_depth, cfg.tick_ns))
+        items = [(pname, p, load, s) for pname, (load, cmp, _) in built.items() for p, s in cmp.schedules().items()]
+        done = replay_many(nets[name], [(load, s, cfg.buffer_depth) for _, _, load, s in items], cfg.dt)
+        replays = {(pname, p): r for (pname, p, _, _), r in zip(items, done)}
+        for pname, (load, cmp, zero) in built.items():
+            mine = {p: replays[pname, p] for p in cmp.schedules()}
+            runs[name, pname] = Run(load, cmp, zero, mine)
+            row = {"workload": name, "partition": pname, **cmp.summary(),
+                   "speedup_zero": zero.speedup, "energy_ratio_zero": zero.energy_ratio,
+                   "speedup_tick_zero": zero.speedup_tick, "energy_ratio_tick_zero": zero.energy_ratio_tick,
+                   "dependency edges": int(load.dep.sum())}
+            for p, r in mine.items():
+                row.update({f"identical_{p}": int(r.identical), f"overwrites_{p}": r.overwrites,
+                            f"late_{p}": r.late, f"mismatches_{p}": r.mismatches})
+            rows.append(row)
+    return pd.DataFrame(rows), runs
+
+
+def run_replicate(cfg: MulticoreSection, data: Digits, r: int) -> Replicate:
+    """Replicate ``r``: draw the inputs, build and record the five workloads, run them all."""
+    seeds = replicate_seeds(cfg, r)
+    _, spikes = input_batch(cfg, data, seeds)
+    nets, accuracy = networks(cfg, data, seeds)
+    workloads = record_workloads(nets, spikes, cfg.dt)
+    headline, runs = run_workloads(nets, workloads, cfg, seeds.partition)
+    headline.insert(0, "replicate", r)
+    return Replicate(seeds, nets, workloads, accuracy, runs, headline)
+
+
+def run_replicates(cfg: MulticoreSection, data: Digits, progress: bool = False) -> list[Replicate]:
+    """Replicates ``0 .. n_seeds - 1`` (progress through ``neurobench.progress.track``)."""
+    return [run_replicate(cfg, data, r) for r in track(range(cfg.n_seeds), "multicore: replicates", show=progress)]
+
+
+def headline_frame(reps: list[Replicate]) -> pd.DataFrame:
+    """Every replicate's runs in one table (column ``replicate``)."""
+    return pd.concat([rep.headline for rep in reps], ignore_index=True)
+
+
+def exactness(headline: pd.DataFrame) -> pd.DataFrame:
+    """Per policy, over all runs of ``headline``: runs, runs with identical spikes, and the total
+    overwrites, late deliveries and mismatched (step, neuron) spikes of the re-simulation."""
+    rows = []
+    for p in POLICIES:
+        if f"identical_{p}" not in headline:
+            continue
+        rows.append({"policy": p, "runs": len(headline), "identical runs": int(headline[f"identical_{p}"].sum()),
+                     "overwrites": int(headline[f"overwrites_{p}"].sum()), "late": int(headline[f"late_{p}"].sum()),
+                     "mismatched spikes": int(headline[f"mismatches_{p}"].sum())})
+    return pd.DataFrame(rows)
+
+
+def negative_controls(rep: Replicate, cfg: MulticoreSection, workload: str | None = None,
+                      partition: str = "contiguous") -> pd.DataFrame:
+    """Two lossy policies on one run, to show that the re-simulation catches lost spikes:
+    dependency-driven *without* the buffer back-pressure (cores run ahead of their consumers;
+    finite buffers of ``cfg.buffer_depth`` slots, 2 when unbounded) and a fixed tick of
+    ``cfg.control_tick_fraction`` times the worst step."""
+    name = workload or next(iter(rep.workloads))
+    run = rep.runs[name, partition]
+    net = rep.networks[name]
+    depth = cfg.buffer_depth or 2
+    controls = {
+        "dependency, no back-pressure": (run_async(run.load, cfg.cost, None), depth),
+        f"fixed tick at {cfg.control_tick_fraction:g} x worst step":
+            (run_tick(run.load, cfg.cost, cfg.control_tick_fraction * tick_ns(run.load, cfg.cost)), cfg.buffer_depth),
+    }
+    rows = []
+    for label, (schedule, slots) in controls.items():
+        r = replay(net, run.load, schedule, cfg.dt, slots)
+        rows.append({"control": label, "workload": name, "partition": partition,
+                     "buffer slots": -1 if slots is None else int(slots), "deliveries": r.deliveries,
+                     "overwrites": r.overwrites, "late": r.late, "mismatched spikes": r.mismatches,
+                     "identical": int(r.identical)})
+    return pd.DataFrame(rows)
 
 
 def gantt(cmp: Comparison, n_show: int) -> pd.DataFrame:
-    """Start and finish (ns) of every core's first ``n_show`` steps in both schedules."""
+    """Start and finish (ns) of every core's first ``n_show`` steps under every policy."""
     rows = []
-    for sched in (cmp.sync, cmp.asynchronous):
+    for policy, sched in cmp.schedules().items():
         for c in range(sched.start.shape[1]):
             for t in range(n_show):
-                rows.append({"mode": sched.mode, "core": c, "step": t,
+                rows.append({"policy": policy, "core": c, "step": t,
                              "start_ns": sched.start[t, c], "finish_ns": sched.finish[t, c]})
     return pd.DataFrame(rows)
 
 
+def _contiguous(runs: Mapping[tuple[str, str], Run]) -> dict[str, CoreLoad]:
+    return {name: run.load for (name, pname), run in runs.items() if pname == "contiguous"}
+
+
 def imbalance_sweep(workloads: Mapping[str, Workload], cfg: MulticoreSection) -> pd.DataFrame:
-    """Speedup and energy ratio of every workload under the imbalanced partition, per ``cfg.imbalance_sweep`` knob."""
+    """Gains of every workload under the imbalanced partition, per ``cfg.imbalance_sweep`` knob."""
     rows = []
     for name, w in workloads.items():
         sizes = np.bincount(w.graph.population)
         for a in cfg.imbalance_sweep:
             load = core_load(w, mp.imbalanced(sizes, cfg.n_cores, a), n_cores=cfg.n_cores)
-            rows.append({"workload": name, "imbalance": a, **compare(load, cfg.cost, cfg.buffer_depth).summary()})
+            rows.append({"workload": name, "imbalance": a,
+                         **compare(load, cfg.cost, cfg.buffer_depth, cfg.tick_ns).summary()})
     return pd.DataFrame(rows)
 
 
-def latency_sweep(results: Results, cfg: MulticoreSection) -> pd.DataFrame:
+def latency_sweep(runs: Mapping[tuple[str, str], Run], cfg: MulticoreSection) -> pd.DataFrame:
     """Per-hop latency sweep (``cfg.hop_ns_sweep``, ns) on the contiguous partition, with the
-    default barrier and with ``barrier_ns = 0``."""
+    assumed barrier and with ``barrier_ns = 0``."""
     rows = []
     cost = cfg.cost
-    for name in dict.fromkeys(n for n, _ in results):
-        load = results[name, "contiguous"][0]
+    for name, load in _contiguous(runs).items():
         for barrier, label in [(cost.barrier_ns, f"barrier {cost.barrier_ns:g} ns"), (0.0, "barrier 0 ns")]:
-            for r in sweep_cost(load, cost, "hop_ns", cfg.hop_ns_sweep, cfg.buffer_depth, barrier_ns=barrier):
+            for r in sweep_cost(load, cost, "hop_ns", cfg.hop_ns_sweep, cfg.buffer_depth, cfg.tick_ns,
+                                barrier_ns=barrier):
                 rows.append({"workload": name, "barrier": label, **r})
     return pd.DataFrame(rows)
 
 
-def static_sweep(results: Results, cfg: MulticoreSection) -> pd.DataFrame:
+def static_sweep(runs: Mapping[tuple[str, str], Run], cfg: MulticoreSection) -> pd.DataFrame:
     """Static power sweep (``cfg.static_mw_sweep``, mW per core) on the contiguous partition."""
     rows = []
-    for name in dict.fromkeys(n for n, _ in results):
-        load = results[name, "contiguous"][0]
-        for r in sweep_cost(load, cfg.cost, "static_mw", cfg.static_mw_sweep, cfg.buffer_depth):
+    for name, load in _contiguous(runs).items():
+        for r in sweep_cost(load, cfg.cost, "static_mw", cfg.static_mw_sweep, cfg.buffer_depth, cfg.tick_ns):
             rows.append({"workload": name, **r})
     return pd.DataFrame(rows)
 
 
-def speedup_at(df: pd.DataFrame, **where) -> float:
-    """The ``speedup`` of the first row of ``df`` matching every ``column=value`` (nan if none)."""
+def barrier_sweep(runs: Mapping[tuple[str, str], Run], cfg: MulticoreSection) -> pd.DataFrame:
+    """Speedup and energy gain against the fixed barrier latency (``cfg.barrier_ns_sweep``, ns)
+    over every run: one row per workload (geometric mean over its partitions) and one row
+    ``"all"`` (geometric mean over every workload and partition, the headline), per value."""
+    per_run = []
+    for (name, pname), run in runs.items():
+        cmp = run.comparison  # the dependency-driven and tick schedules do not depend on barrier_ns
+        for value in cfg.barrier_ns_sweep:
+            sync = run_sync(run.load, replace_params(cfg.cost, barrier_ns=float(value)))
+            r = Comparison(sync, cmp.asynchronous, cmp.tick).summary()
+            per_run.append({"workload": name, "partition": pname, "barrier_ns": float(value), **r})
+    df = pd.DataFrame(per_run)
+    cols = ["speedup", "energy_ratio", "speedup_tick", "energy_ratio_tick"]
+    rows = []
+    for barrier, group in df.groupby("barrier_ns", sort=True):
+        for name, g in [*group.groupby("workload", sort=False), ("all", group)]:
+            rows.append({"workload": name, "barrier_ns": float(barrier), **{c: geometric_mean(g[c]) for c in cols}})
+    return pd.DataFrame(rows)
+
+
+def cost_sensitivity(runs: Mapping[tuple[str, str], Run], cfg: MulticoreSection) -> pd.DataFrame:
+    """How the gains move with every assumed cost: each ``CostModel`` field multiplied by each of
+    ``cfg.cost_factors`` (one at a time; factor 1 = the assumed costs), geometric mean over the
+    contiguous partition of every workload."""
+    loads = _contiguous(runs)
+    rows = []
+    for field in CostModel.model_fields:
+        for factor in sorted({1.0, *cfg.cost_factors}):
+            cost = replace_params(cfg.cost, **{field: getattr(cfg.cost, field) * factor})
+            cmps = [compare(load, cost, cfg.buffer_depth, cfg.tick_ns) for load in loads.values()]
+            rows.append({"cost": field, "factor": factor, "value": getattr(cost, field),
+                         "speedup": geometric_mean([c.speedup for c in cmps]),
+                         "energy_ratio": geometric_mean([c.energy_ratio for c in cmps]),
+                         "speedup_tick": geometric_mean([c.speedup_tick for c in cmps]),
+                         "energy_ratio_tick": geometric_mean([c.energy_ratio_tick for c in cmps])})
+    return pd.DataFrame(rows)
+
+
+_COST_UNITS = {"ns": "ns", "pj": "pJ", "mw": "mW"}
+
+
+def assumed_costs(cfg: MulticoreSection) -> pd.DataFrame:
+    """Every assumed per-operation cost (``cfg.cost``) with its value, unit and meaning, plus the
+    buffer depth and the tick of the fixed-tick baseline."""
+    rows = []
+    for field, info in CostModel.model_fields.items():
+        unit = _COST_UNITS[field.rsplit("_", 1)[-1]]
+        rows.append({"parameter": f"cost.{field}", "value": float(getattr(cfg.cost, field)), "unit": unit,
+                     "meaning": info.description})
+    rows.append({"parameter": "buffer_depth", "value": float("nan") if cfg.buffer_depth is None else cfg.buffer_depth,
+                 "unit": "steps", "meaning": "input buffer slots per core (nan: unbounded)"})
+    rows.append({"parameter": "tick_ns", "value": float("nan") if cfg.tick_ns is None else cfg.tick_ns, "unit": "ns",
+                 "meaning": "fixed tick (nan: the worst step of each run)"})
+    return pd.DataFrame(rows)
+
+
+def speedup_at(df: pd.DataFrame, column: str = "speedup", **where) -> float:
+    """``column`` of the first row of ``df`` matching every ``column=value`` (nan if none)."""
     sel = df
     for k, v in where.items():
         sel = sel[sel[k] == v]
-    return float(sel.iloc[0]["speedup"]) if len(sel) else float("nan")
+    return float(sel.iloc[0][column]) if len(sel) else float("nan")
 
 
-def claims(headline: pd.DataFrame) -> pd.DataFrame:
-    """The paper's claims against the measured geometric means (over workloads and partitions)."""
-    identical = bool(headline["identical delivered spikes"].all())
-    return pd.DataFrame([
-        {"quantity": "speedup vs global barrier", "paper": f"{PAPER_SPEEDUP}x (5 workloads)",
-         "measured": f"{geometric_mean(headline.speedup):.2f}x (range {headline.speedup.min():.2f}-{headline.speedup.max():.2f})"},
-        {"quantity": "energy efficiency vs global barrier", "paper": f"{PAPER_ENERGY}x (5 workloads)",
-         "measured": f"{geometric_mean(headline.energy_ratio):.2f}x (range {headline.energy_ratio.min():.2f}-{headline.energy_ratio.max():.2f})"},
-        {"quantity": "energy gain below speedup", "paper": "yes (1.55 < 1.86)",
-         "measured": "yes" if (headline.energy_ratio < headline.speedup).all() else "no"},
-        {"quantity": "spike results exact (time-accurate)", "paper": "yes",
-         "measured": "identical delivered spikes in every run" if identical else "MISMATCH"},
-    ])
-
-
-def findings(results: Results, latency: pd.DataFrame, imbalance: pd.DataFrame, static: pd.DataFrame,
-             cfg: MulticoreSection) -> pd.DataFrame:
-    """Per workload: speedup at default costs, with hop and barrier costs 0, at the largest
-    imbalance, energy ratio at the largest static power, and the async token share of energy."""
-    rows = []
-    for name in dict.fromkeys(n for n, _ in results):
-        rr = results[name, "round robin"][1].asynchronous.energy
-        rows.append({
-            "workload": name,
-            "speedup, default costs": float(results[name, "contiguous"][1].speedup),
-            "speedup, hop 0 ns, barrier 0 ns (time imbalance only)":
-                speedup_at(latency, workload=name, hop_ns=0.0, barrier="barrier 0 ns"),
-            f"speedup, imbalance {max(cfg.imbalance_sweep):g}":
-                speedup_at(imbalance, workload=name, imbalance=max(cfg.imbalance_sweep)),
-            f"energy ratio, static {max(cfg.static_mw_sweep):g} mW":
-                float(static[static.workload == name].sort_values("static_mw").energy_ratio.iloc[-1]),
-            "async token / total energy, round robin": rr.token_pj / rr.total_pj,
-        })
-    return pd.DataFrame(rows).set_index("workload")
-
-
-def energy_breakdown(results: Results) -> pd.DataFrame:
-    """Energy by cause (compute, spike packets, control tokens, static) of every run, in uJ."""
+def energy_breakdown(runs: Mapping[tuple[str, str], Run]) -> pd.DataFrame:
+    """Energy by cause (compute, spike packets, control tokens, static) of every run and policy, in uJ."""
     parts = []
-    for (name, pname), (_, cmp) in results.items():
-        for sched in (cmp.sync, cmp.asynchronous):
+    for (name, pname), run in runs.items():
+        for policy, sched in run.comparison.schedules().items():
             e = sched.energy
-            parts.append({"run": f"{name}\n{pname}\n{sched.mode}", "compute": e.compute_pj, "spike packets": e.spike_pj,
+            parts.append({"run": f"{name}\n{pname}\n{policy}", "compute": e.compute_pj, "spike packets": e.spike_pj,
                           "control tokens": e.token_pj, "static": e.static_pj})
     return pd.DataFrame(parts).set_index("run") / PJ_PER_UJ
 
 
-def summary(headline: pd.DataFrame, results: Results, cfg: MulticoreSection) -> dict[str, float | int]:
-    """The stage's headline metrics (``metrics.json``)."""
-    return {
-        "speedup_geomean": geometric_mean(headline.speedup),
-        "energy_ratio_geomean": geometric_mean(headline.energy_ratio),
-        "speedup_min": float(headline.speedup.min()),
-        "speedup_max": float(headline.speedup.max()),
-        "energy_ratio_min": float(headline.energy_ratio.min()),
-        "energy_ratio_max": float(headline.energy_ratio.max()),
-        "speedup_conv_contiguous": float(results["conv", "contiguous"][1].speedup),
-        "speedup_mlp_contiguous": float(results["mlp", "contiguous"][1].speedup),
-        "energy_ratio_conv_contiguous": float(results["conv", "contiguous"][1].energy_ratio),
-        "energy_ratio_mlp_contiguous": float(results["mlp", "contiguous"][1].energy_ratio),
-        "identical_delivered_spikes": int(headline["identical delivered spikes"].all()),
-        "paper_speedup": PAPER_SPEEDUP,
-        "paper_energy_ratio": PAPER_ENERGY,
-        "n_cores": int(cfg.n_cores),
-        "steps_on_chip": int(cfg.batch_size * cfg.n_steps),
-    }
+def summary(headline: pd.DataFrame, controls: pd.DataFrame, cfg: MulticoreSection) -> dict[str, float | int]:
+    """The stage's headline metrics (``metrics.json``, numbers only): per-replicate geometric
+    means averaged over replicates, ranges over every run, and per policy whether every run gave
+    identical spikes (1/0) and its total overwrites and late deliveries; the negative controls'
+    overwrites, late deliveries and identity."""
+    per_rep = headline.groupby("replicate")
+    out: dict[str, float | int] = {}
+    for col, key in [("speedup", "speedup_geomean"), ("energy_ratio", "energy_ratio_geomean"),
+                     ("speedup_zero", "speedup_zero_costs_geomean"), ("energy_ratio_zero", "energy_ratio_zero_costs_geomean"),
+                     ("speedup_tick", "speedup_over_tick_geomean"), ("energy_ratio_tick", "energy_ratio_over_tick_geomean")]:
+        out[key] = float(np.mean([geometric_mean(g[col]) for _, g in per_rep]))
+        out[key.replace("_geomean", "_min")] = float(headline[col].min())
+        out[key.replace("_geomean", "_max")] = float(headline[col].max())
+    for name in dict.fromkeys(headline.workload):
+        rows = headline[(headline.workload == name) & (headline.partition == "contiguous")]
+        key = name.replace(" ", "_")
+        out[f"speedup_{key}_contiguous"] = float(rows.speedup.mean())
+        out[f"energy_ratio_{key}_contiguous"] = float(rows.energy_ratio.mean())
+    for p in POLICIES:
+        out[f"identical_spikes_{p}"] = int(headline[f"identical_{p}"].all())
+        out[f"overwrites_{p}"] = int(headline[f"overwrites_{p}"].sum())
+        out[f"late_{p}"] = int(headline[f"late_{p}"].sum())
+    for i, row in enumerate(controls.itertuples()):
+        key = ["control_no_backpressure", "control_short_tick"][i] if i < 2 else f"control_{i}"
+        out[f"{key}_overwrites"] = int(row.overwrites)
+        out[f"{key}_late"] = int(row.late)
+        out[f"{key}_identical"] = int(row.identical)
+    out.update({"n_cores": int(cfg.n_cores), "steps_on_chip": int(cfg.batch_size * cfg.n_steps),
+                "n_workloads": int(headline.workload.nunique()), "n_runs_per_replicate": int(len(per_rep.get_group(headline.replicate.iloc[0]))),
+                "n_seeds": int(headline.replicate.nunique())})
+    return out
