@@ -36,6 +36,10 @@ __all__ = ["Claim", "claims_frame", "claims_metrics", "claims_records", "format_
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
+DECISION_TOLERANCE = 1e-9
+"""Relative slack of the met/missed decision: a mean that equals the target up to floating-point
+rounding (a difference of accuracies averaging to -3.7e-15) meets it."""
+
 
 def _number(name: str, value: Any, allow_none: bool) -> float | None:
     if value is None:
@@ -122,19 +126,24 @@ class Claim:
         """Whether the mean reaches the target (None: no target, or no defined measurement)."""
         if self.target is None or self.n == 0:
             return None
-        return self.mean >= self.target if self.higher_is_better else self.mean <= self.target
+        slack = DECISION_TOLERANCE * max(1.0, abs(self.target))  # rounding noise never decides
+        return self.mean >= self.target - slack if self.higher_is_better else self.mean <= self.target + slack
 
 
 def format_measure(mean: float, std: float | None = None, unit: str = "", digits: int = 3) -> str:
-    """``"1.23 ± 0.04 x"``: a mean (and spread) to ``digits`` significant digits of the mean,
-    the spread to the same decimal places, then the unit; ``"n/a"`` for NaN."""
+    """``"1.23 ± 0.04 x"``: a mean and its spread to the same decimal places, ``digits``
+    significant digits of the larger of the two (so a mean that is zero up to rounding noise,
+    3.7e-15 ± 0.28, reads ``"0.000 ± 0.279"``), then the unit; ``"n/a"`` for NaN."""
     if mean is None or not math.isfinite(mean):
         return "n/a"
-    magnitude = math.floor(math.log10(abs(mean))) if mean != 0 else 0
+    spread = std if std is not None and math.isfinite(std) else None
+    scale = max(abs(mean), spread or 0.0)
+    magnitude = math.floor(math.log10(scale)) if scale > 0 else 0
     decimals = max(0, digits - 1 - magnitude)
-    text = f"{mean:.{decimals}f}"
-    if std is not None and math.isfinite(std):
-        text += f" ± {std:.{decimals}f}"
+    shown = round(mean, decimals) or 0.0  # no "-0.000"
+    text = f"{shown:.{decimals}f}"
+    if spread is not None:
+        text += f" ± {spread:.{decimals}f}"
     return f"{text} {unit}".rstrip() if unit not in ("", "fraction") else text
 
 

@@ -23,6 +23,8 @@ def test_mean_std_and_decision_on_the_mean():
     assert speedup((0.9, 1.0, 1.05)).met is False  # mean 0.983 < 1 although one seed is above
     assert speedup((0.9,), target=None).met is None
     assert speedup((0.5, 0.7), target=0.6, higher_is_better=False).met is True
+    assert speedup((0.1 + 0.2 - 0.3, -(0.1 + 0.2 - 0.3)), target=0.0).met is True  # 0 up to rounding
+    assert speedup((-1e-6, -1e-6), target=0.0).met is False
 
 
 def test_nan_seeds_are_left_out_of_mean_and_count():
@@ -59,6 +61,10 @@ def test_frame_shows_paper_beside_mean_and_std():
     assert C.format_measure(0.98765, 0.01234, "fraction") == "0.988 ± 0.012"
     assert C.format_measure(41.07, 2.5, "%") == "41.1 ± 2.5 %"
     assert C.format_measure(float("nan")) == "n/a"
+    # a mean that is zero up to rounding noise takes its decimals from the spread, never "-0"
+    assert C.format_measure(3.7e-15, 0.27855153, "pp") == "0.000 ± 0.279 pp"
+    assert C.format_measure(-3.7e-15, 0.30354, "pp") == "0.000 ± 0.304 pp"
+    assert C.format_measure(0.0, 0.0, "count") == "0.00 ± 0.00 count"
 
 
 def test_claims_json_feeds_the_index_page(tmp_path):
