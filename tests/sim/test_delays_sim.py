@@ -71,3 +71,20 @@ def test_zero_delays_equal_no_delays_and_bad_delays_are_refused():
         Dense(np.ones((2, 2)), delay=np.full((2, 2), 1.5))
     with pytest.raises(ValueError, match="shape"):
         Dense(np.ones((2, 2)), delay=np.zeros((2, 3), dtype=int))
+
+
+def test_delays_survive_a_file_round_trip_and_other_engines_refuse_them(tmp_path):
+    from neurobench.interop.nir import NirError, to_nir
+    from neurobench.serialize import load_network, save_network
+    from neurobench.sim.asynchronous import simulate_async
+
+    net = _delay_network(NeuronParams(model="lif", reset="zero", tau_m=5.0, v_th=0.3))
+    back = load_network(save_network(tmp_path / "net.npz", net))
+    for a, b in zip(net.layers, back.layers):
+        np.testing.assert_array_equal(a.delay, b.delay)
+    plain = Network((10,), (Dense(np.ones((2, 10))),), net.neurons[0])
+    assert load_network(save_network(tmp_path / "plain.npz", plain)).layers[0].delay is None
+    with pytest.raises(NirError, match="delays"):
+        to_nir(net, 1.0)
+    with pytest.raises(ValueError, match="delays"):
+        simulate_async(net, np.zeros((1, 3, 10)))
