@@ -12,8 +12,8 @@ batch 64. Reported: training samples per second (best of repeats), peak traced m
 step (Python allocations of tensors are not traced: read the process's peak RSS below it).
 
 Delay layer (issue 12 Part B): forward + backward of one multi-tap projection
-``neurobench.models.delays.DelayLinear`` (all taps gathered, one matrix product) against a naive
-per-tap implementation (one shifted product per tap, summed), same weights, for the SHD-like
+``neurobench.models.delays.DelayLinear`` (a causal convolution in time, dilation = stride)
+against a naive per-tap implementation (one shifted product per tap, summed), same weights, for the SHD-like
 ``delay=(150, 6)`` (25 taps) on 48 -> 48 neurons and the delay stage's ``(13, 1)`` on 64 -> 32,
 T = 50 steps, batch 64: time per forward+backward, throughput in samples/s, speed-up, and the
 largest difference between the two outputs (they compute the same sum).
@@ -62,7 +62,7 @@ def delay_rows(quick: bool, repeats: int) -> list[dict]:
         s = (torch.rand(batch, n_steps, n_in, generator=gen) < 0.1).float()
         with torch.no_grad():
             diff = float((layer(s) - naive_delay_forward(layer, s)).abs().max())
-        for impl, fwd in (("DelayLinear (gathered taps)", layer), ("naive per-tap loop",
+        for impl, fwd in (("DelayLinear (dilated conv1d)", layer), ("naive per-tap loop",
                                                                     lambda x, m=layer: naive_delay_forward(m, x))):
             progress(f"delay {name} {impl}")
 

@@ -48,7 +48,7 @@ from torch import nn
 from ..schema import Params
 
 __all__ = ["DelayLinear", "DelayNet", "DelayNetParams", "DelayParams", "LIFDelayParams", "PoolMode",
-           "check_k", "fast_sigmoid_spike", "lif_layer", "shifted_taps", "topk_mask"]
+           "check_k", "fast_sigmoid_spike", "lif_layer", "topk_mask"]
 
 PoolMode = Literal["synaptic", "axonal", "axonal_variable"]
 POOL_MODES = ("synaptic", "axonal", "axonal_variable")
@@ -121,16 +121,6 @@ def fast_sigmoid_spike(x: torch.Tensor, slope: float = 10.0) -> torch.Tensor:
     return _FastSigmoidSpike.apply(x, float(slope))
 
 
-def shifted_taps(s: torch.Tensor, taps) -> torch.Tensor:
-    """``s`` (batch, T, n) delayed by every tap: (batch, T, n, K) with ``[:, t, j, k] = s[:, t -
-    d_k, j]`` (zero before the start)."""
-    taps = [int(d) for d in taps]
-    d_max = max(taps)
-    padded = torch.nn.functional.pad(s, (0, 0, d_max, 0))
-    n_steps = s.shape[1]
-    return torch.stack([padded[:, d_max - d: d_max - d + n_steps] for d in taps], dim=-1)
-
-
 def topk_mask(weight: torch.Tensor, k: int, mode: str) -> torch.Tensor:
     """0/1 mask (same shape as ``weight`` (n_out, n_in, K)) keeping ``k`` taps by magnitude
     (module docstring): ``synaptic``: per (post, pre) the ``k`` largest ``|w|``; ``axonal``: per
@@ -186,10 +176,15 @@ class DelayLinear(nn.Module):
         return self.weight * self.mask
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        """Delayed synaptic input (batch, T, n_out) of presynaptic spikes ``s`` (batch, T, n_in)."""
-        x = shifted_taps(s, self.taps.tolist())  # (batch, T, n_in, K)
+        """Delayed synaptic input (batch, T, n_out) of presynaptic spikes ``s`` (batch, T, n_in).
+
+        The taps are evenly spaced, so the sum over taps is a causal convolution in time with
+        dilation ``stride``: ``conv1d`` over the input left-padded by ``(K - 1) stride`` zeros
+        with the kernel reversed (its last element multiplies the current step, tap 0)."""
         w = self.effective_weight()
-        return x.flatten(2) @ w.flatten(1).T
+        n_taps, dilation = w.shape[2], self.delay.stride
+        x = torch.nn.functional.pad(s.transpose(1, 2), ((n_taps - 1) * dilation, 0))
+        return torch.nn.functional.conv1d(x, w.flip(2), dilation=dilation).transpose(1, 2)
 
     @torch.no_grad()
     def pool_(self, k: int, mode: str = "synaptic") -> None:
