@@ -72,7 +72,8 @@ def test_bad_section_values_stop_with_one_message_naming_the_key():
                         ({"quant": [{"kind": "uniform", "bits": 0}]}, r"bits"),
                         ({"network": {"delay": {"max_delay": 80, "stride": 1}}, "memory_ks": [1]}, r"loihi"),
                         ({"task": "mnist"}, r"delays\.task"),
-                        ({"coincidence": {"lags": [3, 3]}}, r"lags")):
+                        ({"coincidence": {"lags": [3, 3]}}, r"lags"),
+                        ({"activity_gains": [1.0, 0.5]}, r"activity_gains")):
         with pytest.raises(config.ConfigError, match=key):
             config.validate("delays", values)
 

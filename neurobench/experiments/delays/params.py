@@ -97,13 +97,20 @@ class DelaysSection(Params):
     memory_ks: list[int] = Field(default_factory=lambda: [13, 4, 2, 1], min_length=1,
                                  description="k of the memory table")
     activity_percentile: float = Field(99.0, ge=0, le=100, description="alpha_hat percentile of per-step firing")
-    activity_gains: list[float] = Field(default_factory=lambda: [0.5, 1.0], min_length=2,
+    activity_gains: list[float] = Field(default_factory=lambda: [0.25, 0.5, 1.0, 1.25], min_length=2,
                                         description="input p_max multipliers at which activity is measured")
     weight_bits: int = Field(8, ge=1, le=32, description="b_w of the memory model")
     acc_bits: int = Field(16, ge=1, le=64, description="ring-buffer accumulator bits b_acc")
     brian_samples: int = Field(20, ge=1, le=10_000, description="test samples of the clock vs Brian2 check")
     n_seeds: int = Field(3, ge=1, le=100, description="replicates; replicate r uses child_seed(seed, r) of every "
                                                       "seed field")
+
+    @field_validator("activity_gains")
+    @classmethod
+    def _gains(cls, v: list[float]) -> list[float]:
+        if any(g <= 0 for g in v) or any(b <= a for a, b in zip(v, v[1:])):
+            raise ValueError(f"activity_gains = {v} is not allowed: positive and strictly increasing")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "DelaysSection":

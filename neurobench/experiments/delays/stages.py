@@ -168,7 +168,7 @@ def memory_tables(cfg: DelaysSection, net: DelayNet, data: TaskData, input_activ
     over k, table over activity)."""
     n_pre, n_post = net.sizes[0], net.sizes[1]
     d_max = cfg.network.delay.max_delay
-    base = input_activity[cfg.activity_gains.index(1.0)] if 1.0 in cfg.activity_gains else input_activity[-1]
+    base = input_activity[cfg.activity_gains.index(1.0) if 1.0 in cfg.activity_gains else -1]
     over_k = memory_over_k(n_pre, n_post, d_max, cfg.memory_ks, base, cfg.weight_bits, cfg.acc_bits)
     over_a = memory_over_activity(n_pre, n_post, d_max, input_activity, cfg.acc_bits)
     over_a.insert(0, "input gain", list(cfg.activity_gains))
@@ -225,8 +225,8 @@ def run_replicate(cfg: DelaysSection, r: int, progress: bool = False) -> tuple[d
     over_k, over_a = memory_tables(rcfg, net, data, inputs)
     over_a["hidden alpha_hat"] = hidden
     art["memory_k"], art["memory_activity"] = over_k, over_a
-    row["alpha_hat_input"] = inputs[-1]
-    row["alpha_hat_hidden"] = hidden[-1]
+    at = rcfg.activity_gains.index(1.0) if 1.0 in rcfg.activity_gains else -1
+    row["alpha_hat_input"], row["alpha_hat_hidden"] = inputs[at], hidden[at]
     row["scdq_growth"] = float(over_a["SCDQ (bit)"].iloc[-1] / max(over_a["SCDQ (bit)"].iloc[0], 1))
     row["ring_buffer_growth"] = float(over_a["ring buffer (bit)"].iloc[-1] / over_a["ring buffer (bit)"].iloc[0])
 
