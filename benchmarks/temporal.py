@@ -10,7 +10,13 @@ input frames of the SRC stage's shape (64 inputs, 10 silent + 30 stimulus steps 
 Cases: the shallow 64-100-10 and the 4-hidden-layer net of ``params.yaml``'s ``src`` section,
 batch 64. Reported: training samples per second (best of repeats), peak traced memory of one
 step (Python allocations of tensors are not traced: read the process's peak RSS below it).
-The delay-layer rows of issue 12 Part B are added with ``neurobench/models/delays.py``.
+
+Delay layer (issue 12 Part B): forward + backward of one multi-tap projection
+``neurobench.models.delays.DelayLinear`` (a causal convolution in time, dilation = stride)
+against a naive per-tap implementation (one shifted product per tap, summed), same weights, for the SHD-like
+``delay=(150, 6)`` (25 taps) on 48 -> 48 neurons and the delay stage's ``(13, 1)`` on 64 -> 32,
+T = 50 steps, batch 64: time per forward+backward, throughput in samples/s, speed-up, and the
+largest difference between the two outputs (they compute the same sum).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 import torch
 from harness import arg_parser, best_of, machine, memory_line, print_table, progress, traced_peak
 
+from neurobench.models.delays import DelayLinear, DelayParams
 from neurobench.models.lif import LIFNet
 from neurobench.models.src import SRCNet, SRCParams
 from neurobench.training.common import single_thread
@@ -31,6 +38,46 @@ def one_step(model, x, y, opt) -> None:
     opt.step()
     if hasattr(model, "clamp_"):
         model.clamp_()
+
+
+def naive_delay_forward(layer: DelayLinear, s: torch.Tensor) -> torch.Tensor:
+    """The same projection tap by tap: sum_k shift(s, d_k) @ W_k^T (zeros before the start)."""
+    w = layer.effective_weight()
+    out = torch.zeros(s.shape[0], s.shape[1], w.shape[0], dtype=s.dtype)
+    for k, d in enumerate(layer.taps.tolist()):
+        shifted = torch.nn.functional.pad(s, (0, 0, d, 0))[:, : s.shape[1]]
+        out = out + shifted @ w[:, :, k].T
+    return out
+
+
+def delay_rows(quick: bool, repeats: int) -> list[dict]:
+    """Forward + backward of ``DelayLinear`` vs the naive per-tap loop (module docstring)."""
+    batch, n_steps = (8, 12) if quick else (64, 50)
+    cases = {"48->48, delay=(150,6)": (48, 48, DelayParams(max_delay=150, stride=6)),
+             "64->32, delay=(13,1)": (64, 32, DelayParams(max_delay=13, stride=1))}
+    rows = []
+    gen = torch.Generator().manual_seed(1)
+    for name, (n_in, n_out, delay) in cases.items():
+        layer = DelayLinear(n_in, n_out, delay, generator=gen)
+        s = (torch.rand(batch, n_steps, n_in, generator=gen) < 0.1).float()
+        with torch.no_grad():
+            diff = float((layer(s) - naive_delay_forward(layer, s)).abs().max())
+        for impl, fwd in (("DelayLinear (dilated conv1d)", layer), ("naive per-tap loop",
+                                                                    lambda x, m=layer: naive_delay_forward(m, x))):
+            progress(f"delay {name} {impl}")
+
+            def step(f=fwd):
+                layer.weight.grad = None
+                f(s).square().sum().backward()
+
+            t = best_of(step, repeats, warmup=1)
+            rows.append({"projection": name, "taps": delay.n_taps, "implementation": impl, "T (steps)": n_steps,
+                         "batch": batch, "fwd+bwd (s)": t.seconds, "samples/s": batch / t.seconds,
+                         "max |difference|": diff})
+    by = {(r["projection"], r["implementation"]): r for r in rows}
+    for r in rows:
+        r["speed-up vs naive"] = by[(r["projection"], "naive per-tap loop")]["fwd+bwd (s)"] / r["fwd+bwd (s)"]
+    return rows
 
 
 def main() -> None:
@@ -60,6 +107,8 @@ def main() -> None:
     for r in rows:
         r["SRC / LIF time"] = by[(r["network"], "SRC")]["step (s)"] / by[(r["network"], "LIF")]["step (s)"]
     print_table(rows)
+    with single_thread():
+        print_table(delay_rows(args.quick, repeats))
     print(memory_line())
 
 

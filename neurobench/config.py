@@ -42,6 +42,7 @@ SECTIONS: dict[str, str] = {
     "multicore": "neurobench.experiments.multicore.params:MulticoreSection",
     "endurance": "neurobench.experiments.endurance.params:EnduranceSection",
     "src": "neurobench.experiments.src.params:SrcSection",
+    "delays": "neurobench.experiments.delays.params:DelaysSection",
 }
 """Section name -> ``module:Class`` of its schema (imported on first use)."""
 

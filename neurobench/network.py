@@ -4,7 +4,10 @@ Like NIR's nodes, layers are small typed data holders checked on construction, w
 simulation behaviour. Each layer is a linear map from the previous population's spikes to a
 new population of spiking neurons:
 
-* ``Dense(weight, bias)`` : ``weight`` (n_out, n_in) flattens its input in C-order;
+* ``Dense(weight, bias, delay)`` : ``weight`` (n_out, n_in) flattens its input in C-order;
+  ``delay`` (optional, same shape, integers >= 0) is each synapse's transmission delay in time
+  steps (a spike at step ``n`` reaches the synapse's target at step ``n + delay``); without it
+  every synapse delivers in the step of the spike;
 * ``Conv2d(weight, bias, stride, padding)`` : cross-correlation (PyTorch convention) over
   (C, H, W) inputs, ``weight`` (C_out, C_in, kH, kW);
 * ``AvgPool2d(kernel_size, scale)`` : non-overlapping average pooling, each output neuron
@@ -58,10 +61,12 @@ def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Dense:
-    """Fully connected layer: ``weight`` (n_out, n_in), ``bias`` (n_out,) in mV/ms."""
+    """Fully connected layer: ``weight`` (n_out, n_in), ``bias`` (n_out,) in mV/ms, optional
+    per-synapse ``delay`` (n_out, n_in) in time steps (integers >= 0; None: no delays)."""
 
     weight: np.ndarray
     bias: np.ndarray | None = None
+    delay: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _as_float_array("Dense.weight", self.weight, 2))
@@ -69,6 +74,20 @@ class Dense:
         object.__setattr__(self, "bias", _as_float_array("Dense.bias", bias, 1))
         if self.bias.shape[0] != self.weight.shape[0]:
             raise ValueError(f"Dense.bias has {self.bias.shape[0]} entries, weight has {self.weight.shape[0]} rows")
+        if self.delay is not None:
+            d = np.asarray(self.delay)
+            if d.shape != self.weight.shape:
+                raise ValueError(f"Dense.delay must have the weight's shape {self.weight.shape}, got {d.shape}")
+            if d.size and (d.dtype.kind not in "iu" or d.min() < 0):
+                raise ValueError(f"Dense.delay must hold integers >= 0 (time steps), got dtype {d.dtype}"
+                                 + (f" and minimum {d.min()}" if d.dtype.kind in "iuf" else ""))
+            object.__setattr__(self, "delay", d.astype(np.int64))
+
+    def synapse_delays(self, input_shape: Shape) -> np.ndarray:
+        """Delays in steps of the synapses ``connectivity`` lists, in its order (zeros without
+        delays)."""
+        post, pre = np.nonzero(self.weight)
+        return np.zeros(post.size, dtype=np.int64) if self.delay is None else self.delay[post, pre]
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if int(np.prod(input_shape)) != self.weight.shape[1]:
@@ -246,6 +265,19 @@ class Network:
     def bias(self, index: int) -> np.ndarray:
         """Constant drive of each neuron of layer ``index`` in mV/ms."""
         return self.layers[index].neuron_bias(self.shapes[index])
+
+    @property
+    def has_delays(self) -> bool:
+        """Whether any layer has synaptic delays (``Dense.delay``)."""
+        return any(getattr(layer, "delay", None) is not None for layer in self.layers)
+
+    def delays(self, index: int) -> np.ndarray:
+        """Delays in steps of layer ``index``'s synapses, in ``connectivity``'s order (zeros for
+        a layer without delays)."""
+        layer = self.layers[index]
+        if getattr(layer, "delay", None) is None:
+            return np.zeros(self.connectivity(index)[0].size, dtype=np.int64)
+        return layer.synapse_delays(self.shapes[index])
 
     def fan_out(self, index: int) -> np.ndarray:
         """Number of synapses leaving each presynaptic neuron of layer ``index``."""

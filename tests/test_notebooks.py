@@ -56,6 +56,9 @@ SMALL = {
             "events": {"saccade_steps": 12}, "network": {"hidden": [16], "deep_hidden": [16, 16, 16, 16]},
             "training": {"epochs": 2, "batch_size": 40}, "n_seeds": 2, "neuron_steps": 60,
             "stimulus_sweep": [5, 10], "brian_samples": 2},
+    "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
+               "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
+               "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key

@@ -12,7 +12,9 @@
 * ``rram``: RRAM read disturb and inference lifetime (:class:`RramReadParams`);
 * ``multicore``: discrete-event timing and energy model of a many-core chip, global barrier vs
   dependency-driven cores (:class:`CostModel`), and ``multicore_partition``: simple
-  partitioners of a layered network onto its cores.
+  partitioners of a layered network onto its cores;
+* ``precision`` (uniform, Loihi and bfloat16 weight quantisers) and ``delay_memory`` (synapse
+  table, ring buffer and SCDQ memory of synaptic delays): import them explicitly.
 """
 
 from .crossbar import (

@@ -73,6 +73,8 @@ def to_nir(network: Network, dt: float) -> nir.NIRGraph:
     cannot express exactly."""
     if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
         raise NirError(f"dt = {dt!r} must be a time step > 0 in ms")
+    if network.has_delays:
+        raise NirError("synaptic delays (Dense.delay) have no exact NIR mapping here: export a network without delays")
     nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(network.input_shape)})}
     chain = ["input"]
     for i, (layer, p) in enumerate(zip(network.layers, network.neurons)):

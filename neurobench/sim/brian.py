@@ -10,7 +10,7 @@ is driven by its bias alone); the input is a ``SpikeGeneratorGroup``. The model 
     dv/dt = (-v / tau_m + I + b) / ms : 1 (unless refractory)   (IF: no -v / tau_m term)
     dI/dt = -I / tau_syn / ms : 1                               (tau_syn > 0 only)
     threshold  v >= v_th;  reset  v = 0  or  v -= v_th
-    on_pre     syn_input_post += w
+    on_pre     syn_input_post += w       (after the synapse's delay, in whole steps, if any)
     synapses slot, after every pathway:  v += syn_input * int(not_refractory)  (delta synapses)
                                          or I += syn_input (current-based);  syn_input = 0
 
@@ -34,7 +34,9 @@ on them is the clock simulator's, in its order:
   computes ``v + (w1 + w2)``; so the weights are first summed into ``syn_input`` (from 0, in
   ascending presynaptic index: the order of the clock simulator's CSR product) and added to
   ``v`` or ``I`` once, by a ``run_regularly`` operation in the ``synapses`` slot after every
-  pathway (``order=1``) and before the resets.
+  pathway (``order=1``) and before the resets. With synaptic delays (``Dense.delay``) each
+  ``Synapses`` gets its per-synapse ``delay`` in whole steps; Brian2's spike queue then delivers
+  a step's events in the order they were pushed, which ``clock.py`` reproduces.
 
 What Brian2 checks independently is therefore the schedule, refractoriness, spike delivery
 and the wiring; the one-step propagator is shared with the clock simulator (the equations'
@@ -151,6 +153,8 @@ def _build(network: Network, x: np.ndarray, dt: float, record_v: bool) -> tuple[
                               clock=clock, name=f"synapses{i}")
             syn.connect(i=_tile(pre, sizes[i], batch), j=_tile(post, n, batch))
             syn.w = np.tile(w, batch)  # mV (delta synapses) or mV/ms (current-based)
+            if getattr(network.layers[i], "delay", None) is not None:
+                syn.delay = np.tile(network.delays(i), batch) * dt * ms  # whole steps
             synapses.append(syn)
         groups.append(group)
         source = group

@@ -35,6 +35,17 @@ weight hits the threshold exactly (ten steps of 0.1 mV/ms reach 0.99999999999999
   Dense-only networks of ``benchmarks/simulator.py`` ran 2.4x to 4x faster with it, one BLAS
   thread) but blocks and vectorises the sum over presynaptic neurons, so its rounding depends
   on the layer sizes and the BLAS build.
+
+**Synaptic delays** (``Dense.delay``, integers in steps): a spike of step ``n`` reaches a
+synapse with delay ``d`` in phase 3 of step ``n + d`` (``d = 0``: the same step, as without
+delays). A delayed layer keeps a ring buffer of ``max delay + 1`` slots of pending synaptic
+events; each step first pushes its spikes' events into slot ``(n + d) mod (max + 1)``, then
+delivers the current slot. Brian2 delivers a step's events from its spike queue in the order
+they were pushed (earlier spike steps first; within one step, spiking presynaptic neurons in
+ascending index, each one's synapses in ascending postsynaptic index), adding them one at a
+time into ``syn_input``; so here too each postsynaptic sum starts at 0.0 and adds the event
+weights one by one in that order (``numpy.add.at``, unbuffered and in order), then it is added
+to ``v`` or ``I`` once. Layers without delays keep the CSR product above.
 """
 
 from __future__ import annotations
@@ -62,6 +73,53 @@ def _propagator(network: Network, index: int):
     w = network.weight_matrix(index)
     w.sort_indices()
     return lambda s: np.asarray(w @ s.T).T
+
+
+class _DelayedDelivery:
+    """Ring buffer of pending synaptic events of one delayed layer (module docstring)."""
+
+    def __init__(self, network: Network, index: int, batch: int):
+        pre, post, w = network.connectivity(index)
+        d = network.delays(index)
+        order = np.lexsort((post, pre))  # by presynaptic neuron, then postsynaptic index
+        self.post, self.w, self.d = post[order], w[order], d[order]
+        self.n_in, self.n_out, self.batch = network.sizes[index], network.sizes[index + 1], batch
+        counts = np.bincount(pre, minlength=self.n_in)
+        self.start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.count = counts
+        self.slots: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(int(d.max(initial=0)) + 1)]
+
+    def push(self, step: int, pre_spikes: np.ndarray) -> None:
+        """Queue the events of this step's presynaptic spikes (batch, n_in)."""
+        flat = np.flatnonzero(pre_spikes.ravel())
+        if not flat.size:
+            return
+        b, j = np.divmod(flat, self.n_in)
+        lens = self.count[j]
+        total = int(lens.sum())
+        if not total:
+            return
+        first = np.repeat(self.start[j] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+        syn = first + np.arange(total)
+        target = np.repeat(b, lens) * self.n_out + self.post[syn]
+        w, d = self.w[syn], self.d[syn]
+        order = np.argsort(d, kind="stable")
+        d_sorted = d[order]
+        bounds = np.flatnonzero(np.diff(d_sorted)) + 1
+        for group in np.split(order, bounds):
+            slot = (step + int(d[group[0]])) % len(self.slots)
+            self.slots[slot].append((target[group], w[group]))
+
+    def deliver(self, step: int) -> np.ndarray | None:
+        """The synaptic input (batch, n_out) arriving at this step, None when nothing arrives."""
+        slot = self.slots[step % len(self.slots)]
+        if not slot:
+            return None
+        syn_input = np.zeros(self.batch * self.n_out)
+        for target, w in slot:
+            np.add.at(syn_input, target, w)
+        slot.clear()
+        return syn_input.reshape(self.batch, self.n_out)
 
 
 def validate_input(network: Network, input_spikes: np.ndarray, dt: float) -> np.ndarray:
@@ -92,6 +150,8 @@ class _ClockState:
         n_layers = len(network.layers)
         sizes = network.sizes[1:]
         self.props = [_propagator(network, i) for i in range(n_layers)]
+        self.delayed = [_DelayedDelivery(network, i, batch) if getattr(network.layers[i], "delay", None) is not None
+                        else None for i in range(n_layers)]
         self.coef = [StepCoefficients.for_neuron(p, dt) for p in network.neurons]
         self.drive = [self.coef[i].c_b * network.bias(i) for i in range(n_layers)]  # mV per step
         self.has_drive = [bool(np.any(d != 0)) for d in self.drive]
@@ -138,14 +198,21 @@ class _ClockState:
             free.append(not_ref)
         return spikes, free
 
-    def propagate(self, x_step: np.ndarray, spikes: list[np.ndarray], free: list[np.ndarray | None]) -> None:
+    def propagate(self, x_step: np.ndarray, spikes: list[np.ndarray], free: list[np.ndarray | None],
+                  step: int = 0) -> None:
         """Phase 3: this step's spikes (``x_step`` for the first layer) reach the next layer."""
         v, cur = self.v, self.cur
         for i, p in enumerate(self.network.neurons):
             pre = x_step if i == 0 else spikes[i - 1]
-            if not pre.any():
+            if self.delayed[i] is not None:
+                self.delayed[i].push(step, pre)
+                syn_input = self.delayed[i].deliver(step)
+                if syn_input is None:
+                    continue
+            elif not pre.any():
                 continue
-            syn_input = self.props[i](pre if i == 0 else pre.astype(np.float64))
+            else:
+                syn_input = self.props[i](pre if i == 0 else pre.astype(np.float64))
             if p.tau_syn > 0:
                 cur[i] += syn_input
             elif free[i] is None:
@@ -218,6 +285,6 @@ def simulate(
     state = _ClockState(network, batch, n_steps, dt, record_spikes, record_v)
     for step in tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False):
         spikes, free = state.update_and_threshold(step)
-        state.propagate(x_steps[step], spikes, free)
+        state.propagate(x_steps[step], spikes, free, step)
         state.reset_and_record(step, spikes)
     return state.record(x, dt)

@@ -111,6 +111,9 @@ class AsyncGraph:
         """Flatten ``network`` for frames of ``frame_dt`` ms; checks that it is bias-free with
         delta synapses and ``t_ref = 0``."""
         n_layers = len(network.layers)
+        if network.has_delays:
+            raise ValueError("asynchronous execution does not model synaptic delays (Dense.delay): "
+                             "run delayed networks with neurobench.sim.simulate or simulate_brian")
         for i, p in enumerate(network.neurons):
             if p.tau_syn != 0:
                 raise ValueError(f"layer {i}: asynchronous execution needs delta synapses (tau_syn = 0), got {p.tau_syn} ms")

@@ -1,7 +1,7 @@
 """A small shared harness for training spiking networks by backpropagation through time.
 
-Used by the SRC study (``neurobench.models.src.SRCNet`` and its snnTorch LIF baseline) and meant
-for the synaptic-delay networks too. Any ``torch.nn.Module`` whose ``forward(x)`` maps input
+Used by the SRC study (``neurobench.models.src.SRCNet`` and its snnTorch LIF baseline) and the
+synaptic-delay study (``neurobench.models.delays.DelayNet``). Any ``torch.nn.Module`` whose ``forward(x)`` maps input
 frames ``x`` (batch, T, n_in) to logits (batch, n_classes) trains here; a ``clamp_()`` method,
 when the model has one, is called after every optimiser step (parameter constraints).
 
