@@ -54,6 +54,27 @@ def test_bad_conversion_params_name_the_key(values, match):
         validate("conversion", values)
 
 
+def test_code_fingerprint_follows_every_source_file_of_the_listed_code(tmp_path):
+    from neurobench.experiments.conversion import models
+
+    root = tmp_path / "pkg"
+    (root / "conversion").mkdir(parents=True)
+    (root / "conversion" / "solve.py").write_text("x = 1\n")
+    (root / "network.py").write_text("y = 2\n")
+    (root / "report.py").write_text("z = 3\n")
+    code = ("conversion", "network.py")
+    before = models.code_fingerprint(code, root)
+    (root / "report.py").write_text("z = 4\n")  # not model code: same fingerprint
+    assert models.code_fingerprint(code, root) == before
+    (root / "conversion" / "solve.py").write_text("x = 2\n")  # a solver change: the models are stale
+    assert models.code_fingerprint(code, root) != before
+    (root / "conversion" / "new.py").write_text("")
+    assert len({before, models.code_fingerprint(code, root)}) == 2
+    # the real lists name existing code, and converting depends on everything training does
+    assert all((models.PACKAGE_ROOT / rel).exists() for rel in models.CONVERT_CODE)
+    assert set(models.TRAIN_CODE) <= set(models.CONVERT_CODE)
+
+
 def test_fingerprints_follow_only_the_parameters_a_folder_depends_on(tmp_path):
     a = tiny(tmp_path)
     assert ex.train_fingerprint(a) == ex.train_fingerprint(tiny(tmp_path, objective="linf"))

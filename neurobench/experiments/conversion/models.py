@@ -10,7 +10,8 @@ Layout, for replicates ``r = 0 .. n_seeds - 1``:
   ``<models_dir>/snn/conversion.json``: per replicate its entries (read-out constants, solver
   reports, selections).
 
-Each JSON file carries the fingerprint of the parameters its folder was built from. Replicate
+Each JSON file carries the fingerprint of the parameters and the code its folder was built from.
+Replicate
 ``r`` is the section with ``data_seed``, ``train_seed`` and ``seed`` replaced by
 ``neurobench.seeds.child_seed(<field>, r)`` (:func:`replicate`).
 """
@@ -43,15 +44,44 @@ def fingerprint(values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+"""The ``neurobench`` package folder, whose sources the model fingerprints cover."""
+TRAIN_CODE = ("ann", "data", "neurons", "network.py", "serialize.py", "schema.py", "seeds.py", "units.py",
+              "io.py", "experiments/conversion/train.py", "experiments/conversion/models.py",
+              "experiments/conversion/params.py")
+"""Package sources (files, or folders: every ``.py`` below) the trained ANNs are computed by: a
+superset of the training step's import closure, leaving out what cannot change a model (reports,
+progress bars)."""
+CONVERT_CODE = TRAIN_CODE + ("conversion", "sim", "metrics", "experiments/conversion/convert.py",
+                             "experiments/conversion/entries.py")
+"""... and the converted SNNs (conversion, simulation for calibration, read-out constants)."""
+
+
+def code_fingerprint(paths: tuple[str, ...], root: Path = PACKAGE_ROOT) -> str:
+    """First 16 hex digits of the SHA-256 of the relative path and bytes of every ``.py`` file
+    of ``paths`` under ``root`` (sorted): changes with any edit of the code that builds a model."""
+    digest = hashlib.sha256()
+    for rel in paths:
+        path = root / rel
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def train_fingerprint(cfg: ConversionSection) -> str:
-    """Fingerprint of the parameters that ``<models_dir>/ann`` is built from (``TRAIN_KEYS``)."""
-    return fingerprint({k: v for k, v in cfg.model_dump().items() if k in TRAIN_KEYS})
+    """Fingerprint of what ``<models_dir>/ann`` is built from: the parameters ``TRAIN_KEYS`` and
+    the code ``TRAIN_CODE``. A folder whose fingerprint differs is rebuilt, so neither a
+    parameter change nor a code change (the stage re-runs under ``dvc repro`` when either
+    changes) can leave stale models behind."""
+    params = {k: v for k, v in cfg.model_dump().items() if k in TRAIN_KEYS}
+    return fingerprint({**params, "code": code_fingerprint(TRAIN_CODE)})
 
 
 def convert_fingerprint(cfg: ConversionSection) -> str:
-    """Fingerprint of the parameters that ``<models_dir>/snn`` is built from (all but
-    ``UNUSED_BY_CONVERT``)."""
-    return fingerprint({k: v for k, v in cfg.model_dump().items() if k not in UNUSED_BY_CONVERT})
+    """Fingerprint of what ``<models_dir>/snn`` is built from: every parameter but
+    ``UNUSED_BY_CONVERT`` and the code ``CONVERT_CODE``."""
+    params = {k: v for k, v in cfg.model_dump().items() if k not in UNUSED_BY_CONVERT}
+    return fingerprint({**params, "code": code_fingerprint(CONVERT_CODE)})
 
 
 SEEDED_KEYS = ("data_seed", "train_seed", "seed")
