@@ -33,18 +33,25 @@ from .schema import FolderPath, Params
 
 DEFAULT_PARAMS = Path("params.yaml")
 
-SECTIONS: dict[str, str] = {
-    "data": "neurobench.experiments.data.params:DataSection",
-    "simulator": "neurobench.experiments.simulator.params:SimulatorSection",
-    "conversion": "neurobench.experiments.conversion.params:ConversionSection",
-    # the stage is "async", but a notebook parameter cannot be named after a Python keyword
-    "asynchronous": "neurobench.experiments.asynchronous.params:AsyncSection",
-    "multicore": "neurobench.experiments.multicore.params:MulticoreSection",
-    "endurance": "neurobench.experiments.endurance.params:EnduranceSection",
-    "src": "neurobench.experiments.src.params:SrcSection",
-    "delays": "neurobench.experiments.delays.params:DelaysSection",
-}
-"""Section name -> ``module:Class`` of its schema (imported on first use)."""
+EXPERIMENTS_DIR = Path(__file__).resolve().parent / "experiments"
+SCHEMA_ATTRIBUTE = "SECTION_SCHEMA"
+"""Name of the module attribute that holds a section's schema class in its ``params.py``."""
+
+
+def discover_sections(experiments_dir: Path = EXPERIMENTS_DIR) -> dict[str, str]:
+    """Section name -> ``module:attribute`` of its schema, found by convention, not by a list.
+
+    Every ``neurobench/experiments/<section>/params.py`` defines ``SECTION_SCHEMA``, the
+    :class:`~neurobench.schema.Params` class of the ``params.yaml`` section ``<section>``. A new
+    paper therefore registers its section by adding its experiment package; nothing shared
+    changes (so no other stage's code dependencies change either). Sorted by name.
+    """
+    return {path.parent.name: f"neurobench.experiments.{path.parent.name}.params:{SCHEMA_ATTRIBUTE}"
+            for path in sorted(experiments_dir.glob("*/params.py")) if path.parent.name.isidentifier()}
+
+
+SECTIONS: dict[str, str] = discover_sections()
+"""Section name -> ``module:attribute`` of its schema (imported on first use)."""
 
 
 class ConfigError(ValueError):

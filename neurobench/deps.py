@@ -11,9 +11,10 @@ Two kinds of import that are not ``import`` statements are followed too:
 
 * a string constant that is exactly a module name, ``"neurobench.x.y"`` or
   ``"neurobench.x.y:Attribute"`` (e.g. the argument of ``importlib.import_module``);
-* the params-section registry ``neurobench.config.SECTIONS`` (section -> ``"module:Class"``):
-  a stage depends only on the schema modules of the sections it reads, i.e. the top-level keys of
-  its ``params:`` in ``dvc.yaml`` and the names in its notebook's ``parameters`` cell.
+* the params sections (``neurobench.config.SECTIONS``, by convention the schema of section
+  ``S`` is ``neurobench/experiments/S/params.py``): a stage depends only on the schema modules of
+  the sections it reads, i.e. the top-level keys of its ``params:`` in ``dvc.yaml`` and the names
+  in its notebook's ``parameters`` cell.
 
 Anything computed more dynamically than that is invisible here: keep imports static.
 
@@ -47,8 +48,9 @@ PACKAGE = "neurobench"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DVC_YAML = REPO_ROOT / "dvc.yaml"
 
-REGISTRY = ("neurobench.config", "SECTIONS")
-"""Module and module-level dict mapping a params section to ``"module:Class"`` of its schema."""
+EXPERIMENTS = "experiments"
+"""Subpackage whose ``<section>/params.py`` holds the schema of params section ``<section>``
+(the convention of ``neurobench.config.discover_sections``)."""
 
 PIPELINE = "neurobench.pipeline"
 NOTEBOOKS = "notebooks"
@@ -114,16 +116,10 @@ class Package:
 
     @cached_property
     def registry(self) -> dict[str, str]:
-        """``neurobench.config.SECTIONS``: params section -> schema module (may be empty)."""
-        module, variable = REGISTRY
-        node = _registry_node(self._tree(module), variable) if module in self.files else None
-        if node is None:
-            return {}
-        try:
-            value = ast.literal_eval(node.value)
-        except ValueError as exc:
-            raise DepsError(f"{module}.{variable} must be a literal dict of strings") from exc
-        return {str(k): str(v).partition(":")[0] for k, v in value.items()}
+        """Params section -> schema module: ``neurobench/experiments/<section>/params.py``."""
+        return {path.parent.name: f"{PACKAGE}.{EXPERIMENTS}.{path.parent.name}.params"
+                for path in sorted((self.root / PACKAGE / EXPERIMENTS).glob("*/params.py"))
+                if path.parent.name.isidentifier()}
 
     def _tree(self, module: str) -> ast.Module:
         path = self.files[module]
@@ -137,9 +133,8 @@ class Package:
         if module not in self.files:
             return set()
         tree = self._tree(module)
-        skip = _registry_node(tree, REGISTRY[1]) if module == REGISTRY[0] else None
         package = module if self.files[module].name == "__init__.py" else module.rpartition(".")[0]
-        return self._resolve(_imported_names(tree, package, skip))
+        return self._resolve(_imported_names(tree, package))
 
     def source_imports(self, source: str, where: str) -> set[str]:
         """Modules of ``neurobench`` imported by top-level code (a script, a notebook)."""
@@ -147,7 +142,7 @@ class Package:
             tree = ast.parse(source, filename=where)
         except SyntaxError as exc:
             raise DepsError(f"cannot parse {where}: {exc}") from exc
-        return self._resolve(_imported_names(tree, "", None))
+        return self._resolve(_imported_names(tree, ""))
 
     def _resolve(self, names: set[tuple[str, str | None]]) -> set[str]:
         found: set[str] = set()
@@ -215,23 +210,10 @@ class Package:
         return sorted(listed)
 
 
-def _registry_node(tree: ast.Module, variable: str) -> ast.Assign | ast.AnnAssign | None:
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
-        if any(isinstance(t, ast.Name) and t.id == variable for t in targets):
-            return node
-    return None
-
-
-def _imported_names(tree: ast.AST, package: str,
-                    skip: ast.AST | None) -> set[tuple[str, str | None]]:
+def _imported_names(tree: ast.AST, package: str) -> set[tuple[str, str | None]]:
     """(module, name or None): ``from a import b`` -> ("a", "b"), ``import a.b`` -> ("a.b", None)."""
-    skipped = set(map(id, ast.walk(skip))) if skip is not None else set()
     names: set[tuple[str, str | None]] = set()
     for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
         if isinstance(node, ast.Import):
             names |= {(alias.name, None) for alias in node.names}
         elif isinstance(node, ast.ImportFrom):

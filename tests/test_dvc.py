@@ -103,10 +103,10 @@ def test_closure_follows_relative_local_and_string_imports(tmp_path):
         "neurobench/mid/b.py": "def f():\n    from . import c\n",
         "neurobench/mid/c.py": "import importlib\nM = importlib.import_module('neurobench.extra')\n",
         "neurobench/extra.py": "",
-        "neurobench/config.py": ("SECTIONS = {'one': 'neurobench.schemas.one:S',\n"
-                                 "            'two': 'neurobench.schemas.two:S'}\n"),
-        "neurobench/schemas/one.py": "",
-        "neurobench/schemas/two.py": "",
+        "neurobench/config.py": "",
+        "neurobench/experiments/one/params.py": "",
+        "neurobench/experiments/two/params.py": "",
+        "neurobench/experiments/two/stages.py": "",
         "neurobench/run.py": "import neurobench.config\nfrom neurobench.mid import b\n",
         "notebooks/nb.ipynb": json.dumps({"cells": [
             {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ["one = {}\n"]},
@@ -116,17 +116,17 @@ def test_closure_follows_relative_local_and_string_imports(tmp_path):
     })
     package = deps.Package(tmp_path)
     closure = package.closure({"neurobench.run"})
-    assert "neurobench.unused" not in closure and "neurobench.schemas.one" not in closure
+    assert "neurobench.unused" not in closure and "neurobench.experiments.one.params" not in closure
     assert {"neurobench.mid.c", "neurobench.extra", "neurobench.low", "neurobench.mid.a"} <= closure
     stage = deps.Stage("s", ["python -m neurobench.pipeline run nb"], ["notebooks/nb.ipynb"], set())
     _write(tmp_path, {"neurobench/pipeline.py": "from . import config\n"})
     package = deps.Package(tmp_path)
     assert deps.stage_deps(stage, package) == [
         "notebooks/nb.ipynb", "neurobench/__init__.py", "neurobench/config.py",
-        "neurobench/low.py", "neurobench/pipeline.py", "neurobench/schemas/one.py"]
+        "neurobench/experiments/one/params.py", "neurobench/low.py", "neurobench/pipeline.py"]
     run = deps.Stage("t", ["python -m neurobench.run"], [], {"two"})
     files = deps.stage_deps(run, package)
-    assert "neurobench/mid/b.py" in files and "neurobench/schemas/two.py" in files
+    assert "neurobench/mid/b.py" in files and "neurobench/experiments/two/params.py" in files
     # whole packages become directories only when DVC ignores the bytecode Python writes there
     (tmp_path / ".dvcignore").write_text("# comment\n__pycache__/\n")
     whole = deps.stage_deps(run, deps.Package(tmp_path))

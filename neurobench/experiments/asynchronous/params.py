@@ -138,3 +138,7 @@ class AsyncSection(Params):
         if any(k < 0 for k in ks):
             raise ValueError(f"every k must be >= 0, got {ks}")
         return ks
+
+
+SECTION_SCHEMA = AsyncSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

@@ -163,3 +163,7 @@ class ConversionSection(Params):
     def families_of(self, network: str) -> list[str]:
         """The constraint families ``network`` is converted under."""
         return list(self.conversions.get(network, self.families))
+
+
+SECTION_SCHEMA = ConversionSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

@@ -36,3 +36,7 @@ class DataSection(Params):
         if why is not None:
             raise ValueError(f"dataset {self.dataset!r} is not available offline: {why}")
         return self
+
+
+SECTION_SCHEMA = DataSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

@@ -132,3 +132,7 @@ class DelaysSection(Params):
         if any(q.kind == "loihi" and q.bits > 8 for q in self.quant):
             raise ValueError("quant: a loihi leg allows bits <= 8")
         return self
+
+
+SECTION_SCHEMA = DelaysSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

@@ -146,3 +146,7 @@ class EnduranceSection(Params):
             raise ValueError(f"replicate r = {r} must lie in [0, n_seeds = {self.n_seeds})")
         return replace(self, seed=child_seed(self.seed, r),
                        workloads=replace(self.workloads, seed=child_seed(self.workloads.seed, r)))
+
+
+SECTION_SCHEMA = EnduranceSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

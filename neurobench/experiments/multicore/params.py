@@ -72,3 +72,7 @@ class MulticoreSection(Params):
         if any(not 1 <= v <= 4096 for v in values):
             raise ValueError("every size must be an integer in [1, 4096]")
         return values
+
+
+SECTION_SCHEMA = MulticoreSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

@@ -25,3 +25,7 @@ class SimulatorSection(Params):
     brian_target: Literal["numpy", "cython"] = Field("numpy", description="Brian2 code generation target")
 
     _rate_fits_time_step = field_validator("max_rate")(rate_fits_time_step)
+
+
+SECTION_SCHEMA = SimulatorSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""

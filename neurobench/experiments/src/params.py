@@ -117,3 +117,7 @@ class SrcSection(Params):
         if any(v < 0 for v in values):
             raise ValueError(f"every drive must be >= 0, got {values}")
         return values
+
+
+SECTION_SCHEMA = SrcSection
+"""The schema of this stage's ``params.yaml`` section (found by ``neurobench.config.SECTIONS``)."""
