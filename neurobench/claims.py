@@ -27,12 +27,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Claim", "claims_frame", "claims_metrics", "claims_records", "format_measure"]
+__all__ = ["Claim", "claims_frame", "claims_metrics", "claims_records", "display_cells", "format_measure"]
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -147,32 +147,32 @@ def format_measure(mean: float, std: float | None = None, unit: str = "", digits
     return f"{text} {unit}".rstrip() if unit not in ("", "fraction") else text
 
 
-def _decision(claim: Claim) -> str:
-    met = claim.met
-    return "n/a" if met is None else ("yes" if met else "NO")
-
-
-def _target_text(claim: Claim) -> str:
-    if claim.target is None:
-        return "n/a"
-    sign = "≥" if claim.higher_is_better else "≤"
-    return f"{sign} {format_measure(claim.target, None, claim.unit)}"
+def display_cells(record: Mapping[str, Any]) -> dict[str, str]:
+    """The text of one claims row, from its ``claims.json`` record (:func:`claims_records`):
+    ``paper`` (the paper's number), ``ours`` (mean ± std), ``target`` ("≥ 2.00 x") and ``met``
+    ("yes", "NO" or "n/a"). The one place a claim is formatted: report tables
+    (:func:`claims_frame`) and the index page (``neurobench.index_page``) both use it."""
+    unit, mean = record["unit"], record["mean"]
+    target = record["target"]
+    return {
+        "paper": "n/a" if record["paper"] is None else format_measure(record["paper"], None, unit),
+        "ours": format_measure(float("nan") if mean is None else mean, record["std"], unit),
+        "target": "n/a" if target is None else
+        f"{'≥' if record['higher_is_better'] else '≤'} {format_measure(target, None, unit)}",
+        "met": {True: "yes", False: "NO", None: "n/a"}[record["met"]],
+    }
 
 
 def claims_frame(claims: Iterable[Claim]) -> pd.DataFrame:
     """The claims table as shown in a report: one row per claim with the claim, its source, the
     paper's number, ours (mean ± std over ``seeds`` seeds), our target, ``met`` ("yes", "NO" or
-    "n/a") and the note on how the comparison is not like-for-like."""
-    rows = [{
-        "claim": c.statement,
-        "source": c.source,
-        "paper": "n/a" if c.paper is None else format_measure(c.paper, None, c.unit),
-        "ours (mean ± std)": format_measure(c.mean, c.std, c.unit),
-        "seeds": c.n,
-        "target": _target_text(c),
-        "met": _decision(c),
-        "note": c.note,
-    } for c in claims]
+    "n/a") and the note on how the comparison is not like-for-like (:func:`display_cells`)."""
+    rows = []
+    for r in claims_records(claims):
+        cells = display_cells(r)
+        rows.append({"claim": r["statement"], "source": r["source"], "paper": cells["paper"],
+                     "ours (mean ± std)": cells["ours"], "seeds": r["n"], "target": cells["target"],
+                     "met": cells["met"], "note": r["note"]})
     return pd.DataFrame(rows, columns=["claim", "source", "paper", "ours (mean ± std)", "seeds", "target", "met", "note"])
 
 

@@ -89,19 +89,14 @@ def claims_table_html(records: list[dict[str, Any]]) -> str:
     """The claims of one stage (``claims.json`` records, :mod:`neurobench.claims`) as an HTML
     table: the claim and its source, the paper's number beside ours (mean ± std over n seeds),
     our target and whether the mean meets it."""
-    from .claims import format_measure
-
-    def number(value, unit):
-        return "n/a" if value is None else html.escape(format_measure(value, None, unit))
+    from .claims import display_cells
 
     rows = []
     for r in records:
-        ours = html.escape(format_measure(float("nan") if r["mean"] is None else r["mean"], r["std"], r["unit"]))
-        target = "n/a" if r["target"] is None else (("≥ " if r["higher_is_better"] else "≤ ") + number(r["target"], r["unit"]))
-        met = {True: "yes", False: "NO", None: "n/a"}[r["met"]]
+        cells = {k: html.escape(v) for k, v in display_cells(r).items()}
         rows.append(f"<tr><td>{html.escape(r['statement'])}<br><small>{html.escape(r['source'])}</small></td>"
-                    f"<td class='num'>{number(r['paper'], r['unit'])}</td><td class='num'>{ours} (n = {r['n']})</td>"
-                    f"<td class='num'>{html.escape(target)}</td><td>{met}</td></tr>")
+                    f"<td class='num'>{cells['paper']}</td><td class='num'>{cells['ours']} (n = {r['n']})</td>"
+                    f"<td class='num'>{cells['target']}</td><td>{cells['met']}</td></tr>")
     return ("<table><tr><th>claim</th><th>paper</th><th>ours (mean ± std)</th><th>target</th><th>met</th></tr>"
             + "".join(rows) + "</table>")
 

@@ -50,6 +50,19 @@ def _layer_int(name: str, value, minimum: int, maximum: int | None = None, why: 
     return int(value)
 
 
+def checked_shape(name: str, shape) -> Shape:
+    """``shape`` (a population's shape, e.g. ``(1, 8, 8)`` or ``(64,)``) as a tuple of Python
+    ints after checking that it is a non-empty sequence of integers >= 1 (no floats, no bools);
+    otherwise one ``ValueError`` naming ``name`` and the offending entry."""
+    try:
+        entries = tuple(shape)
+    except TypeError:
+        raise ValueError(f"{name} = {shape!r} is not allowed: must be a sequence of integers >= 1") from None
+    if not entries:
+        raise ValueError(f"{name} = {shape!r} is not allowed: must have at least one dimension")
+    return tuple(_layer_int(f"{name}[{i}]", s, 1) for i, s in enumerate(entries))
+
+
 def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != ndim:
@@ -224,7 +237,7 @@ class Network:
     neurons: NeuronParams | tuple[NeuronParams, ...] = field(default_factory=NeuronParams)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        object.__setattr__(self, "input_shape", checked_shape("Network input_shape", self.input_shape))
         object.__setattr__(self, "layers", tuple(self.layers))
         if not self.layers:
             raise ValueError("Network needs at least one layer")

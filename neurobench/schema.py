@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Folder", "FolderPath", "Params", "replace", "to_dict"]
+__all__ = ["AtLeastOne", "Folder", "FolderPath", "NonNegative", "NonNegativeInt", "Params", "Positive", "replace", "to_dict"]
 
 P = TypeVar("P", bound="Params")
 
@@ -36,6 +36,20 @@ class FolderPath:
 
 Folder = Annotated[str, FolderPath()]
 """The type of a folder-path parameter: ``root: Folder = Field("data/raw", description=...)``."""
+
+AtLeastOne = Annotated[int, Field(ge=1)]
+"""An integer >= 1 (a width, a count of steps, a group size), as the element type of a list
+parameter: ``sizes: list[AtLeastOne]``; a bad element is reported with its index
+(``conversion.pruning.sizes.2 = 0 is not allowed: ...``)."""
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+"""An integer >= 0, as the element type of a list parameter (see :data:`AtLeastOne`)."""
+
+NonNegative = Annotated[float, Field(ge=0)]
+"""A float >= 0 (a cost, a drive), as the element type of a list parameter (see :data:`AtLeastOne`)."""
+
+Positive = Annotated[float, Field(gt=0)]
+"""A float > 0 (a temperature in K, a factor), as the element type of a list parameter."""
 
 
 class Params(BaseModel):

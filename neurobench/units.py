@@ -16,9 +16,6 @@ NS_PER_MS = 1e6
 PJ_PER_J = 1e12
 """Picojoules per joule (hardware energies are in pJ)."""
 
-MV_PER_V = 1e3
-"""Millivolts per volt (Brian2 works in volts, neurobench in mV)."""
-
 PJ_PER_UJ = 1e6
 """Picojoules per microjoule (energies per inference are shown in µJ)."""
 

@@ -79,3 +79,16 @@ def test_claims_json_feeds_the_index_page(tmp_path):
     assert "1.86x speedup over the global barrier" in page and "Chen et al. 2024, abstract" in page
     assert "1.20 ± 0.10 x (n = 3)" in page and "≥ 1.00 x" in page
     assert "claim speedup mean" not in page  # claim numbers are in the claims table, not the headline list
+
+
+@pytest.mark.parametrize("claim", [
+    speedup(),
+    speedup(measured=(0.5, float("nan")), paper=None, target=None),
+    speedup(key="energy", unit="pJ", higher_is_better=False, target=10.0, measured=(12.0, 13.0, 14.0)),
+], ids=["met", "no-target", "lower-is-better-missed"])
+def test_report_table_and_index_page_format_a_claim_identically(claim):
+    """One formatting for both places: the report's frame and the index page's HTML table."""
+    row = C.claims_frame([claim]).iloc[0]
+    html_table = index_page.claims_table_html(C.claims_records([claim]))
+    shown = [cell.split(">", 1)[1].split("</td>", 1)[0] for cell in html_table.split("<td")[1:]]
+    assert shown[1:] == [row["paper"], f"{row['ours (mean ± std)']} (n = {row['seeds']})", row["target"], row["met"]]

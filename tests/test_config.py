@@ -268,3 +268,18 @@ def test_empty_notebook_section_missing_from_the_file(params, tmp_path, monkeypa
     monkeypatch.chdir(root / "notebooks")
     with pytest.raises(ConfigError, match="section 'multicore' is missing"):
         config.notebook_section("multicore", {})
+
+
+@pytest.mark.parametrize("section, values, fragment", [
+    ("asynchronous", {"forward_groups": [4, 0]}, "asynchronous.forward_groups.1 = 0"),
+    ("asynchronous", {"steps_after_output": [-1]}, "asynchronous.steps_after_output.0 = -1"),
+    ("conversion", {"evaluate": {"steps": [10, 0]}}, "conversion.evaluate.steps.1 = 0"),
+    ("endurance", {"rram": {"temperatures": [300.0, -4.0]}}, "endurance.rram.temperatures.1 = -4.0"),
+    ("multicore", {"hop_ns_sweep": [1.0, -2.0]}, "multicore.hop_ns_sweep.1 = -2.0"),
+    ("src", {"network": {"hidden": [0]}}, "src.network.hidden.0 = 0"),
+])
+def test_a_bad_list_element_is_named_by_its_index(section, values, fragment):
+    """List parameters share the element types of neurobench.schema (AtLeastOne, NonNegative, ...):
+    the error names the element, its value and the bound."""
+    message = expect_error(section, values, fragment)
+    assert "greater than" in message

@@ -86,7 +86,7 @@ MUTATIONS = [
     ("range", "no_cores", DICT, _set("multicore.n_cores", 0), "multicore", ["multicore.n_cores = 0"]),
     ("range", "no_seeds", DICT, _set("multicore.n_seeds", 0), "multicore", ["multicore.n_seeds = 0"]),
     ("range", "cost_factor_zero", DICT, _set("multicore.cost_factors", [0.0, 2.0]), "multicore",
-     ["multicore.cost_factors = [0.0, 2.0]", "> 0"]),
+     ["multicore.cost_factors.0 = 0.0", "greater than 0"]),
     ("range", "learning_rate", DICT, _set("asynchronous.training.lr", 2.0), "async", ["asynchronous.training.lr = 2.0"]),
     ("range", "digital_bits_zero", DICT, _set("conversion.families.digital4.bits", 0), "conversion",
      ["conversion.families.digital4.bits = 0"]),

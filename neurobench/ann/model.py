@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..network import AvgPool2d, Conv2d, Dense, Layer, Network
+from ..network import AvgPool2d, Conv2d, Dense, Layer, Network, checked_shape
 
 Activation = Literal["relu", "linear"]
 Task = Literal["classification", "regression"]
@@ -30,7 +30,7 @@ class Ann:
     name: str = "ann"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        object.__setattr__(self, "input_shape", checked_shape("Ann input_shape", self.input_shape))
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "activations", tuple(self.activations))
         if len(self.activations) != len(self.layers):

@@ -84,9 +84,8 @@ def step_gains(params: NeuronParams, dt: float) -> tuple[float, float]:
     """``(a, c_b)`` of the clock update ``v <- a v + c_b b`` over ``dt`` ms.
 
     ``a`` (dimensionless) is the leak factor, ``c_b`` (ms) the gain of a constant drive ``b`` in
-    mV/ms. The same expressions, in the same order, as
-    ``neurobench.sim.coefficients.StepCoefficients.for_neuron`` (a test checks that they agree to
-    the bit; this layer may not import the simulator).
+    mV/ms. The one place these are computed: ``neurobench.sim.coefficients.StepCoefficients``
+    takes its ``a_v`` and ``c_b`` from here, so rate functions and simulators use the same float.
     """
     if params.model == "if":
         return 1.0, float(dt)

@@ -157,34 +157,34 @@ class _DenseRun:
         self.out_total = torch.zeros(batch, graph.sizes[-1], dtype=self.dtype)
         self.out_frame = self.out_total
 
-    def deliver_layer(self, l: int, e: np.ndarray, step_global: np.ndarray, step: int) -> np.ndarray:
-        """Emitted spikes ``e`` (batch, n_l) of population ``l`` -> layer ``l+1``: currents (mV),
+    def deliver_layer(self, layer: int, e: np.ndarray, step_global: np.ndarray, step: int) -> np.ndarray:
+        """Emitted spikes ``e`` (batch, n_layer) of population ``layer`` -> ``layer + 1``: currents (mV),
         threshold checks, spikes, resets; returns the fresh queue entries (flat ids)."""
         graph, st, cfg, tr = self.graph, self.st, self.config, self.training
         n, off, th = graph.n_total, graph.offsets, self.th
         v, sval = self.v, self.sval
         et = torch.from_numpy(e).to(self.dtype)
-        src = et if l == 0 else et * sval[l - 1]
-        st.synops[:, l] += e.astype(np.int64) @ self.fan_out[l]
-        cur = src @ self.weights[l].T
+        src = et if layer == 0 else et * sval[layer - 1]
+        st.synops[:, layer] += e.astype(np.int64) @ self.fan_out[layer]
+        cur = src @ self.weights[layer].T
         recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
         if cfg.refractory:
-            ref_t = torch.from_numpy(self.ref2[:, off[l + 1] : off[l + 2]].copy())
-            v[l] = torch.where(ref_t, v[l], v[l] + cur)
+            ref_t = torch.from_numpy(self.ref2[:, off[layer + 1] : off[layer + 2]].copy())
+            v[layer] = torch.where(ref_t, v[layer], v[layer] + cur)
             check = recv & ~ref_t
         else:
-            v[l] = v[l] + cur
+            v[layer] = v[layer] + cur
             check = recv
-        u = v[l] - th[l]
-        fire = (v[l].detach() >= th[l]) & check
+        u = v[layer] - th[layer]
+        fire = (v[layer].detach() >= th[layer]) & check
         spk = spike_fn(u, fire, check, tr.surrogate)
         fire_np = fire.cpu().numpy()
         fb, fj = np.nonzero(fire_np)
         if fb.size:
-            over = ((v[l].detach() - th[l]) / th[l]).cpu().numpy()[fb, fj]
+            over = ((v[layer].detach() - th[layer]) / th[layer]).cpu().numpy()[fb, fj]
             firef = fire.to(self.dtype)
-            v[l] = v[l] * (1.0 - firef) if self.zero[l] else v[l] - th[l] * firef
-            cand = fb * n + off[l + 1] + fj
+            v[layer] = v[layer] * (1.0 - firef) if self.zero[layer] else v[layer] - th[layer] * firef
+            cand = fb * n + off[layer + 1] + fj
             ref_set = None
             if cfg.refractory:
                 ref_set = cand
@@ -194,8 +194,8 @@ class _DenseRun:
             fresh = st.book(cand, over, ref_set, step_global, step)
         else:
             fresh = np.zeros(0, dtype=np.int64)
-        if l + 1 < graph.n_layers:
-            sval[l] = torch.where(fire, spk, sval[l])
+        if layer + 1 < graph.n_layers:
+            sval[layer] = torch.where(fire, spk, sval[layer])
         else:
             self.out_frame = self.out_frame + spk
         return fresh
@@ -251,10 +251,10 @@ class _DenseRun:
             step_global = st.base + st.steps[:, frame]
             emask = np.zeros((batch, n))
             emask.reshape(-1)[emit] = 1.0
-            for l in range(n_layers):
-                e = emask[:, off[l] : off[l + 1]]
+            for layer in range(n_layers):
+                e = emask[:, off[layer] : off[layer + 1]]
                 if self.full_pass or e.any():
-                    self.deliver_layer(l, e, step_global, step)
+                    self.deliver_layer(layer, e, step_global, step)
             qb, qg = np.nonzero(self.pend2)
             st.halt(qb * n + qg, cfg.halt_after, step_global)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..neurons import NeuronParams
+from ..neurons.rate import step_gains
 
 __all__ = ["StepCoefficients", "leak_factor"]
 
@@ -45,17 +46,14 @@ class StepCoefficients:
     @classmethod
     def for_neuron(cls, p: NeuronParams, dt: float) -> "StepCoefficients":
         """Coefficients for neuron parameters ``p`` and a step of ``dt`` ms."""
+        a_v, c_b = step_gains(p, dt)  # the membrane's leak and bias gain: one formula, in neurons.rate
         a_i = np.exp(-dt / p.tau_syn) if p.tau_syn > 0 else 0.0
-        if p.model == "if":
-            a_v, c_b = 1.0, dt
-            c_i = p.tau_syn * (1.0 - a_i) if p.tau_syn > 0 else 0.0
+        if p.tau_syn == 0:
+            c_i = 0.0
+        elif p.model == "if":
+            c_i = p.tau_syn * (1.0 - a_i)
         else:
-            a_v = np.exp(-dt / p.tau_m)
-            c_b = p.tau_m * (1.0 - a_v)
-            if p.tau_syn > 0:
-                c_i = p.tau_m * p.tau_syn / (p.tau_m - p.tau_syn) * (a_v - a_i)
-            else:
-                c_i = 0.0
+            c_i = p.tau_m * p.tau_syn / (p.tau_m - p.tau_syn) * (a_v - a_i)
         return cls(float(a_v), float(c_b), float(c_i), float(a_i))
 
 

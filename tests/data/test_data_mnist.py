@@ -192,3 +192,25 @@ def test_download_checks_md5_and_installs_atomically(tmp_path, monkeypatch):
     ds = mnist.load_idx_dataset(source, tmp_path / "r2", True)
     np.testing.assert_array_equal(ds.y, labels)
     assert sorted(p.name for p in (tmp_path / "r2" / "MNIST" / "raw").iterdir()) == sorted(payloads)
+
+
+def test_gzip_idx_is_decompressed_only_as_far_as_its_header_declares(tmp_path):
+    """A 4-label file followed by 64 MiB of zeros (64 KiB compressed): the header is checked and
+    the trailing data detected after reading one byte past the declared size, never the whole
+    stream into memory (it used to be decompressed in full first)."""
+    import tracemalloc
+
+    path = tmp_path / "bomb-labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"\x00\x00\x08\x01\x00\x00\x00\x04abcd")
+        zeros = bytes(1 << 20)
+        for _ in range(64):
+            fh.write(zeros)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match=r"bomb-labels-idx1-ubyte\.gz: IDX data has trailing bytes"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * (1 << 20), f"peak {peak / (1 << 20):.1f} MiB"

@@ -3,6 +3,8 @@ and what is allowed; valid layers keep working and agree with PyTorch's layers."
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,24 @@ def test_valid_conv_and_pool_layers_compute_what_torch_computes(stride, padding)
     pooled = torch.nn.functional.avg_pool2d(torch.tensor(ref[None]), 2)[0].numpy()
     pool_net = Network(ref.shape, (AvgPool2d(2),))
     np.testing.assert_allclose(pool_net.weight_matrix(0) @ ref.ravel(), pooled.ravel(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, fragment", [
+    ((64.0,), "input_shape[0] = 64.0 (float)"),
+    ((1, 8.5, 8), "input_shape[1] = 8.5"),
+    ((0,), "input_shape[0] = 0"),
+    ((-3,), "input_shape[0] = -3"),
+    ((True,), "input_shape[0] = True"),
+    ((), "at least one dimension"),
+    (64, "must be a sequence"),
+])
+def test_network_and_ann_reject_non_integer_or_non_positive_input_shapes(shape, fragment):
+    """An input shape was silently truncated by int() (8.5 -> 8) or accepted at 0; now one error."""
+    from neurobench.ann.model import Ann
+
+    dense = Dense(np.ones((2, 64)))
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        Network(shape, (dense,))
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        Ann(shape, (dense,), ("linear",))
+    assert Network((np.int64(64),), (dense,)).input_shape == (64,)

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ...neurons import NeuronParams
-from ...schema import Folder, Params
+from ...schema import AtLeastOne, Folder, NonNegative, NonNegativeInt, Params
 
 Strategy = Literal["random", "momentum", "fifo", "round_robin"]
 Surrogate = Literal["atan", "fast_sigmoid", "sigmoid"]
@@ -27,7 +27,7 @@ def _async_neuron() -> NeuronParams:
 class AsyncTrainingSection(Params):
     """Training of the layer-sync baseline and the unlayered-backprop models (``neurobench.training``)."""
 
-    hidden: list[int] = Field(default_factory=lambda: [64, 32], min_length=1, description="hidden layer widths")
+    hidden: list[AtLeastOne] = Field(default_factory=lambda: [64, 32], min_length=1, description="hidden layer widths")
     epochs: int = Field(10, ge=1, le=1000, description="passes over the training set")
     batch_size: int = Field(64, ge=1, le=4096, description="samples per optimiser step")
     lr: float = Field(5e-3, gt=0, le=1, description="Adam learning rate")
@@ -41,13 +41,6 @@ class AsyncTrainingSection(Params):
     strategies: list[Strategy] = Field(default_factory=lambda: ["random", "momentum"], min_length=1,
                                        description="one unlayered-backprop model per strategy")
     seed: int = Field(0, ge=0, description="seed of initialisation, batches, dropout, training schedules")
-
-    @field_validator("hidden")
-    @classmethod
-    def _positive_widths(cls, hidden: list[int]) -> list[int]:
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"every hidden width must be >= 1, got {hidden}")
-        return hidden
 
     def train_config(self):
         """These hyper-parameters as the trainers' ``neurobench.training.TrainConfig``."""
@@ -67,15 +60,8 @@ class AsyncEnergyParams(Params):
 
     syn_op_pj: float = Field(20.0, gt=0, description="pJ per synaptic event")
     neuron_update_pj: float = Field(50.0, ge=0, description="pJ per neuron update (one per neuron and frame)")
-    neuron_update_pj_sweep: list[float] = Field(default_factory=lambda: [0.0, 5.0, 50.0, 500.0, 5000.0], min_length=1,
+    neuron_update_pj_sweep: list[NonNegative] = Field(default_factory=lambda: [0.0, 5.0, 50.0, 500.0, 5000.0], min_length=1,
                                                 description="neuron_update_pj values of the sensitivity table")
-
-    @field_validator("neuron_update_pj_sweep")
-    @classmethod
-    def _non_negative(cls, values: list[float]) -> list[float]:
-        if any(v < 0 for v in values):
-            raise ValueError(f"every neuron_update_pj in the sweep must be >= 0 pJ, got {values}")
-        return values
 
 
 class AsyncSection(Params):
@@ -99,12 +85,12 @@ class AsyncSection(Params):
     training: AsyncTrainingSection = Field(default_factory=AsyncTrainingSection)
     strategies: list[Strategy] = Field(default_factory=lambda: ["random", "momentum", "fifo", "round_robin"],
                                        min_length=1, description="scheduling strategies evaluated")
-    forward_groups: list[int] = Field(default_factory=lambda: [1, 4, 16], min_length=1,
+    forward_groups: list[AtLeastOne] = Field(default_factory=lambda: [1, 4, 16], min_length=1,
                                       description="F values evaluated")
     prioritize_input: bool = Field(True, description="deliver a frame's input events at once")
     schedule_seed: int = Field(1, ge=0, description="seed of the evaluation schedules")
     latency_forward_group: int = Field(4, ge=1, description="F of the latency and early-stopping figures")
-    steps_after_output: list[int] = Field(default_factory=lambda: [0, 5, 20], min_length=1,
+    steps_after_output: list[NonNegativeInt] = Field(default_factory=lambda: [0, 5, 20], min_length=1,
                                           description="k of the stopping modes (0 = stop at the first output spike)")
     n_seeds: int = Field(3, ge=1, le=100, description="replicates; replicate r uses child_seed(seed, r) of every seed field")
     energy: AsyncEnergyParams = Field(default_factory=AsyncEnergyParams)
@@ -124,20 +110,6 @@ class AsyncSection(Params):
             raise ValueError(f"t_ref must be 0 for asynchronous execution (refractoriness is per frame), "
                              f"got {neuron.t_ref} ms")
         return neuron
-
-    @field_validator("forward_groups")
-    @classmethod
-    def _positive_groups(cls, groups: list[int]) -> list[int]:
-        if any(f < 1 for f in groups):
-            raise ValueError(f"every F must be >= 1, got {groups}")
-        return groups
-
-    @field_validator("steps_after_output")
-    @classmethod
-    def _non_negative_k(cls, ks: list[int]) -> list[int]:
-        if any(k < 0 for k in ks):
-            raise ValueError(f"every k must be >= 0, got {ks}")
-        return ks
 
 
 SECTION_SCHEMA = AsyncSection

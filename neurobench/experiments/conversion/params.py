@@ -8,7 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ...conversion.constraints import Analog, ChipConstraints
 from ...neurons import NeuronParams
-from ...schema import Folder, Params
+from ...schema import AtLeastOne, Folder, NonNegative, Params
 from ...units import rate_fits_time_step
 
 ConvertedNetwork = Literal["mlp", "cnn", "regression"]
@@ -27,40 +27,26 @@ class ConversionPruningSection(Params):
 
     network: ConvertedNetwork = Field("mlp", description="network whose hidden layer is pruned")
     layer: int = Field(0, ge=0, description="index of the pruned hidden Dense layer")
-    sizes: list[int] = Field([75, 50, 25, 10], min_length=1, description="neurons kept")
+    sizes: list[AtLeastOne] = Field([75, 50, 25, 10], min_length=1, description="neurons kept")
     methods: list[Literal["group_lp", "greedy", "random", "milp"]] = Field(
         ["group_lp", "greedy", "random"], min_length=1, description="selection methods")
     milp_network: ConvertedNetwork = Field("regression", description="small network for the exact MILP selection")
     milp_layer: int = Field(1, ge=0, description="its pruned hidden Dense layer")
-    milp_sizes: list[int] = Field([4, 8, 12], description="neurons kept (empty: no MILP experiment)")
+    milp_sizes: list[AtLeastOne] = Field([4, 8, 12], description="neurons kept (empty: no MILP experiment)")
     family: str = Field("analog", description="constraint family (a key of conversion.families)")
     time_limit: float = Field(120.0, gt=0, description="seconds per HiGHS call of a selection")
-
-    @field_validator("sizes", "milp_sizes")
-    @classmethod
-    def _positive_sizes(cls, sizes: list[int]) -> list[int]:
-        if any(k < 1 for k in sizes):
-            raise ValueError("every size must be >= 1 neuron")
-        return sizes
 
 
 class ConversionEvaluateSection(Params):
     """How the converted networks are evaluated."""
 
-    steps: list[int] = Field([10, 25, 50, 100, 200], min_length=1, description="simulation lengths swept, in steps")
+    steps: list[AtLeastOne] = Field([10, 25, 50, 100, 200], min_length=1, description="simulation lengths swept, in steps")
     test_samples: int = Field(0, ge=0, description="test samples evaluated (0 = all)")
     brian_samples: int = Field(8, ge=1, le=1024, description="test samples also run in Brian2, per network")
     brian_target: Literal["numpy", "cython"] = Field("numpy", description="Brian2 code generation target")
     readout: Literal["count", "potential"] = Field(
         "count", description="read-out of the results and claims, the same for LP and baseline networks: output "
                              "spike counts, or the charge of a non-spiking output layer (both are always swept)")
-
-    @field_validator("steps")
-    @classmethod
-    def _positive_steps(cls, steps: list[int]) -> list[int]:
-        if any(n < 1 for n in steps):
-            raise ValueError("every simulation length must be >= 1 step")
-        return steps
 
 
 class ConversionPenaltySection(Params):
@@ -69,14 +55,7 @@ class ConversionPenaltySection(Params):
 
     network: ConvertedNetwork = Field("mlp", description="network converted with each penalty")
     family: str = Field("analog", description="constraint family (a key of conversion.families)")
-    penalties: list[float] = Field([], description="weight_penalty values swept (>= 0; empty: no sweep)")
-
-    @field_validator("penalties")
-    @classmethod
-    def _non_negative(cls, penalties: list[float]) -> list[float]:
-        if any(not (p >= 0) for p in penalties):
-            raise ValueError("every penalty must be a finite number >= 0")
-        return penalties
+    penalties: list[NonNegative] = Field([], description="weight_penalty values swept (>= 0; empty: no sweep)")
 
 
 class ConversionSection(Params):

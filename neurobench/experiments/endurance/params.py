@@ -13,23 +13,16 @@ from ...hardware.rram import RramReadParams
 from ...hardware.thermal import ThermalParams
 from ...mapping.espine import MappingConfig
 from ...mapping.placement import PsoParams
-from ...schema import Folder, Params, replace
+from ...schema import Folder, NonNegative, Params, Positive, replace
 from ...seeds import child_seed
 
 
 class EnduranceRramSection(RramReadParams):
     """The RRAM experiment: the read-disturb law (``RramReadParams``, its keys inline) and its runs."""
 
-    temperatures: list[float] = Field([300.0, 330.0, 360.0], min_length=1, description="chip temperatures in K")
+    temperatures: list[Positive] = Field([300.0, 330.0, 360.0], min_length=1, description="chip temperatures in K")
     n_workloads: int = Field(4, ge=1, le=100, description="workloads of the RRAM experiment (the smallest)")
     exact: bool = Field(True, description="re-solve read voltages with the programmed conductances")
-
-    @field_validator("temperatures")
-    @classmethod
-    def _positive(cls, values: list[float]) -> list[float]:
-        if any(not t > 0 for t in values):
-            raise ValueError("every temperature must be > 0 K")
-        return values
 
     def law(self) -> RramReadParams:
         """The read-disturb law alone (without the experiment's keys)."""
@@ -88,18 +81,11 @@ class EnduranceDriversSection(Params):
 
     workloads: list[str] = Field(["image_smoothing", "heart_lsm"], min_length=1,
                                  description="workloads of the sweeps (geometric mean over them)")
-    exponents: list[float] = Field([0.0, 1.0, 2.0, 3.0], min_length=1, description="power-law exponents swept")
-    sigma_tiles: list[float] = Field([0.0, 0.1, 0.2, 0.4], min_length=1,
+    exponents: list[NonNegative] = Field([0.0, 1.0, 2.0, 3.0], min_length=1, description="power-law exponents swept")
+    sigma_tiles: list[NonNegative] = Field([0.0, 0.1, 0.2, 0.4], min_length=1,
                                      description="tile variations swept (std of ln), cell variation at its value")
-    sigma_cells: list[float] = Field([0.0, 0.1, 0.2], min_length=1,
+    sigma_cells: list[NonNegative] = Field([0.0, 0.1, 0.2], min_length=1,
                                      description="cell variations swept (std of ln), tile variation at its value")
-
-    @field_validator("exponents", "sigma_tiles", "sigma_cells")
-    @classmethod
-    def _non_negative(cls, values: list[float]) -> list[float]:
-        if any(not v >= 0 for v in values):
-            raise ValueError(f"{values}: every value must be >= 0")
-        return values
 
 
 class EnduranceSection(Params):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 
 from pydantic import Field, field_validator
 
 from ...hardware.multicore import CostModel
 from ...network import RandomNetworkParams
 from ...neurons import NeuronParams
-from ...schema import Params
+from ...schema import NonNegative, Params, Positive
 from ...units import rate_fits_time_step
 
 
@@ -42,29 +41,15 @@ class MulticoreSection(Params):
     cost: CostModel = Field(default_factory=CostModel)
     tick_ns: float | None = Field(None, gt=0, description="tick of the fixed-tick baseline in ns (null = the worst step of the run)")
     control_tick_fraction: float = Field(0.5, gt=0, lt=1, description="tick of the lossy fixed-tick control, as a fraction of the worst step")
-    imbalance_sweep: list[float] = Field([0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1, description="imbalance knobs (largest/smallest block - 1)")
-    hop_ns_sweep: list[float] = Field([0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0], min_length=1, description="per-hop latencies in ns")
-    static_mw_sweep: list[float] = Field([0.0, 0.5, 1.0, 2.0, 5.0, 10.0], min_length=1, description="static powers per core in mW")
-    barrier_ns_sweep: list[float] = Field([0.0, 10.0, 25.0, 50.0, 100.0, 200.0, 400.0], min_length=1,
+    imbalance_sweep: list[NonNegative] = Field([0.0, 0.5, 1.0, 2.0, 4.0, 8.0], min_length=1, description="imbalance knobs (largest/smallest block - 1)")
+    hop_ns_sweep: list[NonNegative] = Field([0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0], min_length=1, description="per-hop latencies in ns")
+    static_mw_sweep: list[NonNegative] = Field([0.0, 0.5, 1.0, 2.0, 5.0, 10.0], min_length=1, description="static powers per core in mW")
+    barrier_ns_sweep: list[NonNegative] = Field([0.0, 10.0, 25.0, 50.0, 100.0, 200.0, 400.0], min_length=1,
                                           description="fixed barrier latencies in ns")
-    cost_factors: list[float] = Field([0.5, 2.0], min_length=1, description="factors applied to one assumed cost at a time (> 0)")
+    cost_factors: list[Positive] = Field([0.5, 2.0], min_length=1, description="factors applied to one assumed cost at a time (> 0)")
     gantt_steps: int = Field(4, ge=1, le=50, description="time steps shown in the core timelines")
 
     _rate_fits_time_step = field_validator("max_rate")(rate_fits_time_step)
-
-    @field_validator("imbalance_sweep", "hop_ns_sweep", "static_mw_sweep", "barrier_ns_sweep")
-    @classmethod
-    def _non_negative(cls, values: list[float]) -> list[float]:
-        if any(not (v >= 0 and math.isfinite(v)) for v in values):
-            raise ValueError("every value must be a finite number >= 0")
-        return values
-
-    @field_validator("cost_factors")
-    @classmethod
-    def _positive(cls, values: list[float]) -> list[float]:
-        if any(not (v > 0 and math.isfinite(v)) for v in values):
-            raise ValueError("every factor must be a finite number > 0")
-        return values
 
     @field_validator("deep_hidden", "sparse_sizes")
     @classmethod

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from ...models.lif import LIFParams
 from ...models.src import SRCParams
-from ...schema import Folder, Params
+from ...schema import AtLeastOne, Folder, NonNegative, Params
 from ...training.bptt import BPTTParams
 
 StaticDataset = Literal["digits", "mnist", "fashion_mnist"]
@@ -29,12 +29,6 @@ def _src_cell() -> SRCParams:
 
 def _training() -> BPTTParams:
     return BPTTParams(epochs=6, batch_size=64, lr=5e-3, val_fraction=0.1, patience=0, seed=0)
-
-
-def _positive(name: str, values: list[int]) -> list[int]:
-    if any(v < 1 for v in values):
-        raise ValueError(f"every {name} must be >= 1, got {values}")
-    return values
 
 
 class SrcEncodingParams(Params):
@@ -65,17 +59,12 @@ class SrcEventParams(Params):
 class SrcNetworkParams(Params):
     """Sizes and readout of the networks (the same for the SRC and the LIF baseline)."""
 
-    hidden: list[int] = Field(default_factory=lambda: [100], min_length=1, description="hidden widths of the "
+    hidden: list[AtLeastOne] = Field(default_factory=lambda: [100], min_length=1, description="hidden widths of the "
                                                                                         "shallow net (64-100-10)")
-    deep_hidden: list[int] = Field(default_factory=lambda: [100, 100, 100, 100], min_length=1,
+    deep_hidden: list[AtLeastOne] = Field(default_factory=lambda: [100, 100, 100, 100], min_length=1,
                                    description="hidden widths of the deep net")
     readout: Readout = Field("sum", description="sum: logits summed over steps; last: leaky integrator, last step")
     readout_alpha: float = Field(0.9, ge=0, lt=1, description="leak per step of the 'last' readout")
-
-    @field_validator("hidden", "deep_hidden")
-    @classmethod
-    def _widths(cls, values: list[int]) -> list[int]:
-        return _positive("hidden width", values)
 
 
 class SrcSection(Params):
@@ -99,24 +88,12 @@ class SrcSection(Params):
     n_seeds: int = Field(3, ge=1, le=100, description="replicates; replicate r uses child_seed(seed, r) of every "
                                                       "seed field")
     ablation: bool = Field(True, description="also train the deep SRC net without relu_bypass (replicate 0 only)")
-    neuron_drives: list[float] = Field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.5, 1.0], min_length=2,
+    neuron_drives: list[NonNegative] = Field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.5, 1.0], min_length=2,
                                        description="constant integrator inputs of the single-neuron study (E-SRC-1)")
     neuron_steps: int = Field(150, ge=10, le=100_000, description="steps of the single-neuron study")
-    stimulus_sweep: list[int] = Field(default_factory=lambda: [5, 10, 20, 30], min_length=1,
+    stimulus_sweep: list[AtLeastOne] = Field(default_factory=lambda: [5, 10, 20, 30], min_length=1,
                                       description="stimulus steps shown at test time in the sensitivity table")
     brian_samples: int = Field(4, ge=1, le=1000, description="test samples of the torch vs Brian2 forward check")
-
-    @field_validator("stimulus_sweep")
-    @classmethod
-    def _sweep(cls, values: list[int]) -> list[int]:
-        return _positive("stimulus_sweep entry", values)
-
-    @field_validator("neuron_drives")
-    @classmethod
-    def _drives(cls, values: list[float]) -> list[float]:
-        if any(v < 0 for v in values):
-            raise ValueError(f"every drive must be >= 0, got {values}")
-        return values
 
 
 SECTION_SCHEMA = SrcSection
