@@ -37,6 +37,7 @@ SMALL = {
                      "strategies": ["random", "momentum"], "steps_after_output": [0, 3], "latency_forward_group": 2,
                      "training": {"hidden": [16], "epochs": 1, "batch_size": 32}, "n_seeds": 2,
                      "crosscheck_samples": 4},
+    "async_authors": {"training": {"hidden": [16, 16], "epochs": 1, "batch_size": 32}, "n_seeds": 2},
     "endurance": {
         "crossbar": {"n": 32, "r_wl": 2.5, "r_bl": 2.5, "r_cell": 10000.0, "v_prog": 1.0, "bias": "V/2", "v_read": 0.2},
         "pso": {"particles": 6, "iterations": 5, "inertia": 0.7, "c1": 1.5, "c2": 1.5, "lambda_life": 1.0,
@@ -71,6 +72,7 @@ def small_params(tmp_path) -> Path:
     params["asynchronous"]["models_dir"] = str(tmp_path / "models" / "async")
     params["endurance"]["workloads"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn" / "seed0")
     params["endurance"]["workloads"]["async_dir"] = str(tmp_path / "models" / "async")
+    params["async_authors"]["default_claims"] = str(tmp_path / "reports" / "async" / "claims.json")
     for section, values in SMALL.items():
         for key, value in values.items():
             if isinstance(value, dict) and (section, key) not in REPLACED:
