@@ -60,6 +60,11 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "devices": {"checks": {"n_pulses": 40}, "fit": {"protocol": {"n_pulses": 30, "n_hold": 8}},
+                "program": {"max_pulses": 120},
+                "network": {"hidden": 24, "epochs": 5, "calibration_samples": 120, "n_steps": 40,
+                            "test_samples": 120},
+                "alphas": [0.0, 1.0], "sigma_sweep": [0.0, 0.3], "n_seeds": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
