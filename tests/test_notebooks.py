@@ -59,6 +59,10 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "wireless": {"max_train": 200, "max_test": 60, "events": {"steps": 12},
+                 "jscc": {"encoder_hidden": 16, "n_channels": 8, "decoder_hidden": 16},
+                 "training": {"epochs": 2, "batch_size": 50}, "snr_grid_db": [0.0, 20.0],
+                 "frame": {"bits_grid": [1, 4]}, "n_seeds": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
