@@ -70,18 +70,21 @@ def replicate_section(cfg: WirelessSection, r: int) -> WirelessSection:
 
 
 def load_data(cfg: WirelessSection) -> LinkData:
-    """The digits as saccade events binned in 1 ms frames, and their intensities."""
+    """The digits of the (capped) stratified split as saccade events binned in 1 ms frames, and
+    their intensities; rows are the training samples, then the test samples."""
     d = load_dataset("digits", root=cfg.root, kind="static")
-    images = np.asarray(d.x, dtype=np.float64).reshape(len(d.x), 8, 8)
+    train, test = train_test_split(d.y, cfg.test_fraction, cfg.split_seed)
+    train = train[: cfg.max_train] if cfg.max_train else train
+    test = test[: cfg.max_test] if cfg.max_test else test
+    keep = np.concatenate([train, test])  # only the samples used are recorded
+    images = np.asarray(d.x, dtype=np.float64).reshape(len(d.x), 8, 8)[keep]
     e = cfg.events
     events = saccades(images, n_steps=e.steps, dt=1.0, amplitude=e.amplitude, contrast_threshold=e.threshold,
                       seed=e.seed)
     frames = frames_from_events(events, saccade_sensor_size(images.shape, e.amplitude), 1.0, float(e.steps))
-    train, test = train_test_split(d.y, cfg.test_fraction, cfg.split_seed)
-    train = train[: cfg.max_train] if cfg.max_train else train
-    test = test[: cfg.max_test] if cfg.max_test else test
     return LinkData(frames.reshape(len(frames), frames.shape[1], -1), images.reshape(len(images), -1),
-                    np.asarray(d.y, dtype=np.int64), int(d.n_classes), train, test)
+                    np.asarray(d.y, dtype=np.int64)[keep], int(d.n_classes), np.arange(len(train)),
+                    len(train) + np.arange(len(test)))
 
 
 def build_chain(cfg: WirelessSection, n_in: int, n_classes: int) -> NeuroJSCC:
