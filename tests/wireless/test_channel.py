@@ -78,14 +78,18 @@ def test_ir_link_is_transparent_at_high_snr_on_a_flat_channel_and_passes_gradien
 
 
 def test_ir_link_serialises_time_major_one_use_per_neuron_and_step():
-    # two taps with all power on the second: symbol k arrives at k + 1, the rake still recovers
-    # it, and the first symbol's echo lands on the second channel use (neuron 1, step 0)
+    # two taps (powers 1 : e^-1/2), no fading: the rake output is x[k] + 0.485 (x[k-1] + x[k+1]),
+    # so pulses two channel uses apart create a false detection between them. Neurons 0 and 2 of
+    # step 0 are channel uses 0 and 2 (time-major): the false spike is neuron 1 of step 0.
     s = torch.zeros(1, 2, 3)
-    s[0, 0, 0] = 1.0
-    y = multipath(s.reshape(1, 6).double(), torch.tensor([[0.0, 1.0]], dtype=torch.float64))
-    assert y.tolist() == [[0.0, 1.0, 0.0, 0.0, 0.0, 0.0]]
-    out = ir_link(s, ChannelParams(n_taps=2, decay=1e-3, fading="none"), 40.0, _gen())
-    assert torch.equal(out, s)
+    s[0, 0, 0] = s[0, 0, 2] = 1.0
+    out = ir_link(s, ChannelParams(n_taps=2, decay=2.0, fading="none"), 60.0, _gen())
+    expected = s.clone()
+    expected[0, 0, 1] = 1.0
+    assert torch.equal(out, expected)
+    lone = torch.zeros(1, 2, 3)
+    lone[0, 1, 1] = 1.0  # one pulse alone: its echoes stay below the threshold
+    assert torch.equal(ir_link(lone, ChannelParams(n_taps=2, decay=2.0, fading="none"), 60.0, _gen()), lone)
 
 
 def test_quantisation_and_bits_round_trip():

@@ -28,6 +28,8 @@ def _data(n=60, t=6):
 def test_running_logits_end_at_forward_and_pulses_count_spikes():
     x, _ = _data(5)
     model = _chain(snr_db=None)
+    with torch.no_grad():
+        model.decoder.out_bias.copy_(torch.tensor([0.3, -0.2, 0.1]))
     logits, sent, errors = decode_over_time(model, x, None, seed=0)
     with torch.no_grad():
         xt = torch.from_numpy(x.astype(np.float32))
@@ -35,8 +37,9 @@ def test_running_logits_end_at_forward_and_pulses_count_spikes():
         spikes = model.encode(xt)
     np.testing.assert_array_equal(sent[:, -1], spikes.sum((1, 2)).numpy())
     assert logits.shape == (5, 6, 3) and (errors == 0).all()
-    _, _, noisy = decode_over_time(model, x, -10.0, seed=0)
+    _, noisy_sent, noisy = decode_over_time(model, x, -10.0, seed=0)
     assert noisy.sum() > 0
+    np.testing.assert_array_equal(noisy_sent, sent)  # energy: pulses sent, whatever was detected
 
 
 def test_training_through_the_channel_moves_the_encoder_and_is_reproducible():
