@@ -65,6 +65,10 @@ SMALL = {
                 "network": {"hidden": 24, "epochs": 5, "calibration_samples": 120, "n_steps": 40,
                             "test_samples": 120},
                 "alphas": [0.0, 1.0], "sigma_sweep": [0.0, 0.3], "n_seeds": 2},
+    "wireless": {"max_train": 200, "max_test": 60, "events": {"steps": 12},
+                 "jscc": {"encoder_hidden": 16, "n_channels": 8, "decoder_hidden": 16},
+                 "training": {"epochs": 2, "batch_size": 50}, "snr_grid_db": [0.0, 20.0],
+                 "frame": {"bits_grid": [1, 4]}, "n_seeds": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key

@@ -104,6 +104,10 @@ MUTATIONS = [
     ("nan_inf", "lif_tau_inf", DICT, _set("simulator.neuron", {"model": "lif", "tau_m": float("inf")}), "simulator",
      ["simulator.neuron", "tau_m must be a finite value"]),
     ("nan_inf", "endurance_inf", DICT, _set("endurance.pcm.e_ref", float("inf")), "endurance", ["endurance.pcm.e_ref = inf"]),
+    ("nan_inf", "wireless_snr_inf", DICT, _set("wireless.train_snr_db", float("inf")), "wireless",
+     ["wireless.train_snr_db = inf"]),
+    ("range", "wireless_no_taps", DICT, _set("wireless.channel.n_taps", 0), "wireless",
+     ["wireless.channel.n_taps = 0"]),
     # unknown and misspelled keys
     ("key", "unknown_neuron_key", DICT, _set("simulator.neuron.tau", 5.0), "simulator",
      ["simulator.neuron.tau is not a known key", "tau_m"]),
