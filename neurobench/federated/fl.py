@@ -148,7 +148,8 @@ def run_federated(x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], x_
     ``rate < 1``); the accuracy is the server model's. ``separate``: the same devices, never
     aggregated; the accuracy is the mean over devices of each device's model. ``centralised``:
     one device holding the union of the data, processing ``K * samples_per_device`` samples (the
-    same total). The curve has ``n_evals`` points evenly spaced in samples."""
+    same total). The curve has ``n_evals`` points evenly spaced in samples (``separate``: the last
+    only, since it evaluates every device's model)."""
     if mode == "centralised":
         device_idx = [np.sort(np.concatenate(device_idx))]
         n_samples = fl.samples_per_device * fl.n_devices
@@ -187,7 +188,7 @@ def run_federated(x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], x_
         batch = orders[:, n]
         uniforms = np.stack([np.random.default_rng([int(seed), 1, d, n]).random((T, n_learn)) for d in range(D)])
         train_samples(st, rs, glm, rule, x_f[batch], y[batch], n_out, uniforms, on_step)
-        if n + 1 in eval_at:
+        if n + 1 in eval_at and (federate or mode == "centralised" or n + 1 == n_samples):
             if federate:
                 acc = evaluate(server if rs.step % period == 0 else aggregate(st, server), glm, xt, y_test,
                                n_out, eval_seed)

@@ -124,17 +124,19 @@ class _Filters:
 def _traces(f: _Filters, hist: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """Filtered traces from the history ``hist`` (B, L, P) (``hist[:, d]`` = spikes at lag d+1):
     synaptic (B, P, K_a) and feedback (B, N)."""
-    tr = np.einsum("kl,blp->bpk", f.a, hist)
-    fb = np.einsum("l,bln->bn", f.b, hist[:, :, n_in:])
+    tr = np.matmul(f.a, hist).transpose(0, 2, 1)  # (B, P, K_a)
+    fb = np.matmul(f.b, hist[:, :, n_in:])
     return tr, fb
 
 
 def _potential(st: GLMState, tr: np.ndarray, fb: np.ndarray) -> np.ndarray:
     """u (B, N); ``st`` holds B networks or one (shared by the batch)."""
-    if st.W.shape[0] == tr.shape[0]:
-        drive = np.einsum("bnpk,bpk->bn", st.W, tr)
+    B, N = tr.shape[0], st.W.shape[1]
+    flat = tr.reshape(B, -1)
+    if st.W.shape[0] == B:
+        drive = np.matmul(st.W.reshape(B, N, -1), flat[:, :, None])[:, :, 0]
     else:
-        drive = np.einsum("npk,bpk->bn", st.W[0], tr)
+        drive = flat @ st.W[0].reshape(N, -1).T
     return drive + st.w_fb * fb + st.gamma
 
 
