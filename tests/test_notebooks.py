@@ -59,6 +59,8 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "federated": {"fl": {"samples_per_device": 20, "n_evals": 2}, "ten_class_devices": 4, "ten_class_samples": 8,
+                  "taus": [1, 16], "rates": [1.0, 0.0], "n_seeds": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
