@@ -37,9 +37,11 @@ def test_log_likelihood_gradient_matches_finite_differences(recurrent):
 def test_basis_filters_match_their_closed_form():
     a = raised_cosine_basis(4, 10)
     c = 7 * math.pi / (2 * math.log(11))
-    for k, d in ((0, 0), (1, 3), (3, 9), (2, 5)):
+    for k, d in ((0, 0), (1, 0), (2, 1), (3, 2), (3, 3), (1, 3), (2, 5)):
         arg = min(math.pi, max(-math.pi, c * math.log(d + 2) - k * math.pi / 2))
         assert a[k, d] == pytest.approx(0.5 * (1 + math.cos(arg)))
+        if (k, d) in ((2, 1), (3, 2)):
+            assert 0.05 < a[k, d] < 0.95  # inside the cosine, not at the clipped ends
     assert a[3, 9] == pytest.approx(0.0, abs=1e-12)  # the last filter's support ends at lag L
     assert a.max() <= 1.0 and a.min() >= 0.0
     np.testing.assert_allclose(raised_cosine_basis(1, 4)[0], [1.0, 0.75, 0.5, 0.25])  # feedback filter
@@ -115,6 +117,9 @@ def test_tiny_federation_learns_and_is_bit_reproducible_per_seed():
     assert not np.array_equal(_run("federated", fl, seed=2).final.W, fed.final.W)
     sep = _run("separate", fl)
     assert fed.final_accuracy >= 0.85 and sep.final_accuracy == 0.5  # one class per device: chance
+    frozen = _run("federated", FLParams(samples_per_device=4, n_evals=1, rate=0.0))
+    np.testing.assert_array_equal(frozen.final.W[0], init_weights(GLMParams(n_hidden=3, n_basis=3, filter_length=4),
+                                                                  12, 2, 2).W[0])  # no slice ever uploaded
     assert fed.rounds == 20 * 8 // 4 and fed.uplink_floats == fed.rounds * 2 * uplink_per_round(5, 17, 3, 1.0, 32)[0]
 
 
