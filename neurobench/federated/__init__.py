@@ -3,8 +3,7 @@
 * ``glm_snn``: the probabilistic GLM SNN (Bernoulli spiking, raised-cosine basis filters,
   feedback filter, biases) and its local three-factor rule;
 * ``fl``: in-process federation (K devices, data splits, server mean and broadcast, the
-  slice-selection variant, the uplink counter) and the separate / centralised baselines;
-* ``flower``: the same device and aggregation as a Flower (``flwr``) client and strategy.
+  slice-selection variant, the uplink counter) and the separate / centralised baselines.
 
 Submodules are imported explicitly (``from neurobench.federated.fl import run_federated``).
 """

@@ -34,7 +34,7 @@ from pydantic import Field
 
 from ..schema import Params
 
-__all__ = ["GLMParams", "GLMState", "RuleParams", "evaluate", "init_weights", "log_likelihood",
+__all__ = ["GLMParams", "GLMState", "RuleParams", "RuleState", "evaluate", "init_weights", "log_likelihood",
            "log_likelihood_grad", "predict_scores", "raised_cosine_basis", "train_samples"]
 
 
@@ -187,8 +187,8 @@ def log_likelihood_grad(st: GLMState, p: GLMParams, x: np.ndarray, s: np.ndarray
 
 @dataclass
 class RuleState:
-    """Eligibility traces (same shapes as the parameters), filtered learning signal (D,), the
-    step counter and the per-slice accumulated |update| since the last aggregation (D, K_a)."""
+    """Eligibility traces (same shapes as the parameters), filtered learning signal (D,) and the
+    local step counter."""
 
     e: GLMState
     L: np.ndarray
