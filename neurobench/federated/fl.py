@@ -17,6 +17,7 @@ stream does not depend on K or on the other devices.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,10 +25,10 @@ import numpy as np
 from pydantic import Field
 
 from ..schema import Params
-from .glm_snn import GLMParams, GLMState, RuleParams, RuleState, evaluate, init_weights, train_samples
+from .glm_snn import GLMParams, GLMState, RuleParams, RuleState, evaluate, init_weights, train_steps
 
-__all__ = ["FLParams", "FLResult", "SPLITS", "aggregate", "run_federated", "select_slices", "split_devices",
-           "uplink_per_round"]
+__all__ = ["FLParams", "FLResult", "LocalTraining", "SPLITS", "aggregate", "device_orders", "eval_samples",
+           "run_federated", "select_slices", "server_update", "split_devices", "uplink_per_round"]
 
 Split = Literal["iid", "label_halves", "one_class_per_device"]
 SPLITS = ("iid", "label_halves", "one_class_per_device")
@@ -128,14 +129,77 @@ class FLResult:
         return self.accuracy[-1]
 
 
-def _device_orders(idx: list[np.ndarray], n: int, seed: int) -> np.ndarray:
-    """(D, n) sample indices: device d cycles through seeded permutations of its data."""
+def device_orders(idx: list[np.ndarray], n: int, seed: int, devices: list[int] | None = None) -> np.ndarray:
+    """(D, n) sample indices: device ``devices[i]`` (default ``i``) cycles through permutations of
+    its data ``idx[i]`` drawn from ``default_rng([seed, 0, device])``."""
+    devices = list(range(len(idx))) if devices is None else devices
     rows = []
-    for d, own in enumerate(idx):
-        rng = np.random.default_rng([int(seed), 0, d])
+    for d, own in zip(devices, idx):
+        rng = np.random.default_rng([int(seed), 0, int(d)])
         reps = -(-n // len(own))
         rows.append(np.concatenate([rng.permutation(own) for _ in range(reps)])[:n])
     return np.stack(rows)
+
+
+def eval_samples(n_samples: int, n_evals: int) -> set[int]:
+    """Sample counts (per device) after which the accuracy curve is measured: ``n_evals`` evenly
+    spaced up to ``n_samples``."""
+    return set(np.linspace(n_samples / n_evals, n_samples, n_evals).round().astype(int).tolist())
+
+
+class LocalTraining:
+    """The local side of a federation: devices ``devices`` (global ids, default ``0 .. D-1``, which
+    key their random streams) training their copies ``st`` (D, ...) on their own samples
+    ``device_idx`` of the frames ``x`` with the local rule, stepping in lockstep.
+
+    Device ``d``'s sample order comes from ``default_rng([seed, 0, d])`` and the draws of its
+    hidden neurons on its ``n``-th sample from ``default_rng([seed, 1, d, n])``: a device's stream
+    is the same whether it runs alone (a Flower client) or vectorised with the others
+    (``run_federated``)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], glm: GLMParams,
+                 rule: RuleParams, n_out: int, n_samples: int, seed: int, st: GLMState,
+                 devices: list[int] | None = None):
+        self.devices = list(range(len(device_idx))) if devices is None else list(devices)
+        self.x, self.y, self.glm, self.rule, self.n_out = x.astype(np.float64), y, glm, rule, n_out
+        self.n_samples, self.seed, self.st = n_samples, int(seed), st
+        self.rs = RuleState.zeros(st)
+        self.orders = device_orders(device_idx, n_samples, seed, self.devices)
+        self._it = self.steps()
+
+    def load(self, server: GLMState) -> None:
+        """Set every device's parameters to the server's (leading axis 1): the broadcast."""
+        self.st.W[:] = server.W
+        self.st.w_fb[:] = server.w_fb
+        self.st.gamma[:] = server.gamma
+
+    def steps(self) -> Iterator[tuple[int, int]]:
+        """Train through all ``n_samples`` samples per device, yielding (local step, samples
+        completed per device) after every step."""
+        T, n_learn = self.x.shape[1], self.st.gamma.shape[1]
+        for n in range(self.n_samples):
+            batch = self.orders[:, n]
+            uniforms = np.stack([np.random.default_rng([self.seed, 1, d, n]).random((T, n_learn))
+                                 for d in self.devices])
+            for t, step in enumerate(train_steps(self.st, self.rs, self.glm, self.rule, self.x[batch], self.y[batch],
+                                                 self.n_out, uniforms)):
+                yield step, n + (t == T - 1)
+
+    def advance_to(self, step: int) -> None:
+        """Train until the local step counter reaches ``step`` (a Flower round's end)."""
+        if self.rs.step > step:
+            raise ValueError(f"step = {step} is not allowed: the devices are already at step {self.rs.step}")
+        while self.rs.step < step:
+            if next(self._it, None) is None:
+                raise ValueError(f"step = {step} is not allowed: the devices' data end at step {self.rs.step}")
+
+
+def server_update(dev: GLMState, server: GLMState, n_send: int) -> GLMState:
+    """One aggregation: every device uploads its ``n_send`` most-moved slices (all when
+    ``n_send = K_a``; ``select_slices``), the server averages them (``aggregate``)."""
+    n_basis = server.W.shape[-1]
+    mask = None if n_send == n_basis else select_slices(dev.W, server.W[0], n_send)
+    return aggregate(dev, server, mask)
 
 
 def run_federated(x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], x_test: np.ndarray,
@@ -149,7 +213,8 @@ def run_federated(x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], x_
     aggregated; the accuracy is the mean over devices of each device's model. ``centralised``:
     one device holding the union of the data, processing ``K * samples_per_device`` samples (the
     same total). The curve has ``n_evals`` points evenly spaced in samples (``separate``: the last
-    only, since it evaluates every device's model)."""
+    only, since it evaluates every device's model). A Flower deployment of the same run
+    (``neurobench.federated.flower``) shares ``LocalTraining``, ``server_update`` and ``aggregate``."""
     if mode == "centralised":
         device_idx = [np.sort(np.concatenate(device_idx))]
         n_samples = fl.samples_per_device * fl.n_devices
@@ -159,42 +224,28 @@ def run_federated(x: np.ndarray, y: np.ndarray, device_idx: list[np.ndarray], x_
     n_in, T = x.shape[2], x.shape[1]
     st = init_weights(glm, n_in, n_out, init_seed, D)
     server = st.device(0)
-    rs = RuleState.zeros(st)
-    orders = _device_orders(device_idx, n_samples, seed)
+    local = LocalTraining(x, y, device_idx, glm, rule, n_out, n_samples, seed, st)
     period = fl.tau * rule.delta_s
-    n_basis = glm.n_basis
-    n_send = int(round(fl.rate * n_basis))
-    floats, bits = uplink_per_round(st.gamma.shape[1], st.W.shape[2], n_basis, fl.rate, fl.uplink_bits)
+    n_send = int(round(fl.rate * glm.n_basis))
+    floats, bits = uplink_per_round(st.gamma.shape[1], st.W.shape[2], glm.n_basis, fl.rate, fl.uplink_bits)
     res = FLResult()
     federate = mode == "federated" and D > 1
-
-    def on_step(step: int) -> None:
-        nonlocal server
+    eval_at = eval_samples(n_samples, fl.n_evals)
+    xt = x_test.astype(np.float64)
+    for step, done in local.steps():
         if federate and step % period == 0:
-            mask = None if n_send == n_basis else select_slices(st.W, server.W[0], n_send)
-            server = aggregate(st, server, mask)
-            st.W[:] = server.W
-            st.w_fb[:] = server.w_fb
-            st.gamma[:] = server.gamma
+            server = server_update(st, server, n_send)
+            local.load(server)
             res.rounds += 1
             res.uplink_floats += D * floats
             res.uplink_bits += D * bits
-
-    eval_at = set(np.linspace(n_samples / fl.n_evals, n_samples, fl.n_evals).round().astype(int).tolist())
-    x_f = x.astype(np.float64)
-    xt = x_test.astype(np.float64)
-    n_learn = st.gamma.shape[1]
-    for n in range(n_samples):
-        batch = orders[:, n]
-        uniforms = np.stack([np.random.default_rng([int(seed), 1, d, n]).random((T, n_learn)) for d in range(D)])
-        train_samples(st, rs, glm, rule, x_f[batch], y[batch], n_out, uniforms, on_step)
-        if n + 1 in eval_at and (federate or mode == "centralised" or n + 1 == n_samples):
-            if federate:
-                acc = evaluate(server if rs.step % period == 0 else aggregate(st, server), glm, xt, y_test,
-                               n_out, eval_seed)
-            else:
-                acc = float(np.mean([evaluate(st.device(d), glm, xt, y_test, n_out, eval_seed) for d in range(D)]))
-            res.steps.append((n + 1) * T)
-            res.accuracy.append(acc)
+        if step % T or done not in eval_at or not (federate or mode == "centralised" or done == n_samples):
+            continue
+        if federate:
+            acc = evaluate(server if step % period == 0 else aggregate(st, server), glm, xt, y_test, n_out, eval_seed)
+        else:
+            acc = float(np.mean([evaluate(st.device(d), glm, xt, y_test, n_out, eval_seed) for d in range(D)]))
+        res.steps.append(done * T)
+        res.accuracy.append(acc)
     res.final = server if federate else st
     return res

@@ -27,6 +27,7 @@ neuron spikes at every step, the others stay silent) and sampled at test. Arrays
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,7 @@ from pydantic import Field
 from ..schema import Params
 
 __all__ = ["GLMParams", "GLMState", "RuleParams", "RuleState", "evaluate", "init_weights", "log_likelihood",
-           "log_likelihood_grad", "predict_scores", "raised_cosine_basis", "train_samples"]
+           "log_likelihood_grad", "predict_scores", "raised_cosine_basis", "train_samples", "train_steps"]
 
 
 class GLMParams(Params):
@@ -205,6 +206,16 @@ def train_samples(st: GLMState, rs: RuleState, p: GLMParams, rule: RuleParams, x
     """Train ``D`` networks in place, network ``d`` on sample ``x[d]`` (T, n_in) with label
     ``y[d]``; ``uniforms`` (D, T, N) in [0, 1) are the draws of the sampled (hidden) neurons.
     ``on_step(step)`` is called after every step (the federation's clock)."""
+    for step in train_steps(st, rs, p, rule, x, y, n_out, uniforms):
+        if on_step is not None:
+            on_step(step)
+
+
+def train_steps(st: GLMState, rs: RuleState, p: GLMParams, rule: RuleParams, x: np.ndarray, y: np.ndarray,
+                n_out: int, uniforms: np.ndarray) -> Iterator[int]:
+    """``train_samples`` one step at a time: a generator that yields the local step counter
+    ``rs.step`` after every step (parameters and traces already updated in place), so that a
+    caller can pause between steps (a Flower client stops where the server's round ends)."""
     f = _Filters(p)
     D, T, n_in = x.shape
     n = st.gamma.shape[1]
@@ -241,8 +252,7 @@ def train_samples(st: GLMState, rs: RuleState, p: GLMParams, rule: RuleParams, x
         hist[:, 1:] = hist[:, :-1]
         hist[:, 0, :n_in] = x[:, t]
         hist[:, 0, n_in:] = s * keep
-        if on_step is not None:
-            on_step(rs.step)
+        yield rs.step
 
 
 def predict_scores(st: GLMState, p: GLMParams, x: np.ndarray, n_out: int, uniforms: np.ndarray) -> np.ndarray:
