@@ -23,7 +23,7 @@ from ...schema import replace as replace_params
 from ...seeds import child_seed
 from .params import FederatedSection
 
-__all__ = ["MODES", "Digits", "load_digits_spikes", "replicate_section", "run_replicate", "run_replicates",
+__all__ = ["MODES", "Digits", "device_indices", "load_digits_spikes", "replicate_section", "run_replicate", "run_replicates",
            "sweep_summary", "uplink_table"]
 
 MODES = ("federated", "separate", "centralised")
@@ -73,9 +73,15 @@ def load_digits_spikes(cfg: FederatedSection, digits: list[int]) -> Digits:
     return Digits(x, y, list(digits), train, test)
 
 
-def _run(data: Digits, cfg: FederatedSection, fl, mode: str) -> FLResult:
+def device_indices(data: Digits, cfg: FederatedSection, fl) -> list[np.ndarray]:
+    """Each device's training samples (indices into ``data.x``): ``split_devices`` of the
+    training set by ``fl.split`` with ``cfg.split_seed``."""
     local = split_devices(data.y[data.train_idx], fl.n_devices, fl.split, cfg.split_seed)
-    idx = [data.train_idx[i] for i in local]
+    return [data.train_idx[i] for i in local]
+
+
+def _run(data: Digits, cfg: FederatedSection, fl, mode: str) -> FLResult:
+    idx = device_indices(data, cfg, fl)
     return run_federated(data.x, data.y, idx, data.x[data.test_idx], data.y[data.test_idx], data.n_classes,
                          cfg.glm, cfg.rule, fl, mode, cfg.train_seed, cfg.init_seed, cfg.eval_seed)
 
