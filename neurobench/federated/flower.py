@@ -226,7 +226,7 @@ class FLStrategy(Strategy):
             self.result.steps.append(step)
             self.result.accuracy.append(acc)
             metrics = {"accuracy": acc, "step": step}
-        self.result.final = self.server
+        self.result.final = self.server if k > 1 else aggregate(dev, st)  # one device: its own model
         self.round_wall.append(time.perf_counter() - self._t0)
         return ndarrays_to_parameters(_arrays(self.server)), metrics
 
