@@ -4,6 +4,8 @@
   feedback filter, biases) and its local three-factor rule;
 * ``fl``: in-process federation (K devices, data splits, server mean and broadcast, the
   slice-selection variant, the uplink counter) and the separate / centralised baselines.
+* ``flower``: the same federation as a Flower deployment (a client per device, the server's
+  aggregation as a strategy; ``flwr`` 1.42).
 
 Submodules are imported explicitly (``from neurobench.federated.fl import run_federated``).
 """
