@@ -69,6 +69,8 @@ SMALL = {
                  "jscc": {"encoder_hidden": 16, "n_channels": 8, "decoder_hidden": 16},
                  "training": {"epochs": 2, "batch_size": 50}, "snr_grid_db": [0.0, 20.0],
                  "frame": {"bits_grid": [1, 4]}, "n_seeds": 2},
+    "federated": {"fl": {"samples_per_device": 20, "n_evals": 2}, "ten_class_devices": 4, "ten_class_samples": 8,
+                  "taus": [1, 16], "rates": [1.0, 0.0], "n_seeds": 2},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
