@@ -16,8 +16,9 @@ the Dask cluster it started) open across several maps, e.g. one map per layer of
   (``dask scheduler`` + ``dask worker`` on other machines, or dask-jobqueue on SLURM), else a
   ``distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)`` that is
   closed afterwards. A worker lost mid-run (killed, out of memory, pre-empted) has its tasks
-  rescheduled on the others (up to Dask's ``distributed.scheduler.allowed-failures``), and a
-  task that raises is retried ``retries`` times. An address where no scheduler answers fails
+  rescheduled on the others, and a task that raises is re-run, each up to ``retries`` times
+  (worker losses count against the scheduler's ``distributed.scheduler.allowed-failures``,
+  which a LocalCluster started here sets to ``retries``; a remote scheduler keeps its own). An address where no scheduler answers fails
   within ``connect_timeout_s`` with one ``ConnectionError`` naming the address.
 
 The purity contract (what makes every kind give bit-identical results)
@@ -71,8 +72,7 @@ class ExecutorParams(Params):
     workers: int = Field(2, ge=1, le=4096, description="worker processes of the process pool or LocalCluster")
     connect_timeout_s: float = Field(
         5.0, gt=0, le=60, description="seconds to wait for the Dask scheduler at address before failing")
-    retries: int = Field(2, ge=0, le=100, description="re-runs of a Dask task that raised (worker loss is "
-                                                      "handled by the scheduler's allowed-failures)")
+    retries: int = Field(2, ge=0, le=100, description="re-runs of a Dask task that raised or whose worker died")
     start_method: Literal["spawn", "forkserver"] = Field(
         "spawn", description="how the process pool starts its processes (kind process)")
 
@@ -159,8 +159,13 @@ def _dask_client(params: ExecutorParams):
                 f"executor address = {params.address!r}: no Dask scheduler answered within "
                 f"{params.connect_timeout_s:g} s ({e}); start one there (`dask scheduler`) or set "
                 "executor.address to null for a LocalCluster") from None
-    cluster = LocalCluster(n_workers=params.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    import dask
+
+    # the scheduler runs in this process: a task whose workers died more than ``retries`` times
+    # fails with KilledWorker instead of being rescheduled once more
+    with dask.config.set({"distributed.scheduler.allowed-failures": params.retries}):
+        cluster = LocalCluster(n_workers=params.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
     try:
         return Client(cluster, set_as_default=False), cluster
     except BaseException:

@@ -80,9 +80,6 @@ def convert(ann: Ann, calibration_x: np.ndarray, executor: ExecutorParams | Sess
     The weights, biases, solver statuses and objectives are identical for every executor kind;
     only the timings of the reports differ.
     """
-    if "executor" in converter_kwargs:
-        raise ValueError("convert() takes the executor as ExecutorParams (executor=...), not a "
-                         "Converter executor")
     with session_of(executor) as session:
         converter = Converter(executor=SubmitAdapter(session), **converter_kwargs)
         converter.fit(ann, calibration_x)
