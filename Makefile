@@ -38,6 +38,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/async.py
 	$(BIN)/python benchmarks/multicore.py
 	$(BIN)/python benchmarks/mapping.py
+	$(BIN)/python benchmarks/scaleout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
