@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterator, Literal, Sequence, TypeVar
 
 from pydantic import Field, model_validator
@@ -117,16 +117,18 @@ class Session:
             return []
         if self._pool is not None:
             futures = [self._pool.submit(fn, task) for task in tasks]
-            return [future.result() for future in track(futures, desc)]
+            for _ in track(as_completed(futures), desc, total=len(futures)):
+                pass
+            return [future.result() for future in futures]
         if self._client is not None:
-            from distributed import as_completed
+            from distributed import as_completed as dask_completed
 
             token = uuid.uuid4().hex[:8]
             name = getattr(fn, "__name__", "task")
             keys = [f"{name}-{token}-{i}" for i in range(len(tasks))]
             futures = self._client.map(fn, tasks, key=keys, pure=False, retries=self.params.retries)
             try:
-                for _ in track(as_completed(futures, loop=self._client.loop), desc, total=len(futures)):
+                for _ in track(dask_completed(futures, loop=self._client.loop), desc, total=len(futures)):
                     pass
                 return self._client.gather(futures)
             finally:
