@@ -39,6 +39,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/multicore.py
 	$(BIN)/python benchmarks/mapping.py
 	$(BIN)/python benchmarks/federated.py
+	$(BIN)/python benchmarks/scaleout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
