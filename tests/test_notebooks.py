@@ -59,6 +59,10 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "analog": {"pretrain": {"epochs": 3}, "finetune": {"epochs": 1}, "n_chips": 2, "n_seeds": 2,
+               "characterise_repeats": 20, "sweeps": {"sigma_trial": [0.0, 8.0], "sigma_fp_gain": [0.0, 0.2],
+                                                      "weight_bits": [6, 3], "input_bits": [5, 2], "n_sends": [1, 4]},
+               "mnist": False},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key

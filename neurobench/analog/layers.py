@@ -26,7 +26,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import nn
 
 from ..schema import Params
@@ -50,6 +50,13 @@ class NetParams(Params):
     shift: int = Field(1, ge=0, le=15, description="ReLU re-quantisation shift: next input = floor(y / 2^shift)")
     init_gain: float = Field(0.0018, gt=0, description="g assumed by the initialisation (LSB per unit x·w)")
     max_n_sends: int = Field(64, ge=1, le=1024, description="cap on the n_sends the initialisation picks")
+
+    @field_validator("hidden")
+    @classmethod
+    def _hidden(cls, v: list[int]) -> list[int]:
+        if any(h < 1 for h in v):
+            raise ValueError(f"hidden = {v} is not allowed: layer sizes >= 1")
+        return v
 
 
 def requantise(y: torch.Tensor, shift: int, x_max: int, analog: bool) -> torch.Tensor:

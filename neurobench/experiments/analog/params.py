@@ -7,7 +7,7 @@ training runs (``TrainParams``) and the sweeps of E2d.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ...analog import MACParams, NetParams, TrainParams
 from ...schema import Folder, Params
@@ -79,6 +79,14 @@ class AnalogSection(Params):
     snn_steps: int = Field(100, ge=1, le=100_000, description="steps of the converted SNN's evaluation (dt 1 ms)")
     n_seeds: int = Field(3, ge=1, le=100, description="training replicates; replicate r uses child_seed(seed, r) "
                                                       "of every seed field")
+
+    @model_validator(mode="after")
+    def _fits(self) -> "AnalogSection":
+        for name, net, side in (("network", self.network, 8), ("mnist_network", self.mnist_network, 28)):
+            if net.conv_channels and net.kernel > side + 2 * net.pad:
+                raise ValueError(f"{name}.kernel = {net.kernel} is not allowed: at most the padded image side "
+                                 f"{side + 2 * net.pad} pixels")
+        return self
 
 
 SECTION_SCHEMA = AnalogSection
