@@ -12,7 +12,7 @@ of two modes:
 
 Between layers ``requantise`` is the ReLU that turns int8 outputs into the next layer's 5-bit
 inputs: ``clamp(floor(max(y, 0) / 2^shift), 0, 31)`` (no floor in the linear model), with a
-straight-through gradient ``1 / 2^shift`` inside the range.
+straight-through gradient ``1 / 2^shift`` inside the range (rails included).
 
 Initialisation (spec A5): a He-normal standard deviation mapped onto the MAC,
 ``σ_w = 2^shift · √2 / (g · √fan_in)``; ``n_sends = ceil(σ_w / 21)``, then ``σ_w /= n_sends``;
@@ -62,7 +62,7 @@ class NetParams(Params):
 def requantise(y: torch.Tensor, shift: int, x_max: int, analog: bool) -> torch.Tensor:
     """ReLU and re-quantisation to the next layer's inputs: ``clamp(floor(y / 2^shift), 0,
     x_max)`` (analog) or without the floor (linear model); gradient ``2^-shift`` where
-    ``0 < y / 2^shift < x_max``, else 0 (straight-through through the floor)."""
+    ``0 <= y / 2^shift <= x_max``, else 0 (straight-through through the floor)."""
     z = (y / 2.0 ** shift).clamp(0.0, float(x_max))
     return z + (torch.floor(z) - z).detach() if analog else z
 
