@@ -1,6 +1,6 @@
 """Layers and networks on the analog MAC (spec A2, A5, A6, A8).
 
-``AnalogLinear`` and ``AnalogConv2d`` (im2col through ``torch.nn.functional.unfold`` onto the
+``AnalogLinear`` and ``AnalogConv2d`` (im2col through ``Tensor.unfold`` onto the
 same MAC, one MAC row per kernel element, one column per output channel) hold weights in the
 MAC's integer units (-63..63 for 6 bits) and a per-layer ``n_sends``. Every forward runs in one
 of two modes:
@@ -107,7 +107,8 @@ class AnalogConv2d(nn.Module):
         k = self.weight.shape[-1]
         b, _, h, w = x.shape
         ho, wo = (h - k) // self.stride + 1, (w - k) // self.stride + 1
-        cols = F.unfold(x, k, stride=self.stride).transpose(1, 2).reshape(b * ho * wo, -1)
+        cols = x.unfold(2, k, self.stride).unfold(3, k, self.stride)  # (b, c, ho, wo, k, k), a strided view
+        cols = cols.permute(0, 2, 3, 1, 4, 5).reshape(b * ho * wo, -1)
         kernels = self.weight.reshape(len(self.weight), -1)
         if mac is None:
             lo, hi = output_range(MACParams())

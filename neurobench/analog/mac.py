@@ -90,14 +90,18 @@ def fixed_pattern(p: MACParams, n_out: int, layer: int) -> tuple[torch.Tensor, t
 
 
 def _chunked(x: torch.Tensor, w: torch.Tensor, rows: int) -> torch.Tensor:
-    """Per-chunk sums Σ_{j in c} x_j w_ij, shape (batch, chunks, n_out)."""
+    """Per-chunk sums Σ_{j in c} x_j w_ij, shape (chunks, batch, n_out)."""
     n_in = x.shape[1]
+    if n_in <= rows:
+        return (x @ w.T).unsqueeze(0)
     n_chunks = -(-n_in // rows)
     pad = n_chunks * rows - n_in
     if pad:
         x = torch.nn.functional.pad(x, (0, pad))
         w = torch.nn.functional.pad(w, (0, pad))
-    return torch.einsum("bcj,ocj->bco", x.reshape(len(x), n_chunks, rows), w.reshape(len(w), n_chunks, rows))
+    xs = x.reshape(len(x), n_chunks, rows).transpose(0, 1)
+    ws = w.reshape(len(w), n_chunks, rows).permute(1, 2, 0)
+    return torch.bmm(xs, ws)
 
 
 class _AnalogMAC(torch.autograd.Function):
@@ -107,16 +111,16 @@ class _AnalogMAC(torch.autograd.Function):
         xq = torch.floor(x).clamp(0, input_max(p))
         wq = torch.round(w).clamp(-weight_max(p), weight_max(p))
         scale = p.gain * n_sends
-        v = scale * _chunked(xq, wq, p.chunk_rows)
+        v = _chunked(xq, wq, p.chunk_rows).mul_(scale)  # (chunks, batch, n_out)
         if p.sigma_fp_gain or p.sigma_fp_offset:
             gamma, offset = fixed_pattern(p, w.shape[0], layer)
-            v = v * (1.0 + gamma.to(v.dtype)) + offset.to(v.dtype)
+            v.mul_(1.0 + gamma.to(v.dtype)).add_(offset.to(v.dtype))
         if p.sigma_trial:
-            v = v + p.sigma_trial * torch.randn(v.shape, generator=noise_generator(p.noise_seed, layer, batch_index),
-                                                dtype=v.dtype)
+            noise = torch.randn(v.shape, generator=noise_generator(p.noise_seed, layer, batch_index), dtype=v.dtype)
+            v.add_(noise, alpha=p.sigma_trial)
         if p.saturation:
             v = p.saturation * torch.tanh(v / p.saturation)
-        y = torch.floor(v).clamp(lo, hi).sum(dim=1).clamp(lo, hi)
+        y = v.floor_().clamp_(lo, hi).sum(dim=0).clamp_(lo, hi)
         ctx.save_for_backward(xq, wq, y)
         ctx.scale, ctx.mask, ctx.rails = scale, p.mask_saturated, (lo, hi)
         return y
