@@ -62,7 +62,7 @@ SMALL = {
     "analog": {"pretrain": {"epochs": 3}, "finetune": {"epochs": 1}, "n_chips": 2, "n_seeds": 2,
                "characterise_repeats": 20, "sweeps": {"sigma_trial": [0.0, 8.0], "sigma_fp_gain": [0.0, 0.2],
                                                       "weight_bits": [6, 3], "input_bits": [5, 2], "n_sends": [1, 4]},
-               "mnist": False},
+               "mnist": False, "mlp_hidden": 32, "mlp_epochs": 3, "calibration_samples": 40, "snn_steps": 30},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key

@@ -56,6 +56,20 @@ def test_claims_are_computed_per_replicate_from_the_results():
         assert not by_key[key].met, key
 
 
+def test_cross_paper_rows_and_energy_proxy():
+    from neurobench.experiments.analog.crosspaper import energy_table
+
+    cross = pd.DataFrame({"replicate": [0, 1, 2], "mlp_float": [0.98] * 3, "mlp_analog": [0.97, 0.96, 0.98],
+                          "mlp_snn": [0.98, 0.98, 0.97], "mlp_analog_ops": [72000.0] * 3,
+                          "mlp_snn_ops": [36000.0, 72000.0, 108000.0]})
+    claims = {c.key: c for c in analog_claims(_results(), None, "toy", cross)}
+    assert claims["cross_analog_vs_snn"].measured == pytest.approx((-1.0, -2.0, 1.0))
+    assert claims["cross_ops_ratio"].measured == pytest.approx((0.5, 1.0, 1.5))
+    assert claims["cross_ops_ratio"].met is None
+    e = energy_table(cross, [0.1, 1.0, 10.0])
+    assert e["E_snn / E_analog"].tolist() == pytest.approx([0.1, 1.0, 10.0])  # mean ops equal: the ratio itself
+
+
 def test_headline_metrics_are_means_of_numbers():
     m = headline_metrics(_results())
     assert m["float"] == pytest.approx(0.98) and "replicate" not in m and "n_sends" not in m
@@ -125,3 +139,4 @@ def test_built_report_claims(built_reports):
         assert m[f"claim_{key}_n"] == 2 and f"claim_{key}_mean" in m
     claims = {c["key"]: c for c in json.loads((out / "claims.json").read_text())}
     assert claims["mnist"]["paper"] == 98.0 and claims["mnist"]["n"] == 0  # MNIST off in the small run
+    assert claims["cross_ops_ratio"]["n"] == 2 and m["mlp_snn"] > 0.5 and m["mlp_analog"] > 0.5

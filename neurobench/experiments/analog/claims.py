@@ -29,9 +29,11 @@ CHAR_TOLERANCE_PCT = 5.0
 SIM_NOTE = "simulated MAC (our re-implementation of the group's mock model), no hardware"
 
 
-def analog_claims(results: pd.DataFrame, mnist: dict[str, float] | None, task_note: str) -> list[Claim]:
+def analog_claims(results: pd.DataFrame, mnist: dict[str, float] | None, task_note: str,
+                  cross: pd.DataFrame | None = None) -> list[Claim]:
     """Claims rows from ``run_replicates``' results (one row per replicate, accuracies as
-    fractions) and ``mnist_run``'s result (None: MNIST absent)."""
+    fractions), ``mnist_run``'s result (None: MNIST absent) and the cross-paper rows
+    (``crosspaper.cross_paper`` per replicate; None: not run)."""
     seeds = tuple(int(r) for r in results.replicate)
     pp = lambda a, b: tuple(100.0 * (results[a] - results[b]).to_numpy())  # noqa: E731
     rows = [
@@ -69,12 +71,28 @@ def analog_claims(results: pd.DataFrame, mnist: dict[str, float] | None, task_no
                       source=SOURCE, unit="%", measured=measured, paper=MNIST_PAPER, seeds=seeds,
                       note=("our network of spec A6 on the simulated MAC, one training seed, capped training set"
                             if mnist else "MNIST absent under data/raw: not run")))
+    if cross is not None:
+        cseeds = tuple(int(r) for r in cross.replicate)
+        note = ("digits MLP 64-H-10 trained here (same split and seed); SNN: per-neuron LP conversion rounded to a "
+                "-63..63 grid, count read-out; analog: mean over chip instances")
+        rows += [
+            Claim(key="cross_analog_vs_snn", statement="6-bit chip: digits MLP as analog ANN minus as converted SNN "
+                  "(accuracy)", source="ours (issue 11, across papers)", unit="pp",
+                  measured=tuple(100.0 * (cross.mlp_analog - cross.mlp_snn).to_numpy()), seeds=cseeds, note=note),
+            Claim(key="cross_ops_ratio", statement="converted SNN's synaptic events over the analog ANN's synapse "
+                  "activations per inference", source="ours (issue 11, across papers)", unit="x",
+                  measured=tuple((cross.mlp_snn_ops / cross.mlp_analog_ops).to_numpy()), seeds=cseeds,
+                  note="analog: every row driven n_sends times; SNN: one event per spike and synapse over "
+                       "the simulated steps; energy = ops times an assumed cost (swept in the report)"),
+        ]
     return rows
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy (%) of every leg as mean and sample std over replicates."""
-    cols = ["float", "quantised", "noisy", "deployed", "aware"]
+    """Accuracy (%) of every leg (and of the cross-paper MLPs when ``results`` holds them) as
+    mean and sample std over replicates."""
+    cols = [c for c in ("float", "quantised", "noisy", "deployed", "aware", "mlp_float", "mlp_analog", "mlp_snn")
+            if c in results]
     t = (100.0 * results[cols]).agg(["mean", "std"]).T.fillna(0.0)
     return t.rename(columns={"mean": "accuracy (%)", "std": "std (pp)"}).rename_axis("model")
 

@@ -74,9 +74,15 @@ class AnalogSection(Params):
     mnist_train: TrainParams = Field(default_factory=lambda: TrainParams(epochs=3, lr=0.5, seed=0),
                                      description="E2a training through the linear model")
     mnist_max_train: int = Field(20_000, ge=0, description="cap on MNIST training samples (0 = all)")
-    mlp_hidden: int = Field(64, ge=1, le=4096, description="hidden width of the cross-paper digits MLP "
-                                                           "(64 -> H -> 10)")
+    cross_paper: bool = Field(True, description="the digits MLP as analog ANN vs converted SNN (6-bit budget)")
+    mlp_hidden: int = Field(100, ge=1, le=4096, description="hidden width of the cross-paper digits MLP "
+                                                            "(64 -> H -> 10, the conversion report's)")
+    mlp_epochs: int = Field(20, ge=1, le=10_000, description="float training epochs of the MLP to convert")
+    calibration_samples: int = Field(150, ge=10, le=100_000, description="training samples the converter fits")
     snn_steps: int = Field(100, ge=1, le=100_000, description="steps of the converted SNN's evaluation (dt 1 ms)")
+    energy_ratios: list[float] = Field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0], min_length=1,
+                                       description="assumed energy of a digital synaptic event over an analog "
+                                                   "synapse activation (the proxy's sweep)")
     n_seeds: int = Field(3, ge=1, le=100, description="training replicates; replicate r uses child_seed(seed, r) "
                                                       "of every seed field")
 
