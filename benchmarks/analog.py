@@ -10,10 +10,13 @@ through the simulated MAC with trial noise and a chip instance's fixed pattern (
 128-row chunks, straight-through backward). One forward and backward of a batch of 256 random
 images, cross-entropy loss; target: (iii) at most 3x (i). Then one training epoch on the
 embedded digits (1438 samples, batch 64, Adam) through (ii) and (iii), in samples per second.
-torch on one thread (the stage's setting); best of repeats on a shared machine.
+torch on one thread (the stage's setting); best of repeats, wall-clock and process CPU time
+(the steadier one on a loaded shared machine).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import torch
@@ -25,6 +28,18 @@ from neurobench.analog import AnalogNet, MACParams, NetParams, TrainParams, trai
 from neurobench.data import load_dataset
 
 TARGET_RATIO = 3.0
+
+
+def best_cpu(fn, repeats: int) -> float:
+    """Fewest process CPU seconds of ``repeats`` calls of ``fn`` (after two warm-up calls): on a
+    loaded shared machine, CPU time is steadier than wall-clock time for single-threaded work."""
+    fn(), fn()
+    best = float("inf")
+    for _ in range(repeats):
+        tic = time.process_time()
+        fn()
+        best = min(best, time.process_time() - tic)
+    return best
 
 
 def float_net() -> nn.Sequential:
@@ -55,14 +70,16 @@ def main() -> int:
             F.cross_entropy(0.1 * net(images, mode, 0), labels).backward()
         return run
 
-    t_float = best_of(step_float, repeats, warmup=2).seconds
-    t_linear = best_of(step(None), repeats, warmup=2).seconds
-    t_mac = best_of(step(mac), repeats, warmup=2).seconds
-    rows = [{"network": "float torch (nn.Conv2d, nn.Linear)", "fwd+bwd (ms)": 1e3 * t_float, "x float": 1.0},
-            {"network": "analog linear model (the float leg)", "fwd+bwd (ms)": 1e3 * t_linear,
-             "x float": t_linear / t_float},
-            {"network": "analog MAC (noise, fixed pattern)", "fwd+bwd (ms)": 1e3 * t_mac, "x float": t_mac / t_float}]
-    print(f"\nforward + backward, digits network, batch 256 (target: MAC <= {TARGET_RATIO:g}x float)")
+    rows, t_float, c_float = [], None, None
+    for name, fn in (("float torch (nn.Conv2d, nn.Linear)", step_float),
+                     ("analog linear model (the float leg)", step(None)),
+                     ("analog MAC (noise, fixed pattern)", step(mac))):
+        wall, cpu = best_of(fn, repeats, warmup=2).seconds, best_cpu(fn, repeats)
+        t_float, c_float = t_float or wall, c_float or cpu
+        rows.append({"network": name, "wall (ms)": 1e3 * wall, "x float (wall)": wall / t_float,
+                     "cpu (ms)": 1e3 * cpu, "x float (cpu)": cpu / c_float})
+    t_mac, c_mac = rows[-1]["wall (ms)"] / 1e3, rows[-1]["cpu (ms)"] / 1e3
+    print(f"\nforward + backward, digits network, batch 256, best of {repeats} (target: MAC <= {TARGET_RATIO:g}x float)")
     print_table(rows)
     d = load_dataset("digits")
     x = np.asarray(d.x, dtype=np.float32).reshape(-1, 8, 8)
@@ -75,8 +92,9 @@ def main() -> int:
         tput.append({"training through": name, "samples": n, "epoch (s)": t, "samples/s": n / t})
     print("\ntraining, one epoch, batch 64, Adam")
     print_table(tput)
-    ok = t_mac / t_float <= TARGET_RATIO
-    print(f"\nMAC / float = {t_mac / t_float:.2f}x: {'within' if ok else 'ABOVE'} the {TARGET_RATIO:g}x target")
+    for kind, ratio in (("wall", t_mac / t_float), ("cpu", c_mac / c_float)):
+        ok = ratio <= TARGET_RATIO
+        print(f"MAC / float ({kind}) = {ratio:.2f}x: {'within' if ok else 'ABOVE'} the {TARGET_RATIO:g}x target")
     return 0
 
 

@@ -25,6 +25,8 @@ trial noise of layer ``l`` on batch ``b`` from ``(noise_seed, l, b)``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from pydantic import Field
@@ -82,10 +84,16 @@ def noise_generator(seed: int, layer: int, batch_index: int) -> torch.Generator:
 def fixed_pattern(p: MACParams, n_out: int, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-column gain deviation γ (fraction) and offset o (LSB) of ``layer`` on chip instance
     ``p.chip_seed``: normal draws with std ``sigma_fp_gain`` and ``sigma_fp_offset``, shape
-    (n_out,) each, float32."""
-    rng = np.random.default_rng(np.random.SeedSequence(int(p.chip_seed), spawn_key=(int(layer),)))
-    gamma = rng.standard_normal(n_out) * p.sigma_fp_gain
-    offset = rng.standard_normal(n_out) * p.sigma_fp_offset
+    (n_out,) each, float32 (cached: read-only)."""
+    return _fixed_pattern(int(p.chip_seed), float(p.sigma_fp_gain), float(p.sigma_fp_offset), int(n_out), int(layer))
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_pattern(chip_seed: int, sigma_gain: float, sigma_offset: float, n_out: int, layer: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    rng = np.random.default_rng(np.random.SeedSequence(chip_seed, spawn_key=(layer,)))
+    gamma = rng.standard_normal(n_out) * sigma_gain
+    offset = rng.standard_normal(n_out) * sigma_offset
     return torch.as_tensor(gamma, dtype=torch.float32), torch.as_tensor(offset, dtype=torch.float32)
 
 
@@ -114,7 +122,7 @@ class _AnalogMAC(torch.autograd.Function):
         v = _chunked(xq, wq, p.chunk_rows).mul_(scale)  # (chunks, batch, n_out)
         if p.sigma_fp_gain or p.sigma_fp_offset:
             gamma, offset = fixed_pattern(p, w.shape[0], layer)
-            v.mul_(1.0 + gamma.to(v.dtype)).add_(offset.to(v.dtype))
+            v.mul_(gamma.to(v.dtype) + 1.0).add_(offset.to(v.dtype))
         if p.sigma_trial:
             noise = torch.randn(v.shape, generator=noise_generator(p.noise_seed, layer, batch_index), dtype=v.dtype)
             v.add_(noise, alpha=p.sigma_trial)
