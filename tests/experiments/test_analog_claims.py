@@ -61,13 +61,13 @@ def test_cross_paper_rows_and_energy_proxy():
 
     cross = pd.DataFrame({"replicate": [0, 1, 2], "mlp_float": [0.98] * 3, "mlp_analog": [0.97, 0.96, 0.98],
                           "mlp_snn": [0.98, 0.98, 0.97], "mlp_analog_ops": [72000.0] * 3,
-                          "mlp_snn_ops": [36000.0, 72000.0, 108000.0]})
+                          "mlp_snn_ops": [72000.0, 144000.0, 216000.0]})
     claims = {c.key: c for c in analog_claims(_results(), None, "toy", cross)}
     assert claims["cross_analog_vs_snn"].measured == pytest.approx((-1.0, -2.0, 1.0))
-    assert claims["cross_ops_ratio"].measured == pytest.approx((0.5, 1.0, 1.5))
+    assert claims["cross_ops_ratio"].measured == pytest.approx((1.0, 2.0, 3.0))
     assert claims["cross_ops_ratio"].met is None
     e = energy_table(cross, [0.1, 1.0, 10.0])
-    assert e["E_snn / E_analog"].tolist() == pytest.approx([0.1, 1.0, 10.0])  # mean ops equal: the ratio itself
+    assert e["E_snn / E_analog"].tolist() == pytest.approx([0.2, 2.0, 20.0])  # the SNN does twice the operations
 
 
 def test_headline_metrics_are_means_of_numbers():
@@ -140,3 +140,28 @@ def test_built_report_claims(built_reports):
     claims = {c["key"]: c for c in json.loads((out / "claims.json").read_text())}
     assert claims["mnist"]["paper"] == 98.0 and claims["mnist"]["n"] == 0  # MNIST off in the small run
     assert claims["cross_ops_ratio"]["n"] == 2 and m["mlp_snn"] > 0.5 and m["mlp_analog"] > 0.5
+
+
+def test_mnist_runs_the_spec_network_on_generated_files_and_is_skipped_without_them(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from neurobench.experiments.analog.stages import mnist_run
+
+    cfg = config.validate("analog", {"root": str(tmp_path), "mnist_train": {"epochs": 5, "batch_size": 8},
+                                     "mnist_max_train": 30})
+    assert mnist_run(cfg) is None  # absent: E2a does not run
+    spec = importlib.util.spec_from_file_location("data_format_writers",
+                                                  Path(__file__).parents[1] / "data" / "data_format_writers.py")
+    writers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writers)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        labels = (np.arange(n) % 2).astype(np.uint8)
+        images = np.zeros((n, 28, 28), dtype=np.uint8)
+        images[labels == 1, :, :14] = 200  # class 1: left half lit
+        images += rng.integers(0, 20, images.shape).astype(np.uint8)
+        writers.write_mnist_layout(tmp_path, "MNIST", prefix, images, labels)
+    out = mnist_run(cfg)
+    assert out["mnist_train"] == 30 and 0 <= out["mnist_deployed"] <= 1 and out["mnist_float"] >= 0.9
+    assert mnist_run(config.validate("analog", {"root": str(tmp_path), "mnist": False})) is None
