@@ -71,6 +71,10 @@ SMALL = {
                  "frame": {"bits_grid": [1, 4]}, "n_seeds": 2},
     "federated": {"fl": {"samples_per_device": 20, "n_evals": 2}, "ten_class_devices": 4, "ten_class_samples": 8,
                   "taus": [1, 16], "rates": [1.0, 0.0], "n_seeds": 2},
+    "analog": {"pretrain": {"epochs": 3}, "finetune": {"epochs": 1}, "n_chips": 2, "n_seeds": 2,
+               "characterise_repeats": 20, "sweeps": {"sigma_trial": [0.0, 8.0], "sigma_fp_gain": [0.0, 0.2],
+                                                      "weight_bits": [6, 3], "input_bits": [5, 2], "n_sends": [1, 4]},
+               "mnist": False, "mlp_hidden": 32, "mlp_epochs": 3, "calibration_samples": 40, "snn_steps": 30},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
