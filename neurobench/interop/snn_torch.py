@@ -1,0 +1,257 @@
+"""NIR graphs in snnTorch (``snntorch`` 1.0.0 through ``nirtorch``), and the delay convention.
+
+**The delay convention.** Our clock simulator (like Brian2) delivers a spike to the next layer
+in the step after it is emitted: layer ``l`` at step ``t`` sees the spikes of layer ``l - 1`` up
+to step ``t - 1`` (and the input up to ``t - 1``). snnTorch runs its stack zero-delay within a
+step: layer ``l`` at step ``t`` sees layer ``l - 1``'s spikes of step ``t`` itself. Both are the
+same continuous-time NIR graph discretised differently. We map between them with explicit
+one-step NIR ``Delay`` nodes (:func:`with_delays`): our network *is* the zero-delay network with a
+``Delay(dt)`` in front of every layer, so snnTorch running the graph with those delays computes
+what our simulator computes. Shifting inputs or counting windows instead would be exact only
+without biases (a bias accumulates from step 0 in every layer, a shift moves the input but not
+the bias), so it cannot map the converted networks, which all have biases.
+
+**Running a graph in snnTorch.** :func:`snntorch_module` builds the torch module two ways:
+
+* ``"native"``: ``snntorch.import_from_nir`` as shipped. In 1.0.0 it maps ``IF`` to
+  ``snn.Leaky(beta=0.9, init_hidden=False)``, whose tuple output no following layer accepts
+  under ``nirtorch`` 2.6 (an IF network does not run at all), and ``LIF``/``CubaLIF`` with a
+  hard-coded ``dt = 1e-4`` (s, while our graphs are in ms), reset to zero, and no ``Delay``.
+* ``"matched"``: ``nirtorch.nir_to_torch`` with snnTorch's own modules for the synapses
+  (``snntorch.import_nir``'s mapping of ``Affine``, ``Linear``, ``Conv2d``, ``Flatten``,
+  ``AvgPool2d``) and ``snn.Leaky`` for the neurons with our discretisation: ``IF`` ->
+  ``beta = 1``, ``LIF`` -> ``beta = exp(-dt / tau)``, threshold ``v_threshold``, the reset mode
+  of the node's metadata, ``reset_delay=True`` (the reset of a spike at step ``t`` applies at
+  ``t + 1``, which is our reset by subtraction), float64, a ``Delay`` node as a one-step buffer.
+  The synapse biases are scaled by ``c_b / dt`` of ``neurobench.sim.coefficients`` (the bias
+  gain per step, 1 for IF) so that a step adds what our exact integration adds.
+
+What still differs under ``"matched"`` (``docs/interop.md`` lists it): snnTorch spikes on
+``mem > threshold``, we on ``v >= v_th`` (ties); torch sums a layer's input in BLAS order, we in
+ascending presynaptic index (last-bit rounding, visible at ties only); and reset to zero drops
+the input delivered in the spike step here (Brian2's schedule: synapses, then resets) but keeps it
+in snnTorch.
+
+``snntorch.import_nir`` imports ``nirtorch``, which is not a project dependency: every function
+here raises ``ImportError`` naming it when it is absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Literal
+
+import nir
+import numpy as np
+
+from ..neurons import NeuronParams
+from ..sim.coefficients import StepCoefficients
+from .nir import NirError, _chain, _neuron_params, _text
+
+__all__ = ["MODES", "snntorch_module", "run_snntorch", "with_delays"]
+
+MODES = ("native", "matched")
+NEURON_NODES = (nir.IF, nir.LIF, nir.CubaLIF)
+
+
+def _graph_dt(graph: nir.NIRGraph, dt: float | None) -> float:
+    stored = _text((graph.metadata or {}).get("dt")) if isinstance(graph.metadata, dict) else None
+    if dt is None and stored is None:
+        raise NirError("the graph has no metadata 'dt' (NIR graphs are continuous-time): pass dt in ms")
+    return float(stored if dt is None else dt)
+
+
+def with_delays(graph: nir.NIRGraph, dt: float | None = None) -> nir.NIRGraph:
+    """``graph`` (a feed-forward chain) with a ``Delay(delay=dt)`` node in front of every layer
+    (after ``Input`` and after every neuron node): the zero-delay form of our one-step-per-layer
+    convention (module docstring). The metadata gets ``synaptic_delay_steps`` 0 and ``delays``
+    "explicit". ``dt`` in ms defaults to the graph's metadata ``dt``."""
+    dt = _graph_dt(graph, dt)
+    chain = _chain(graph)
+    if any(isinstance(graph.nodes[k], nir.Delay) for k in chain):
+        raise NirError("the graph already has Delay nodes: its delays are explicit")
+    nodes: dict[str, nir.NIRNode] = {}
+    order: list[str] = []
+    for name in chain:
+        nodes[name] = graph.nodes[name]
+        order.append(name)
+        node = graph.nodes[name]
+        if (isinstance(node, nir.Input) or isinstance(node, NEURON_NODES)) and name != chain[-1]:
+            shape = np.array(node.input_type["input"] if isinstance(node, nir.Input) else np.shape(node.v_threshold))
+            delay = nir.Delay(delay=np.full(tuple(int(s) for s in shape), float(dt)))
+            nodes[f"{name}.delay"] = delay
+            order.append(f"{name}.delay")
+    metadata = dict(graph.metadata or {})
+    metadata.update(dt=float(dt), synaptic_delay_steps=0, delays="explicit")
+    return nir.NIRGraph(nodes=nodes, edges=list(zip(order[:-1], order[1:])), metadata=metadata, type_check=False)
+
+
+def _torch():
+    try:
+        import nirtorch  # noqa: F401  (snntorch.import_nir needs it)
+        import snntorch
+        import snntorch.import_nir
+        import torch
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(f"running NIR graphs in snnTorch needs snntorch and nirtorch ({err})") from None
+    return torch, snntorch, nirtorch
+
+
+def _delay_module(torch, steps: int):
+    class OneStepDelay(torch.nn.Module):
+        """Outputs its input of ``steps`` calls ago (zeros before): NIR ``Delay`` on a step grid."""
+
+        def __init__(self):
+            super().__init__()
+            self.buffer: list = []
+
+        def forward(self, x):
+            self.buffer.append(x)
+            if len(self.buffer) > steps:
+                return self.buffer.pop(0)
+            return torch.zeros_like(x)
+
+    return OneStepDelay()
+
+
+def _matched_neuron(snntorch, name: str, node: nir.NIRNode, dt: float, at_threshold: bool):
+    p, weight_factor, _, drive = _neuron_params(name, node)
+    if p.tau_syn > 0:
+        raise NirError(f"{name}: CubaLIF has no matched snnTorch neuron here (snn.Synaptic integrates with "
+                       "forward Euler): only IF and LIF")
+    if not np.isclose(weight_factor, 1.0) or np.any(np.asarray(drive) != 0):
+        raise NirError(f"{name}: matched mode needs r = 1 (IF) or r = tau (LIF) and v_leak = 0, got weight factor "
+                       f"{weight_factor}")
+    if p.t_ref > 0:
+        raise NirError(f"{name}: a refractory period (t_ref = {p.t_ref} ms) has no snnTorch counterpart")
+    beta = StepCoefficients.for_neuron(p, dt).a_v
+    torch = _torch()[0]
+
+    class AtThreshold(snntorch.Leaky):
+        """``snn.Leaky`` spiking (and resetting) at ``mem >= threshold``, as we do, where
+        snnTorch's Heaviside needs ``mem > threshold``."""
+
+        def fire(self, mem):
+            return (mem >= self.threshold).to(mem.dtype) * self.graded_spikes_factor
+
+        def mem_reset(self, mem):
+            return (mem >= self.threshold).to(mem.dtype)
+
+    cls = AtThreshold if at_threshold else snntorch.Leaky
+    leaky = cls(beta=float(beta), threshold=float(p.v_th), reset_mechanism=p.reset, init_hidden=True,
+                reset_delay=True)
+
+    class Decay(torch.nn.Module):
+        """Our input arrives at the end of a step and leaks through the next one: times ``a_v``."""
+
+        def forward(self, x):
+            return x * float(beta) if beta != 1.0 else x
+
+    class Float64Spikes(torch.nn.Module):
+        """snnTorch's spike function returns float32: cast back for the float64 layers after it."""
+
+        def forward(self, spk):
+            return spk.to(torch.float64)
+
+    return torch.nn.Sequential(Decay(), leaky, Float64Spikes())
+
+
+def _bias_gain(node: nir.NIRNode, dt: float) -> float:
+    """c_b / (a_v dt) of the neuron node: the factor that makes a per-step bias add what we add
+    (the matched neuron multiplies its whole input, bias included, by ``a_v``)."""
+    p = _neuron_params("neuron", node)[0]
+    coef = StepCoefficients.for_neuron(NeuronParams(**{**p.model_dump(), "t_ref": 0.0}), dt)
+    return coef.c_b / (coef.a_v * dt)
+
+
+def _matched_graph(graph: nir.NIRGraph, dt: float) -> nir.NIRGraph:
+    """A copy of ``graph`` whose synapse biases are scaled by the bias gain of the neuron after
+    them (``_bias_gain``): the only change of parameters the matched mode makes."""
+    chain = _chain(graph)
+    nodes = dict(graph.nodes)
+    pending: list[str] = []
+    for name in chain:
+        node = graph.nodes[name]
+        if isinstance(node, NEURON_NODES):
+            gain = _bias_gain(node, dt)
+            for syn in pending:
+                op = nodes[syn]
+                if isinstance(op, (nir.Affine, nir.Conv2d)) and op.bias is not None and gain != 1.0:
+                    fields = {k: getattr(op, k) for k in op.__dataclass_fields__ if k not in ("input_type", "output_type")}
+                    fields["bias"] = np.asarray(op.bias, dtype=float) * gain
+                    nodes[syn] = type(op)(**fields)
+            pending = []
+        elif isinstance(node, (nir.Affine, nir.Conv2d)):
+            pending.append(name)
+    return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=dict(graph.metadata or {}), type_check=False)
+
+
+def snntorch_module(graph: nir.NIRGraph, mode: Literal["native", "matched"] = "matched", dt: float | None = None,
+                    at_threshold: bool = True):
+    """The torch module that runs ``graph`` in snnTorch, one call per time step (module docstring
+    for the two modes). ``dt`` (ms) defaults to the graph's metadata ``dt`` (``matched`` needs it).
+    ``at_threshold`` (``matched`` only): spike at ``mem >= threshold`` as we do (else snnTorch's
+    ``mem > threshold``).
+    Raises :class:`NirError` naming the node for what ``matched`` cannot run, ``ValueError`` for
+    an unknown mode."""
+    if mode not in MODES:
+        raise ValueError(f"mode = {mode!r} must be one of {MODES}")
+    torch, snntorch, nirtorch = _torch()
+    if mode == "native":
+        with contextlib.redirect_stdout(io.StringIO()):  # import_from_nir prints warnings
+            return snntorch.import_nir.import_from_nir(nir.NIRGraph(nodes=dict(graph.nodes), edges=list(graph.edges),
+                                                                    metadata=dict(graph.metadata or {}),
+                                                                    type_check=False))
+    dt = _graph_dt(graph, dt)
+    names = {id(node): name for name, node in graph.nodes.items()}
+    synapse = snntorch.import_nir._nir_to_snntorch_module
+
+    def delay(node: nir.NIRNode):
+        steps = np.asarray(node.delay, dtype=float) / dt
+        if steps.size == 0 or not np.all(steps == steps.flat[0]) or steps.flat[0] != round(steps.flat[0]) \
+                or steps.flat[0] < 1:
+            raise NirError(f"{names[id(node)]}: delay {np.unique(node.delay).tolist()} ms must be a uniform whole "
+                           f"number >= 1 of steps of dt = {dt} ms")
+        return _delay_module(torch, int(steps.flat[0]))
+
+    node_map = {
+        nir.Affine: synapse, nir.Linear: synapse, nir.Conv2d: synapse, nir.AvgPool2d: synapse,
+        # NIR's Flatten dims exclude the batch; snnTorch passes them to torch.nn.Flatten unchanged
+        nir.Flatten: lambda n: torch.nn.Flatten(int(n.start_dim) + 1, int(n.end_dim) + (1 if n.end_dim >= 0 else 0)),
+        nir.IF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
+        nir.LIF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
+        nir.CubaLIF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
+        nir.Delay: delay,
+    }
+    graph = _matched_graph(graph, dt)
+    names = {id(node): name for name, node in graph.nodes.items()}
+    return nirtorch.nir_to_torch(graph, node_map, dtype=torch.float64).double()
+
+
+def run_snntorch(module, input_spikes: np.ndarray) -> list[np.ndarray]:
+    """Each spiking layer's spike counts (batch, neurons), in the order the layers run, of the
+    snnTorch ``module`` fed ``input_spikes`` (batch, n_steps, *input_shape) one step per call
+    from its initial state. A module is stateful: build a fresh one per run."""
+    torch, snntorch, _ = _torch()
+    x = torch.as_tensor(np.asarray(input_spikes, dtype=np.float64))
+    neurons = [m for m in module.modules() if isinstance(m, snntorch.SpikingNeuron)]
+    counts: list = [None] * len(neurons)
+
+    def hook(i):
+        def record(_module, _inputs, output):
+            spk = output[0] if isinstance(output, tuple) else output
+            flat = spk.detach().reshape(spk.shape[0], -1).to(torch.float64)
+            counts[i] = flat if counts[i] is None else counts[i] + flat
+        return record
+
+    handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(neurons)]
+    dtype = next((q.dtype for q in module.parameters()), torch.float64)
+    try:
+        with torch.no_grad():
+            for t in range(x.shape[1]):
+                module(x[:, t].to(dtype))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [np.rint(c.numpy()).astype(np.int64) for c in counts]
