@@ -73,11 +73,12 @@ def with_delays(graph: nir.NIRGraph, dt: float | None = None) -> nir.NIRGraph:
         raise NirError("the graph already has Delay nodes: its delays are explicit")
     nodes: dict[str, nir.NIRNode] = {}
     order: list[str] = []
-    for name in chain:
+    for name, nxt in zip(chain, chain[1:] + [None]):
         nodes[name] = graph.nodes[name]
         order.append(name)
         node = graph.nodes[name]
-        if (isinstance(node, nir.Input) or isinstance(node, NEURON_NODES)) and name != chain[-1]:
+        if (isinstance(node, nir.Input) or isinstance(node, NEURON_NODES)) \
+                and not isinstance(graph.nodes[nxt], nir.Output):
             shape = np.array(node.input_type["input"] if isinstance(node, nir.Input) else np.shape(node.v_threshold))
             delay = nir.Delay(delay=np.full(tuple(int(s) for s in shape), float(dt)))
             nodes[f"{name}.delay"] = delay

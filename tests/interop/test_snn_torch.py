@@ -1,0 +1,98 @@
+"""Our networks in snnTorch through NIR: the delay convention (explicit one-step Delay nodes)
+makes snnTorch's zero-delay stack compute our spikes; what snnTorch 1.0.0 does natively."""
+
+from __future__ import annotations
+
+import nir
+import numpy as np
+import pytest
+
+pytest.importorskip("nirtorch")  # snntorch.import_nir needs it; not a project dependency
+
+from neurobench.interop.nir import NirError, to_nir  # noqa: E402
+from neurobench.interop.snn_torch import run_snntorch, snntorch_module, with_delays  # noqa: E402
+from neurobench.network import AvgPool2d, Conv2d, Dense, Network  # noqa: E402
+from neurobench.neurons import NeuronParams  # noqa: E402
+from neurobench.sim import simulate  # noqa: E402
+
+DT = 1.0
+IF = NeuronParams(model="if", v_th=1.0, reset="subtract")
+
+
+def if_conv_net(seed: int = 0) -> Network:
+    """A converted-style IF network: conv (biases) -> avg-pool -> dense (biases) -> dense."""
+    rng = np.random.default_rng(seed)
+    conv = Conv2d(rng.normal(0.4, 0.5, (3, 1, 3, 3)), rng.normal(0.02, 0.02, 3), stride=1, padding=1)
+    return Network((1, 6, 6), (conv, AvgPool2d(2), Dense(rng.normal(0.3, 0.6, (5, 27)), rng.normal(0.05, 0.02, 5)),
+                               Dense(rng.normal(0.3, 0.5, (3, 5)), rng.normal(0.02, 0.01, 3))), IF)
+
+
+def ours(net: Network, x: np.ndarray) -> list[np.ndarray]:
+    return [layer.spike_count for layer in simulate(net, x, DT).layers]
+
+
+def spikes(shape, n_steps=40, seed=1) -> np.ndarray:
+    return (np.random.default_rng(seed).random((4, n_steps) + shape) < 0.3).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matched_snntorch_with_explicit_delays_gives_our_spike_counts(seed):
+    net = if_conv_net(seed)
+    x = spikes(net.input_shape, seed=seed + 1)
+    expected = ours(net, x)
+    assert sum(int(c.sum()) for c in expected[1:]) > 50  # every layer is active
+    theirs = run_snntorch(snntorch_module(with_delays(to_nir(net, DT))), x)
+    assert len(theirs) == len(expected)
+    for a, b in zip(expected, theirs):
+        np.testing.assert_array_equal(a, b)
+    # without the Delay nodes snnTorch's zero-delay stack runs ahead: deeper layers spike more
+    zero_delay = run_snntorch(snntorch_module(to_nir(net, DT)), x)
+    assert sum(int(np.abs(a - b).sum()) for a, b in zip(expected, zero_delay)) > 0
+    assert all(int(b.sum()) >= int(a.sum()) for a, b in zip(expected[1:], zero_delay[1:]))
+
+
+def test_with_delays_puts_one_step_in_front_of_every_layer():
+    net = if_conv_net()
+    graph = with_delays(to_nir(net, 0.5))
+    delays = [k for k, v in graph.nodes.items() if isinstance(v, nir.Delay)]
+    assert delays == ["input.delay", "layer0.neuron.delay", "layer1.neuron.delay", "layer2.neuron.delay"]
+    assert all(np.all(graph.nodes[k].delay == 0.5) for k in delays)
+    assert graph.metadata["synaptic_delay_steps"] == 0 and graph.metadata["delays"] == "explicit"
+    assert ("input", "input.delay") in graph.edges and ("input.delay", "layer0.synapse") in graph.edges
+    with pytest.raises(NirError, match="already has Delay nodes"):
+        with_delays(graph)
+
+
+def test_threshold_ties_spike_here_and_not_in_snntorchs_heaviside():
+    # two input spikes of weight 0.5 make v exactly 1.0 = v_th: we spike (v >= v_th), snnTorch's
+    # Heaviside needs mem > threshold.
+    net = Network((2,), (Dense(np.full((1, 2), 0.5)),), IF)
+    x = np.zeros((1, 4, 2), dtype=np.uint8)
+    x[0, 0] = 1
+    graph = with_delays(to_nir(net, DT))
+    assert ours(net, x)[0].tolist() == [[1]]
+    assert run_snntorch(snntorch_module(graph), x)[0].tolist() == [[1]]
+    assert run_snntorch(snntorch_module(graph, at_threshold=False), x)[0].tolist() == [[0]]
+
+
+def test_snntorch_native_import_cannot_run_an_if_network():
+    # snnTorch 1.0.0 maps IF to Leaky(beta=0.9, init_hidden=False), whose (spk, mem) tuple the
+    # next layer cannot take under nirtorch 2.6.
+    net = if_conv_net()
+    module = snntorch_module(to_nir(net, DT), mode="native")
+    with pytest.raises(TypeError, match="must be Tensor, not tuple"):
+        run_snntorch(module, spikes(net.input_shape, n_steps=2))
+
+
+def test_bad_modes_and_delays_raise_one_clear_error():
+    graph = to_nir(if_conv_net(), DT)
+    with pytest.raises(ValueError, match="mode = 'exact' must be one of"):
+        snntorch_module(graph, mode="exact")
+    half = with_delays(graph, dt=0.5)
+    with pytest.raises(NirError, match="input.delay: delay \\[0.5\\] ms must be a uniform whole number >= 1 of steps"):
+        snntorch_module(half, dt=1.0)
+    lif_current = Network((2,), (Dense(np.ones((1, 2))),), NeuronParams(model="lif", tau_syn=5.0))
+    with pytest.raises(NirError, match="layer0.neuron: CubaLIF has no matched snnTorch neuron"):
+        snntorch_module(to_nir(lif_current, DT))
+    with pytest.raises(NirError, match="no metadata 'dt'"):
+        with_delays(nir.NIRGraph(nodes=dict(graph.nodes), edges=list(graph.edges), metadata={}, type_check=False))
