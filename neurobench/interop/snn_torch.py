@@ -23,14 +23,17 @@ the bias), so it cannot map the converted networks, which all have biases.
   ``beta = 1``, ``LIF`` -> ``beta = exp(-dt / tau)``, threshold ``v_threshold``, the reset mode
   of the node's metadata, ``reset_delay=True`` (the reset of a spike at step ``t`` applies at
   ``t + 1``, which is our reset by subtraction), float64, a ``Delay`` node as a one-step buffer.
-  The synapse biases are scaled by ``c_b / dt`` of ``neurobench.sim.coefficients`` (the bias
-  gain per step, 1 for IF) so that a step adds what our exact integration adds.
+  The synapse biases are scaled by ``c_b / a_v`` of ``neurobench.sim.coefficients`` (so that a
+  step adds ``c_b b`` as ours does; the earlier ``c_b / (a_v dt)`` was right only for dt = 1 ms).
+  ``reset_schedule="ours"`` (default) resets as we do: reset to zero drops the input delivered in
+  the spike step (our schedule and Brian2's: synapses, then resets) where ``snn.Leaky`` keeps it,
+  and reset by subtraction subtracts ``beta * threshold`` (we subtract before the leak, snnTorch
+  after it); ``"snntorch"`` keeps snn.Leaky's own rules.
 
-What still differs under ``"matched"`` (``docs/interop.md`` lists it): snnTorch spikes on
-``mem > threshold``, we on ``v >= v_th`` (ties); torch sums a layer's input in BLAS order, we in
-ascending presynaptic index (last-bit rounding, visible at ties only); and reset to zero drops
-the input delivered in the spike step here (Brian2's schedule: synapses, then resets) but keeps it
-in snnTorch.
+What still differs under ``"matched"``: snnTorch spikes on ``mem > threshold``, we on
+``v >= v_th`` (ties; ``at_threshold=True`` makes them equal); torch sums a layer's input in BLAS
+order and multiplies by ``beta`` before adding, we in ascending presynaptic index (last-bit
+rounding, visible at exact ties only).
 
 ``snntorch.import_nir`` imports ``nirtorch``, which is not a project dependency: every function
 here raises ``ImportError`` naming it when it is absent.
@@ -49,9 +52,10 @@ from ..neurons import NeuronParams
 from ..sim.coefficients import StepCoefficients
 from .nir import NirError, _chain, _neuron_params, _text
 
-__all__ = ["MODES", "snntorch_module", "run_snntorch", "with_delays"]
+__all__ = ["MODES", "RESET_SCHEDULES", "snntorch_module", "run_snntorch", "with_delays"]
 
 MODES = ("native", "matched")
+RESET_SCHEDULES = ("ours", "snntorch")
 NEURON_NODES = (nir.IF, nir.LIF, nir.CubaLIF)
 
 
@@ -116,32 +120,50 @@ def _delay_module(torch, steps: int):
     return OneStepDelay()
 
 
-def _matched_neuron(snntorch, name: str, node: nir.NIRNode, dt: float, at_threshold: bool):
-    p, weight_factor, _, drive = _neuron_params(name, node)
+def _matched_neuron(snntorch, name: str, node: nir.NIRNode, dt: float, at_threshold: bool, drive: np.ndarray,
+                    reset_schedule: str):
+    p, weight_factor, _, v_leak_drive = _neuron_params(name, node)
     if p.tau_syn > 0:
         raise NirError(f"{name}: CubaLIF has no matched snnTorch neuron here (snn.Synaptic integrates with "
                        "forward Euler): only IF and LIF")
-    if not np.isclose(weight_factor, 1.0) or np.any(np.asarray(drive) != 0):
+    if not np.isclose(weight_factor, 1.0) or np.any(np.asarray(v_leak_drive) != 0):
         raise NirError(f"{name}: matched mode needs r = 1 (IF) or r = tau (LIF) and v_leak = 0, got weight factor "
                        f"{weight_factor}")
     if p.t_ref > 0:
         raise NirError(f"{name}: a refractory period (t_ref = {p.t_ref} ms) has no snnTorch counterpart")
     beta = StepCoefficients.for_neuron(p, dt).a_v
     torch = _torch()[0]
+    ours = reset_schedule == "ours"
 
-    class AtThreshold(snntorch.Leaky):
-        """``snn.Leaky`` spiking (and resetting) at ``mem >= threshold``, as we do, where
-        snnTorch's Heaviside needs ``mem > threshold``."""
+    class Matched(snntorch.Leaky):
+        """``snn.Leaky`` with, where set, our threshold rule (``mem >= threshold``, where snnTorch's
+        Heaviside needs ``mem > threshold``) and our reset schedule (``reset_schedule="ours"``):
+        reset to zero drops the input of the spike step and keeps only the per-step bias ``drive``
+        (mV); reset by subtraction subtracts the threshold before the leak (``beta * threshold``)."""
 
         def fire(self, mem):
+            if not at_threshold:
+                return super().fire(mem)
             return (mem >= self.threshold).to(mem.dtype) * self.graded_spikes_factor
 
         def mem_reset(self, mem):
+            if not at_threshold:
+                return super().mem_reset(mem)
             return (mem >= self.threshold).to(mem.dtype)
 
-    cls = AtThreshold if at_threshold else snntorch.Leaky
-    leaky = cls(beta=float(beta), threshold=float(p.v_th), reset_mechanism=p.reset, init_hidden=True,
-                reset_delay=True)
+        def _base_zero(self, input_):
+            if not ours:
+                return super()._base_zero(input_)
+            return (1 - self.reset) * self._base_state_function(input_) + self.reset * self.drive
+
+        def _base_sub(self, input_):
+            if not ours:
+                return super()._base_sub(input_)
+            return self._base_state_function(input_) - self.reset * (self.threshold * float(beta))
+
+    leaky = Matched(beta=float(beta), threshold=float(p.v_th), reset_mechanism=p.reset, init_hidden=True,
+                    reset_delay=True)
+    leaky.register_buffer("drive", torch.as_tensor(np.asarray(drive, dtype=np.float64)), persistent=False)
 
     class Decay(torch.nn.Module):
         """Our input arrives at the end of a step and leaks through the next one: times ``a_v``."""
@@ -158,46 +180,59 @@ def _matched_neuron(snntorch, name: str, node: nir.NIRNode, dt: float, at_thresh
     return torch.nn.Sequential(Decay(), leaky, Float64Spikes())
 
 
-def _bias_gain(node: nir.NIRNode, dt: float) -> float:
-    """c_b / (a_v dt) of the neuron node: the factor that makes a per-step bias add what we add
-    (the matched neuron multiplies its whole input, bias included, by ``a_v``)."""
+def _step_coefficients(node: nir.NIRNode, dt: float) -> StepCoefficients:
     p = _neuron_params("neuron", node)[0]
-    coef = StepCoefficients.for_neuron(NeuronParams(**{**p.model_dump(), "t_ref": 0.0}), dt)
-    return coef.c_b / (coef.a_v * dt)
+    return StepCoefficients.for_neuron(NeuronParams(**{**p.model_dump(), "t_ref": 0.0}), dt)
 
 
-def _matched_graph(graph: nir.NIRGraph, dt: float) -> nir.NIRGraph:
-    """A copy of ``graph`` whose synapse biases are scaled by the bias gain of the neuron after
-    them (``_bias_gain``): the only change of parameters the matched mode makes."""
+def _matched_graph(graph: nir.NIRGraph, dt: float) -> tuple[nir.NIRGraph, dict[str, np.ndarray]]:
+    """A copy of ``graph`` whose synapse biases are scaled by ``c_b / a_v`` of the neuron after
+    them (the matched neuron multiplies its whole input by ``a_v``, so a step adds ``c_b b`` as
+    ours does), and per neuron node its per-step bias drive ``c_b b`` in mV, shaped to broadcast
+    over the neuron node's output (what reset to zero keeps under our schedule)."""
     chain = _chain(graph)
     nodes = dict(graph.nodes)
+    drives: dict[str, np.ndarray] = {}
     pending: list[str] = []
     for name in chain:
         node = graph.nodes[name]
         if isinstance(node, NEURON_NODES):
-            gain = _bias_gain(node, dt)
+            coef = _step_coefficients(node, dt)
+            gain = coef.c_b / coef.a_v
+            drive = np.zeros(())
             for syn in pending:
                 op = nodes[syn]
-                if isinstance(op, (nir.Affine, nir.Conv2d)) and op.bias is not None and gain != 1.0:
-                    fields = {k: getattr(op, k) for k in op.__dataclass_fields__ if k not in ("input_type", "output_type")}
-                    fields["bias"] = np.asarray(op.bias, dtype=float) * gain
-                    nodes[syn] = type(op)(**fields)
+                if isinstance(op, (nir.Affine, nir.Conv2d)) and op.bias is not None:
+                    bias = np.asarray(op.bias, dtype=float)
+                    drive = coef.c_b * (bias.reshape(-1, 1, 1) if isinstance(op, nir.Conv2d) else bias)
+                    if gain != 1.0:
+                        fields = {k: getattr(op, k) for k in op.__dataclass_fields__
+                                  if k not in ("input_type", "output_type")}
+                        fields["bias"] = bias * gain
+                        nodes[syn] = type(op)(**fields)
+            drives[name] = drive
             pending = []
         elif isinstance(node, (nir.Affine, nir.Conv2d)):
             pending.append(name)
-    return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=dict(graph.metadata or {}), type_check=False)
+    return (nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=dict(graph.metadata or {}), type_check=False),
+            drives)
 
 
 def snntorch_module(graph: nir.NIRGraph, mode: Literal["native", "matched"] = "matched", dt: float | None = None,
-                    at_threshold: bool = True):
+                    at_threshold: bool = True, reset_schedule: Literal["ours", "snntorch"] = "ours"):
     """The torch module that runs ``graph`` in snnTorch, one call per time step (module docstring
     for the two modes). ``dt`` (ms) defaults to the graph's metadata ``dt`` (``matched`` needs it).
     ``at_threshold`` (``matched`` only): spike at ``mem >= threshold`` as we do (else snnTorch's
-    ``mem > threshold``).
+    ``mem > threshold``). ``reset_schedule`` (``matched`` only): "ours" resets as our clock
+    simulator and Brian2 do (reset to zero drops the input delivered in the spike step; reset by
+    subtraction subtracts the threshold before the leak), "snntorch" keeps ``snn.Leaky``'s own
+    rules (reset to zero keeps that input; the threshold is subtracted after the leak).
     Raises :class:`NirError` naming the node for what ``matched`` cannot run, ``ValueError`` for
     an unknown mode."""
     if mode not in MODES:
         raise ValueError(f"mode = {mode!r} must be one of {MODES}")
+    if reset_schedule not in RESET_SCHEDULES:
+        raise ValueError(f"reset_schedule = {reset_schedule!r} must be one of {RESET_SCHEDULES}")
     torch, snntorch, nirtorch = _torch()
     if mode == "native":
         with contextlib.redirect_stdout(io.StringIO()):  # import_from_nir prints warnings
@@ -216,16 +251,20 @@ def snntorch_module(graph: nir.NIRGraph, mode: Literal["native", "matched"] = "m
                            f"number >= 1 of steps of dt = {dt} ms")
         return _delay_module(torch, int(steps.flat[0]))
 
+    def neuron(node: nir.NIRNode):
+        name = names[id(node)]
+        return _matched_neuron(snntorch, name, node, dt, at_threshold, drives[name], reset_schedule)
+
     node_map = {
         nir.Affine: synapse, nir.Linear: synapse, nir.Conv2d: synapse, nir.AvgPool2d: synapse,
         # NIR's Flatten dims exclude the batch; snnTorch passes them to torch.nn.Flatten unchanged
         nir.Flatten: lambda n: torch.nn.Flatten(int(n.start_dim) + 1, int(n.end_dim) + (1 if n.end_dim >= 0 else 0)),
-        nir.IF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
-        nir.LIF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
-        nir.CubaLIF: lambda n: _matched_neuron(snntorch, names[id(n)], n, dt, at_threshold),
+        nir.IF: neuron,
+        nir.LIF: neuron,
+        nir.CubaLIF: neuron,
         nir.Delay: delay,
     }
-    graph = _matched_graph(graph, dt)
+    graph, drives = _matched_graph(graph, dt)
     names = {id(node): name for name, node in graph.nodes.items()}
     return nirtorch.nir_to_torch(graph, node_map, dtype=torch.float64).double()
 

@@ -88,6 +88,8 @@ def test_bad_modes_and_delays_raise_one_clear_error():
     graph = to_nir(if_conv_net(), DT)
     with pytest.raises(ValueError, match="mode = 'exact' must be one of"):
         snntorch_module(graph, mode="exact")
+    with pytest.raises(ValueError, match="reset_schedule = 'brian' must be one of"):
+        snntorch_module(graph, reset_schedule="brian")
     half = with_delays(graph, dt=0.5)
     with pytest.raises(NirError, match="input.delay: delay \\[0.5\\] ms must be a uniform whole number >= 1 of steps"):
         snntorch_module(half, dt=1.0)
@@ -96,3 +98,36 @@ def test_bad_modes_and_delays_raise_one_clear_error():
         snntorch_module(to_nir(lif_current, DT))
     with pytest.raises(NirError, match="no metadata 'dt'"):
         with_delays(nir.NIRGraph(nodes=dict(graph.nodes), edges=list(graph.edges), metadata={}, type_check=False))
+
+
+LIF_ZERO = NeuronParams(model="lif", v_th=1.0, reset="zero", tau_m=10.0)
+
+
+def test_reset_to_zero_drops_the_input_of_the_spike_step_here_and_snntorch_keeps_it():
+    # One LIF neuron, weight 1.2 > v_th: the input spike of step 0 makes it spike at step 1, and
+    # the input spike of step 1 arrives in that spike step. Our schedule (Brian2's: synapses, then
+    # reset) drops it: one spike. snn.Leaky resets first and keeps it: a second spike at step 2.
+    net = Network((1,), (Dense(np.full((1, 1), 1.2)),), LIF_ZERO)
+    x = np.zeros((1, 6, 1), dtype=np.uint8)
+    x[0, :2] = 1
+    assert simulate(net, x, DT, record_spikes=True).layers[0].spikes[0, :, 0].astype(int).tolist() == [0, 1, 0, 0, 0, 0]
+    graph = with_delays(to_nir(net, DT))
+    assert run_snntorch(snntorch_module(graph, reset_schedule="snntorch"), x)[0].tolist() == [[2]]
+    assert run_snntorch(snntorch_module(graph, reset_schedule="ours"), x)[0].tolist() == [[1]]
+
+
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+@pytest.mark.parametrize("dt", [1.0, 0.5])
+def test_matched_snntorch_with_our_reset_schedule_gives_our_lif_spike_counts(reset, dt):
+    net = if_conv_net(0)
+    net = Network(net.input_shape, net.layers, NeuronParams(model="lif", v_th=1.0, reset=reset, tau_m=10.0))
+    x = spikes(net.input_shape, seed=1)
+    expected = [layer.spike_count for layer in simulate(net, x, dt).layers]
+    assert all(int(c.sum()) > 50 for c in expected)
+    graph = with_delays(to_nir(net, dt))
+    for a, b in zip(expected, run_snntorch(snntorch_module(graph), x)):
+        np.testing.assert_array_equal(a, b)
+    # snn.Leaky's own reset rules differ (reset to zero keeps the spike step's input; reset by
+    # subtraction subtracts after the leak)
+    theirs = run_snntorch(snntorch_module(graph, reset_schedule="snntorch"), x)
+    assert sum(int(np.abs(a - b).sum()) for a, b in zip(expected, theirs)) > 0
