@@ -59,6 +59,7 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "interop": {"n_steps": 15, "samples": 2, "n_seeds": 2, "brian_networks": 1, "sweep_networks": 1},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
@@ -71,6 +72,9 @@ def small_params(tmp_path) -> Path:
     params["asynchronous"]["models_dir"] = str(tmp_path / "models" / "async")
     params["endurance"]["workloads"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn" / "seed0")
     params["endurance"]["workloads"]["async_dir"] = str(tmp_path / "models" / "async")
+    params["interop"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn")
+    params["interop"]["async_dir"] = str(tmp_path / "models" / "async")
+    params["interop"]["nir_dir"] = str(tmp_path / "models" / "nir")
     for section, values in SMALL.items():
         for key, value in values.items():
             if isinstance(value, dict) and (section, key) not in REPLACED:

@@ -120,6 +120,37 @@ def _delay_module(torch, steps: int):
     return OneStepDelay()
 
 
+def _sum_pool_module(torch, node: nir.SumPool2d):
+    kernel = tuple(int(k) for k in np.atleast_1d(node.kernel_size))
+    stride = tuple(int(k) for k in np.atleast_1d(node.stride))
+    padding = tuple(int(k) for k in np.atleast_1d(node.padding))
+
+    class SumPool2d(torch.nn.Module):
+        """NIR ``SumPool2d``: the sum over each window (``lp_pool2d`` with p = 1 would take |x|)."""
+
+        def forward(self, x):
+            area = float(np.prod(kernel)) if len(kernel) > 1 else float(kernel[0] ** 2)
+            return torch.nn.functional.avg_pool2d(x, kernel, stride, padding, count_include_pad=True) * area
+
+    return SumPool2d()
+
+
+def _scale_module(torch, node: nir.Scale):
+    scale = torch.as_tensor(np.asarray(node.scale, dtype=np.float64))
+
+    class Scale(torch.nn.Module):
+        """NIR ``Scale``: ``y = s x`` elementwise."""
+
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("scale", scale, persistent=False)
+
+        def forward(self, x):
+            return x * self.scale
+
+    return Scale()
+
+
 def _matched_neuron(snntorch, name: str, node: nir.NIRNode, dt: float, at_threshold: bool, drive: np.ndarray,
                     reset_schedule: str):
     p, weight_factor, _, v_leak_drive = _neuron_params(name, node)
@@ -259,6 +290,8 @@ def snntorch_module(graph: nir.NIRGraph, mode: Literal["native", "matched"] = "m
         nir.Affine: synapse, nir.Linear: synapse, nir.Conv2d: synapse, nir.AvgPool2d: synapse,
         # NIR's Flatten dims exclude the batch; snnTorch passes them to torch.nn.Flatten unchanged
         nir.Flatten: lambda n: torch.nn.Flatten(int(n.start_dim) + 1, int(n.end_dim) + (1 if n.end_dim >= 0 else 0)),
+        nir.SumPool2d: lambda n: _sum_pool_module(torch, n),
+        nir.Scale: lambda n: _scale_module(torch, n),
         nir.IF: neuron,
         nir.LIF: neuron,
         nir.CubaLIF: neuron,

@@ -131,3 +131,16 @@ def test_matched_snntorch_with_our_reset_schedule_gives_our_lif_spike_counts(res
     # subtraction subtracts after the leak)
     theirs = run_snntorch(snntorch_module(graph, reset_schedule="snntorch"), x)
     assert sum(int(np.abs(a - b).sum()) for a, b in zip(expected, theirs)) > 0
+
+
+def test_matched_snntorch_runs_sum_pooling_with_a_scale():
+    # AvgPool2d(2, scale=1.5) exports as SumPool2d -> Scale (the converted baselines' pooling)
+    rng = np.random.default_rng(3)
+    conv = Conv2d(rng.normal(0.4, 0.5, (2, 1, 3, 3)), rng.normal(0.02, 0.02, 2), stride=1, padding=1)
+    net = Network((1, 6, 6), (conv, AvgPool2d(2, 1.5), Dense(rng.normal(0.3, 0.6, (3, 18)), np.zeros(3))), IF)
+    assert any(isinstance(n, nir.SumPool2d) for n in to_nir(net, DT).nodes.values())
+    x = spikes(net.input_shape, seed=4)
+    expected = ours(net, x)
+    assert int(expected[1].sum()) > 20
+    for a, b in zip(expected, run_snntorch(snntorch_module(with_delays(to_nir(net, DT))), x)):
+        np.testing.assert_array_equal(a, b)
