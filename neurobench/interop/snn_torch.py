@@ -302,20 +302,20 @@ def snntorch_module(graph: nir.NIRGraph, mode: Literal["native", "matched"] = "m
     return nirtorch.nir_to_torch(graph, node_map, dtype=torch.float64).double()
 
 
-def run_snntorch(module, input_spikes: np.ndarray) -> list[np.ndarray]:
+def run_snntorch(module, input_spikes: np.ndarray, spike_trains: bool = False) -> list[np.ndarray]:
     """Each spiking layer's spike counts (batch, neurons), in the order the layers run, of the
     snnTorch ``module`` fed ``input_spikes`` (batch, n_steps, *input_shape) one step per call
-    from its initial state. A module is stateful: build a fresh one per run."""
+    from its initial state; ``spike_trains``: the spikes themselves instead, (batch, n_steps,
+    neurons) bool. A module is stateful: build a fresh one per run."""
     torch, snntorch, _ = _torch()
     x = torch.as_tensor(np.asarray(input_spikes, dtype=np.float64))
     neurons = [m for m in module.modules() if isinstance(m, snntorch.SpikingNeuron)]
-    counts: list = [None] * len(neurons)
+    steps: list[list] = [[] for _ in neurons]
 
     def hook(i):
         def record(_module, _inputs, output):
             spk = output[0] if isinstance(output, tuple) else output
-            flat = spk.detach().reshape(spk.shape[0], -1).to(torch.float64)
-            counts[i] = flat if counts[i] is None else counts[i] + flat
+            steps[i].append(spk.detach().reshape(spk.shape[0], -1).to(torch.float64))
         return record
 
     handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(neurons)]
@@ -327,4 +327,7 @@ def run_snntorch(module, input_spikes: np.ndarray) -> list[np.ndarray]:
     finally:
         for handle in handles:
             handle.remove()
-    return [np.rint(c.numpy()).astype(np.int64) for c in counts]
+    trains = [torch.stack(s, dim=1).numpy() for s in steps]
+    if spike_trains:
+        return [t != 0 for t in trains]
+    return [np.rint(t.sum(axis=1)).astype(np.int64) for t in trains]
