@@ -144,3 +144,90 @@ def test_matched_snntorch_runs_sum_pooling_with_a_scale():
     assert int(expected[1].sum()) > 20
     for a, b in zip(expected, run_snntorch(snntorch_module(with_delays(to_nir(net, DT))), x)):
         np.testing.assert_array_equal(a, b)
+
+
+def snntorch_net(reset: str, beta: float = 0.9, seed: int = 0, threshold: float = 1.0):
+    """A bias-free snnTorch MLP 12 -> 10 -> 4 of snn.Leaky (per-neuron beta and threshold tensors:
+    snnTorch 1.0.0's export_to_nir fails NIR's type inference on scalars) and its NIR export."""
+    import snntorch as snn
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(seed)
+    layers = []
+    for n_in, n_out in ((12, 10), (10, 4)):
+        linear = torch.nn.Linear(n_in, n_out, bias=False)
+        with torch.no_grad():
+            linear.weight.mul_(2.0).add_(0.3)
+        layers += [linear, snn.Leaky(beta=torch.full((n_out,), beta), threshold=torch.full((n_out,), threshold),
+                                     init_hidden=True, reset_mechanism=reset)]
+    net = torch.nn.Sequential(*layers)
+    graph = export_to_nir(net, torch.zeros(12))
+    for m in net.modules():
+        if isinstance(m, snn.SpikingNeuron):
+            m.reset_mem()  # the export ran a forward pass
+    return net, graph
+
+
+def test_snntorch_export_reads_as_the_discrete_network_snntorch_runs():
+    import snntorch as snn
+
+    from neurobench.interop.nir import from_nir
+    from neurobench.sim.coefficients import StepCoefficients
+
+    net, graph = snntorch_net("zero", beta=0.8, threshold=1e6)  # never spikes: compare potentials
+    x = spikes((12,), n_steps=20, seed=2)
+    mems = []
+    net[1].register_forward_hook(lambda m, i, o: mems.append(m.mem.detach().double().numpy().copy()))
+    run_snntorch(net, x)
+    theirs = np.stack(mems, axis=1)
+    ours = from_nir(graph, convention="snntorch")
+    assert ours.neurons[0].tau_m == pytest.approx(-1.0 / np.log(0.8))
+    record = simulate(ours, x, DT, record_v=True)
+    coef = StepCoefficients.for_neuron(ours.neurons[0], DT)
+    # our potential before the threshold of step t + 1 is snnTorch's mem of step t (float32 there)
+    np.testing.assert_allclose(coef.a_v * record.layers[0].v, theirs, atol=1e-5)
+    assert np.abs(theirs).max() > 1.0
+    # read as continuous-time NIR, an input spike is an impulse of gain r / tau = 1e4
+    plain = from_nir(graph, dt=DT)
+    np.testing.assert_allclose(plain.layers[0].weight, 1e4 * ours.layers[0].weight * 0.8, rtol=1e-5)
+    assert isinstance(net[1], snn.Leaky)
+    with pytest.raises(NirError, match="convention = 'torch' must be one of"):
+        from_nir(graph, convention="torch")
+    with pytest.raises(NirError, match="reset = 'none' must be None"):
+        from_nir(graph, convention="snntorch", reset="none")
+
+
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_snntorch_exported_network_in_our_simulator_and_brian2(reset):
+    from neurobench.interop.nir import from_nir
+    from neurobench.sim.brian import simulate_brian
+
+    net, graph = snntorch_net(reset)
+    ours = from_nir(graph, convention="snntorch", reset=reset)
+    n_steps, n_layers = 40, 2
+    # Input on even steps only: a neuron (no bias) spikes only in a step with input, so no input
+    # ever arrives right after a spike, where the reset schedules differ.
+    x = spikes((12,), n_steps=n_steps, seed=3)
+    x[:, 1::2] = 0
+    padded = np.concatenate([x, np.zeros((x.shape[0], n_layers, 12), np.uint8)], axis=1)
+    clock = simulate(ours, padded, DT, record_spikes=True)
+    brian = simulate_brian(ours, padded, DT, record_spikes=True)
+    for a, b in zip(clock.layers, brian.layers):
+        np.testing.assert_array_equal(a.spikes, b.spikes)
+    theirs = run_snntorch(net, x, spike_trains=True)
+    # layer l runs l + 1 steps behind snnTorch's zero-delay stack (one step per layer)
+    lagged = [layer.spikes[:, i + 1:i + 1 + n_steps] for i, layer in enumerate(clock.layers)]
+    assert all(int(t.sum()) > 20 for t in theirs)
+    if reset == "zero":  # exact: the only other difference is the reset schedule, never hit here
+        for a, b in zip(lagged, theirs):
+            np.testing.assert_array_equal(a, b)
+    else:  # we subtract the threshold before the leak (beta * threshold), snnTorch after it: more spikes here
+        assert all(int(a.sum()) > int(b.sum()) for a, b in zip(lagged, theirs))
+    # on every step's input, reset to zero differs too (snnTorch keeps the input after a spike)
+    x = spikes((12,), n_steps=n_steps, seed=3)
+    net, _ = snntorch_net(reset)
+    theirs = run_snntorch(net, x)
+    padded = np.concatenate([x, np.zeros((x.shape[0], n_layers, 12), np.uint8)], axis=1)
+    here = [layer.spike_count for layer in simulate(ours, padded, DT).layers]
+    assert sum(int(np.abs(a - b).sum()) for a, b in zip(here, theirs)) > 0
