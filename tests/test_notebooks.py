@@ -59,6 +59,9 @@ SMALL = {
     "delays": {"max_train": 320, "max_test": 40, "network": {"hidden": [16]}, "rows_network": {"hidden": [16]},
                "training": {"epochs": 3, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
                "pool_ks": [2, 1], "memory_ks": [13, 1], "n_seeds": 2, "brian_samples": 4},
+    "deploy": {"network": {"hidden": 16, "epochs": 3, "min_hidden": 5}, "calibration_samples": 40, "n_steps": 24,
+               "test_samples": 60, "timing_samples": 4, "brian_samples": 2, "pso": {"particles": 4, "iterations": 3},
+               "n_seeds": 2, "sweep": {"factors": [0.5, 1.0, 2.0], "temperatures": [300.0, 330.0]}},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key

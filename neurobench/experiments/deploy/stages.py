@@ -202,3 +202,36 @@ def flow_notes(results: Results) -> list[str]:
 def numbers_frame(rows: pd.DataFrame, numbers: Sequence[str] = NUMBERS) -> pd.DataFrame:
     """Long form of ``rows`` (candidate, replicate, number, value) for plots."""
     return rows.melt(id_vars=["candidate", "replicate"], value_vars=list(numbers), var_name="number")
+
+
+def candidates_table(cfg: DeploySection) -> pd.DataFrame:
+    """The candidates as a table: kind, constraint family, device, cores, crossbar, policy, status."""
+    rows = []
+    for name, chip in cfg.chips.items():
+        if chip.kind != "spiking":
+            rows.append({"candidate": name, "kind": chip.kind, "description": chip.description,
+                         "status": f"pending: {chip.pending}"})
+            continue
+        rows.append({"candidate": name, "kind": chip.kind, "description": chip.description,
+                     "family": chip.constraints.family, "neuron": f"{chip.neuron.model} ({chip.neuron.reset})",
+                     "device": chip.device.kind, "cores": f"{chip.noc.rows}x{chip.noc.cols}",
+                     "crossbar": f"{chip.crossbar.n}x{chip.crossbar.n}", "sync": chip.sync,
+                     "status": f"pending: {chip.pending}" if chip.pending else "computed"})
+    return pd.DataFrame(rows).set_index("candidate")
+
+
+def notes_markdown(results: Results) -> str:
+    """The flow's notes (extra pruning) as a Markdown list, or a sentence saying there were none."""
+    notes = flow_notes(results)
+    if not notes:
+        return "Every candidate fitted its cores at the first pruning estimate."
+    return "Extra pruning, where the partition needed more cores than the estimate:\n\n" + "\n".join(
+        f"* {n}" for n in notes)
+
+
+def pareto_markdown(rows: pd.DataFrame) -> str:
+    """The Pareto fronts (on the means over replicates) as one Markdown sentence each."""
+    m = means(rows)
+    acc = ", ".join(pareto_front(m, "accuracy", "energy_nj"))
+    life = ", ".join(pareto_front(m, "lifetime", "energy_nj"))
+    return f"Pareto front, accuracy vs energy: **{acc}**. Lifetime vs energy: **{life}**."
