@@ -76,6 +76,9 @@ SMALL = {
                                                       "weight_bits": [6, 3], "input_bits": [5, 2], "n_sends": [1, 4]},
                "mnist": False, "mlp_hidden": 32, "mlp_epochs": 3, "calibration_samples": 40, "snn_steps": 30},
     "interop": {"n_steps": 15, "samples": 2, "n_seeds": 2, "brian_networks": 1, "sweep_networks": 1},
+    "deploy": {"network": {"hidden": 16, "epochs": 3, "min_hidden": 5}, "calibration_samples": 40, "n_steps": 24,
+               "test_samples": 60, "timing_samples": 4, "brian_samples": 2, "pso": {"particles": 4, "iterations": 3},
+               "n_seeds": 2, "sweep": {"factors": [0.5, 1.0, 2.0], "temperatures": [300.0, 330.0]}},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
