@@ -24,8 +24,9 @@ reproduce: setup
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
 ## Run the test suite (it executes every notebook with small parameters)
+# two pytest-xdist workers: one builds and checks the small reports, the other runs the rest
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup

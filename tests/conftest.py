@@ -85,6 +85,20 @@ class BuiltReports:
         return self.index
 
 
+REPORTS_GROUP = "built_reports"
+"""The pytest-xdist group of every test that reads the small built reports."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): every
+    test that reads the small built reports (the ``built_reports`` fixture, directly or through
+    another fixture) goes to one worker, which builds each stage once; the other worker runs the
+    rest. Without xdist the marker does nothing."""
+    for item in items:
+        if "built_reports" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(REPORTS_GROUP))
+
+
 @pytest.fixture(scope="session")
 def built_reports(tmp_path_factory) -> BuiltReports:
     """The session's reports folder: see :class:`BuiltReports` (small params, one build per stage)."""

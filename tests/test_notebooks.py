@@ -71,6 +71,14 @@ SMALL = {
                  "frame": {"bits_grid": [1, 4]}, "n_seeds": 2},
     "federated": {"fl": {"samples_per_device": 20, "n_evals": 2}, "ten_class_devices": 4, "ten_class_samples": 8,
                   "taus": [1, 16], "rates": [1.0, 0.0], "n_seeds": 2},
+    "analog": {"pretrain": {"epochs": 3}, "finetune": {"epochs": 1}, "n_chips": 2, "n_seeds": 2,
+               "characterise_repeats": 20, "sweeps": {"sigma_trial": [0.0, 8.0], "sigma_fp_gain": [0.0, 0.2],
+                                                      "weight_bits": [6, 3], "input_bits": [5, 2], "n_sends": [1, 4]},
+               "mnist": False, "mlp_hidden": 32, "mlp_epochs": 3, "calibration_samples": 40, "snn_steps": 30},
+    "interop": {"n_steps": 15, "samples": 2, "n_seeds": 2, "brian_networks": 1, "sweep_networks": 1},
+    "deploy": {"network": {"hidden": 16, "epochs": 3, "min_hidden": 5}, "calibration_samples": 40, "n_steps": 24,
+               "test_samples": 60, "timing_samples": 4, "brian_samples": 2, "pso": {"particles": 4, "iterations": 3},
+               "n_seeds": 2, "sweep": {"factors": [0.5, 1.0, 2.0], "temperatures": [300.0, 330.0]}},
 }
 
 REPLACED = {("conversion", "conversions")}  # mappings replaced whole, not merged key by key
@@ -84,6 +92,9 @@ def small_params(tmp_path) -> Path:
     params["endurance"]["workloads"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn" / "seed0")
     params["endurance"]["workloads"]["async_dir"] = str(tmp_path / "models" / "async")
     params["async_authors"]["default_claims"] = str(tmp_path / "reports" / "async" / "claims.json")
+    params["interop"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn")
+    params["interop"]["async_dir"] = str(tmp_path / "models" / "async")
+    params["interop"]["nir_dir"] = str(tmp_path / "models" / "nir")
     for section, values in SMALL.items():
         for key, value in values.items():
             if isinstance(value, dict) and (section, key) not in REPLACED:

@@ -16,10 +16,6 @@ import yaml
 from neurobench import config, pipeline
 
 REPO = Path(__file__).resolve().parents[1]
-STAGE_OF_SECTION = {"data": "data", "simulator": "simulator", "conversion": "conversion",
-                    "asynchronous": "async", "multicore": "multicore", "endurance": "endurance"}
-
-
 def _set(path: str, value):
     """A mutation that sets ``section.key...`` to ``value`` (a new key if it does not exist)."""
     def mutate(params):
@@ -28,6 +24,7 @@ def _set(path: str, value):
         for key in keys[:-1]:
             target = target[key]
         target[keys[-1]] = value
+    mutate.section = path.split(".")[0]
     return mutate
 
 
@@ -108,6 +105,17 @@ MUTATIONS = [
      ["wireless.train_snr_db = inf"]),
     ("range", "wireless_no_taps", DICT, _set("wireless.channel.n_taps", 0), "wireless",
      ["wireless.channel.n_taps = 0"]),
+    ("range", "src_zero_width", DICT, _set("src.network.hidden", [0]), "src", ["src.network.hidden.0 = 0"]),
+    ("range", "delays_no_seeds", DICT, _set("delays.n_seeds", 0), "delays", ["delays.n_seeds = 0"]),
+    ("range", "authors_negative_threshold", DICT, _set("async_authors.neuron.v_th", -0.3), "async_authors",
+     ["async_authors.neuron.v_th = -0.3"]),
+    ("range", "devices_threshold_above_set", DICT, _set("devices.device.v_th_p", 2.0), "devices", ["v_th_p"]),
+    ("range", "federated_no_devices", DICT, _set("federated.fl.n_devices", 0), "federated",
+     ["federated.fl.n_devices = 0"]),
+    ("range", "analog_zero_gain", DICT, _set("analog.mac.gain", 0.0), "analog", ["analog.mac.gain = 0.0"]),
+    ("range", "interop_no_steps", DICT, _set("interop.n_steps", 0), "interop", ["interop.n_steps = 0"]),
+    ("range", "deploy_unknown_sync", DICT, _set("deploy.chips.pcm_analog.sync", "never"), "deploy",
+     ["deploy.chips", "sync", "'never'"]),
     # unknown and misspelled keys
     ("key", "unknown_neuron_key", DICT, _set("simulator.neuron.tau", 5.0), "simulator",
      ["simulator.neuron.tau is not a known key", "tau_m"]),
@@ -168,6 +176,14 @@ def test_the_table_covers_every_class_with_at_least_40_mutations():
     classes = {m[0] for m in MUTATIONS}
     assert len(MUTATIONS) >= 40
     assert classes == {"type", "range", "nan_inf", "key", "section", "yaml", "size", "data"}
+
+
+def test_every_params_section_has_a_mutation():
+    """A new paper's section is covered as soon as it is registered (neurobench.config.SECTIONS)."""
+    from neurobench import config
+
+    mutated = {m[3].section for m in MUTATIONS if hasattr(m[3], "section")}
+    assert set(config.SECTIONS) <= mutated, sorted(set(config.SECTIONS) - mutated)
 
 
 @pytest.mark.parametrize("cls, name, kind, mutate, stage, fragments", MUTATIONS, ids=[m[1] for m in MUTATIONS])

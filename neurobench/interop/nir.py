@@ -38,10 +38,16 @@ import numpy as np
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 
-__all__ = ["NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
+__all__ = ["CONVENTIONS", "SNNTORCH_DT", "NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
 
 SYNAPTIC_DELAY_STEPS = 1
 """Steps between a spike and its arrival at the next layer in our simulators (and Brian2's)."""
+
+CONVENTIONS = ("neurobench", "snntorch")
+"""How :func:`from_nir` reads a graph's neuron parameters (see :func:`from_nir`)."""
+
+SNNTORCH_DT = 1e-4
+"""The step snnTorch 1.0.0's ``export_to_nir`` assumes (``tau = dt / (1 - beta)``, ``r = tau / dt``)."""
 
 
 class NirError(ValueError):
@@ -125,13 +131,15 @@ def write_nir(path: str | Path, network: Network, dt: float) -> Path:
     return path
 
 
-def read_nir(path: str | Path, dt: float | None = None) -> Network:
-    """The network of the NIR file ``path`` (``nir.read`` then :func:`from_nir`)."""
+def read_nir(path: str | Path, dt: float | None = None, convention: str = "neurobench",
+             reset: str | None = None) -> Network:
+    """The network of the NIR file ``path`` (``nir.read`` then :func:`from_nir` with ``dt``,
+    ``convention`` and ``reset``)."""
     try:
         graph = nir.read(str(path))
     except Exception as err:  # h5py raises OSError, KeyError, ... for files that are not NIR
         raise NirError(f"{path}: not a readable NIR file ({type(err).__name__}: {err})") from None
-    return from_nir(graph, dt)
+    return from_nir(graph, dt, convention, reset)
 
 
 # ------------------------------------------------------------------------------------ import
@@ -182,7 +190,10 @@ def _uniform(name: str, field: str, value) -> float:
 def _neuron_params(name: str, node: nir.NIRNode) -> tuple[NeuronParams, float, float, np.ndarray]:
     """(our neuron parameters, the factor folded into the weights, the factor folded into the
     synapse bias, an extra constant drive per neuron in mV/ms) of a NIR neuron node."""
-    meta = {k: _text(v) for k, v in (getattr(node, "metadata", None) or {}).items()}
+    raw = getattr(node, "metadata", None)
+    if isinstance(raw, np.ndarray):  # snnTorch's export stores a dict inside an object array
+        raw = raw.item() if raw.size == 1 else None
+    meta = {k: _text(v) for k, v in (raw if isinstance(raw, dict) else {}).items()}
     reset = meta.get("reset", "zero")
     if reset not in ("zero", "subtract"):
         raise NirError(f"{name}: metadata reset = {reset!r} must be 'zero' or 'subtract'")
@@ -210,6 +221,27 @@ def _neuron_params(name: str, node: nir.NIRNode) -> tuple[NeuronParams, float, f
             raise
         raise NirError(f"{name}: {err}") from None
     raise NirError(f"{name}: {type(node).__name__} is not a supported neuron node (IF, LIF, CubaLIF)")
+
+
+def _snntorch_neuron(name: str, node: nir.NIRNode, p: NeuronParams, dt: float
+                     ) -> tuple[NeuronParams, float, float, np.ndarray]:
+    """A LIF node written by snnTorch (forward Euler at ``SNNTORCH_DT``: ``beta = 1 - SNNTORCH_DT / tau``,
+    an input held for one step, gain ``r SNNTORCH_DT / tau``, added after the leak) as our neuron
+    stepped at ``dt`` ms: ``tau_m = -dt / ln(beta)`` (so our leak per step is ``beta``), weights
+    times ``gain / beta`` (our input arrives before the leak), a synapse bias per step ``gain b``
+    (so times ``gain / c_b``)."""
+    if not isinstance(node, nir.LIF):
+        raise NirError(f"{name}: the snntorch convention reads LIF nodes (snn.Leaky) only, not {type(node).__name__}")
+    tau, r = _uniform(name, "tau", node.tau), _uniform(name, "r", node.r)
+    if np.any(np.asarray(node.v_leak, dtype=float) != 0):
+        raise NirError(f"{name}: v_leak must be 0 in the snntorch convention (snn.Leaky has no leak potential)")
+    beta = 1.0 - SNNTORCH_DT / tau
+    if not 0.0 < beta < 1.0:
+        raise NirError(f"{name}: tau = {tau} gives beta = 1 - {SNNTORCH_DT} / tau = {beta}, outside (0, 1)")
+    gain = r * SNNTORCH_DT / tau
+    ours = NeuronParams(**{**p.model_dump(), "tau_m": float(-dt / np.log(beta))})
+    c_b = ours.tau_m * (1.0 - beta)
+    return ours, gain / beta, gain / c_b, np.zeros(np.size(node.v_threshold))
 
 
 def _layer(i: int, names: list[str], ops: list[nir.NIRNode], neuron_name: str, weight_factor: float,
@@ -276,16 +308,33 @@ def _layer(i: int, names: list[str], ops: list[nir.NIRNode], neuron_name: str, w
                    "SumPool2d [-> Scale], each optionally after Flatten)")
 
 
-def from_nir(graph: nir.NIRGraph, dt: float | None = None) -> Network:
+def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "neurobench",
+             reset: str | None = None) -> Network:
     """Our :class:`~neurobench.network.Network` of a feed-forward NIR graph, to be simulated with
     time step ``dt`` ms (default: the graph's ``metadata['dt']``; giving a different one is an
     error, and a graph without one needs it).
+
+    ``convention``: "neurobench" reads NIR's continuous-time equations exactly (a spike is an
+    impulse: weight gain ``r / tau``); "snntorch" reads a graph written by snnTorch's
+    ``export_to_nir`` as the discrete network snnTorch runs (:func:`_snntorch_neuron`: forward
+    Euler at ``SNNTORCH_DT``, an input held for one step, weight gain ``r dt / tau``), one
+    snnTorch step per step of ``dt`` ms (default 1 ms; such graphs carry no ``dt``). What stays
+    different is our schedule: a spike reaches the next layer one step later, reset to zero
+    drops the input of the spike step, reset by subtraction happens before the leak
+    (``docs/interop.md``). ``reset`` ("zero" or "subtract") overrides every neuron's reset, for
+    graphs that do not state it (snnTorch writes ``v_reset = 0`` whatever its reset mechanism).
 
     Each layer is a chain of synapse nodes ending in an ``IF``, ``LIF`` or ``CubaLIF`` node whose
     parameters are uniform over the layer; ``r``, ``tau`` and ``w_in`` are folded into the
     weights and ``v_leak`` into the bias. Raises :class:`NirError` naming the node for anything
     else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``)."""
+    if convention not in CONVENTIONS:
+        raise NirError(f"convention = {convention!r} must be one of {CONVENTIONS}")
+    if reset not in (None, "zero", "subtract"):
+        raise NirError(f"reset = {reset!r} must be None (the graph's), 'zero' or 'subtract'")
     stored = _text((graph.metadata or {}).get("dt")) if isinstance(graph.metadata, dict) else None
+    if convention == "snntorch" and dt is None and stored is None:
+        dt = 1.0
     if dt is None and stored is None:
         raise NirError("the graph has no metadata 'dt' (NIR graphs are continuous-time): pass dt in ms")
     if dt is not None and stored is not None and not np.isclose(float(dt), float(stored)):
@@ -302,6 +351,10 @@ def from_nir(graph: nir.NIRGraph, dt: float | None = None) -> Network:
             if not ops:
                 raise NirError(f"{name}: a neuron node needs synapse nodes before it")
             p, weight_factor, bias_factor, drive = _neuron_params(name, node)
+            if reset is not None:
+                p = NeuronParams(**{**p.model_dump(), "reset": reset})
+            if convention == "snntorch":
+                p, weight_factor, bias_factor, drive = _snntorch_neuron(name, node, p, dt)
             try:
                 layer = _layer(len(layers), names, ops, name, weight_factor, bias_factor, drive, shape)
                 shape = layer.output_shape(shape)

@@ -131,3 +131,18 @@ def test_dt_mismatch_unwritable_neurons_and_unreadable_files(tmp_path):
     bad.write_bytes(b"not hdf5")
     with pytest.raises(NirError, match="bad.nir: not a readable NIR file"):
         read_nir(bad)
+
+
+def test_snntorch_convention_bad_graphs_raise_one_error_naming_the_node():
+    with pytest.raises(NirError, match="if: the snntorch convention reads LIF nodes \\(snn.Leaky\\) only, not IF"):
+        from_nir(dense_graph(), convention="snntorch")
+    lif = nir.LIF(tau=np.full(3, 1e-4), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.ones(3))
+    with pytest.raises(NirError, match="if: tau = 0.0001 gives beta = 1 - 0.0001 / tau = 0.0, outside \\(0, 1\\)"):
+        from_nir(dense_graph(nodes={"if": lif}), convention="snntorch")
+    leak = nir.LIF(tau=np.full(3, 1e-3), r=np.full(3, 10.0), v_leak=np.full(3, 0.5), v_threshold=np.ones(3))
+    with pytest.raises(NirError, match="if: v_leak must be 0 in the snntorch convention"):
+        from_nir(dense_graph(nodes={"if": leak}), convention="snntorch")
+    ok = nir.LIF(tau=np.full(3, 1e-3), r=np.full(3, 10.0), v_leak=np.zeros(3), v_threshold=np.ones(3))
+    net = from_nir(dense_graph(nodes={"if": ok}, metadata={}), convention="snntorch")  # no dt: one step = 1 ms
+    assert net.neurons[0].tau_m == pytest.approx(-1.0 / np.log(0.9))
+    np.testing.assert_allclose(net.layers[0].weight, np.ones((3, 2)) / 0.9)
