@@ -16,9 +16,9 @@ class (:data:`Chip`, a discriminated union):
   ``tick`` or ``dependency``: ``neurobench.hardware.multicore.POLICIES``) and the synaptic
   device (:data:`Device`).
 * :class:`AnalogMacChip` (``kind: analog_mac``): a BrainScaleS-2-like analog
-  multiply-accumulate array running the ANN directly. **Pending**: its model
-  (``neurobench/analog/``) is not on this branch; the candidate is declared, validated and
-  listed with status ``pending``, never computed.
+  multiply-accumulate array running the ANN directly. **Pending**: the MAC model exists
+  (``neurobench.analog``, stage ``analog``) but is not wired into this flow yet; the candidate
+  is declared, validated and listed with status ``pending``, never computed.
 
 Devices (``device.kind``):
 
@@ -27,8 +27,8 @@ Devices (``device.kind``):
   activation ``pre``);
 * :class:`RramDevice`: RRAM cells; read disturb (``neurobench.hardware.rram.RramReadParams``)
   at a chip ``temperature`` in K;
-* :class:`GatedSynapseDevice`: the gated-synapse device. **Pending** (``neurobench/devices/`` is
-  not on this branch).
+* :class:`GatedSynapseDevice`: the gated-synapse device. **Pending**: its model exists
+  (``neurobench.devices``, stage ``devices``) but is not wired into this flow yet.
 
 Every device says what its cells can hold (``analog``: a continuous conductance;
 ``bits_per_cell``: levels of one cell, ``2^bits``) and how they are programmed
@@ -82,7 +82,7 @@ class RramDevice(Params):
 
 
 class GatedSynapseDevice(Params):
-    """The gated-synapse device (pending: its model, ``neurobench/devices/``, is not on this branch)."""
+    """The gated-synapse device (pending: its model, ``neurobench.devices``, is not wired into this flow yet)."""
 
     kind: Literal["gated"] = "gated"
     analog: bool = Field(True, description="a cell holds a continuous conductance")
@@ -93,7 +93,7 @@ class GatedSynapseDevice(Params):
 Device = Annotated[Union[PcmDevice, RramDevice, GatedSynapseDevice], Field(discriminator="kind")]
 """Field type of one synaptic device: the ``kind`` key selects the class."""
 
-PENDING_DEVICES = {"gated": "the gated-synapse device model (neurobench/devices/) is not on this branch yet"}
+PENDING_DEVICES = {"gated": "the gated-synapse model (neurobench.devices) is not wired into this flow yet"}
 
 
 class SpikingChip(Params):
@@ -135,7 +135,7 @@ class AnalogMacChip(Params):
 
     @property
     def pending(self) -> str | None:
-        return "the analog MAC model (neurobench/analog/) is not on this branch yet"
+        return "the analog MAC model (neurobench.analog) is not wired into this flow yet"
 
 
 Chip = Annotated[Union[SpikingChip, AnalogMacChip], Field(discriminator="kind")]
