@@ -1,15 +1,17 @@
-"""Helpers shared by the experiment stages: geometric means and the random test network."""
+"""Helpers shared by the experiment stages: geometric means, the random test network, and the
+summaries of a per-replicate results table."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..network import Network, RandomNetworkParams, random_network
 from ..neurons import NeuronParams
 
-__all__ = ["geometric_mean", "random_test_network"]
+__all__ = ["accuracy_summary", "geometric_mean", "random_test_network", "replicate_means"]
 
 
 def geometric_mean(values) -> float:
@@ -49,3 +51,18 @@ def stage_command(section: str, description: str, run, argv: list[str] | None = 
         return 2
     run(cfg, args.progress)
     return 0
+
+
+def accuracy_summary(results: pd.DataFrame, prefixes: tuple[str, ...]) -> pd.DataFrame:
+    """Every accuracy column of ``results`` (one row per replicate; columns starting with one of
+    ``prefixes``, fractions) as mean (%) and sample std (pp) over replicates, one row per column."""
+    cols = [c for c in results.columns if c.startswith(prefixes)]
+    t = (100.0 * results[cols]).agg(["mean", "std"]).T.fillna(0.0)
+    return t.rename(columns={"mean": "accuracy (%)", "std": "std (pp)"}).rename_axis("model")
+
+
+def replicate_means(results: pd.DataFrame) -> dict[str, float]:
+    """The means over replicates of every numeric column of ``results`` but ``replicate`` (the
+    headline numbers of ``metrics.json``)."""
+    means = results.drop(columns="replicate").mean(numeric_only=True)
+    return {str(k): float(v) for k, v in means.items()}

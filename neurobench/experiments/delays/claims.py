@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Claim
+from ..common import accuracy_summary, replicate_means
 
 __all__ = ["CLEARLY_LOWER_PP", "CODE_SOURCE", "DROP_PP", "GROWTH_TARGET", "SOURCE", "delays_claims",
            "headline_metrics", "summary_table"]
@@ -93,12 +94,9 @@ def delays_claims(results: pd.DataFrame, task_note: str, n_taps: int, legs: list
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """Every accuracy column (%) as mean and sample std over replicates."""
-    cols = [c for c in results.columns if c.startswith(("acc_", "rows_acc_"))]
-    t = (100.0 * results[cols]).agg(["mean", "std"]).T.fillna(0.0)
-    return t.rename(columns={"mean": "accuracy (%)", "std": "std (pp)"}).rename_axis("model")
+    return accuracy_summary(results, ("acc_", "rows_acc_"))
 
 
 def headline_metrics(results: pd.DataFrame) -> dict[str, float]:
     """The means over replicates of every numeric column but ``replicate`` (``metrics.json``)."""
-    means = results.drop(columns="replicate").mean(numeric_only=True)
-    return {str(k): float(v) for k, v in means.items()}
+    return replicate_means(results)

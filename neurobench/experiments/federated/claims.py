@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Claim
+from ..common import accuracy_summary, replicate_means
 
 __all__ = ["FAR_ABOVE_PP", "NEAR_PP", "RISE_PP", "SOURCE", "federated_claims", "headline_metrics", "summary_table"]
 
@@ -83,12 +84,9 @@ def federated_claims(results: pd.DataFrame, n_steps: int, digits: list[int], ten
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """Every accuracy column (%) as mean and sample std over replicates."""
-    cols = [c for c in results.columns if c.startswith(("acc_", "ten_acc_"))]
-    t = (100.0 * results[cols]).agg(["mean", "std"]).T.fillna(0.0)
-    return t.rename(columns={"mean": "accuracy (%)", "std": "std (pp)"}).rename_axis("model")
+    return accuracy_summary(results, ("acc_", "ten_acc_"))
 
 
 def headline_metrics(results: pd.DataFrame) -> dict[str, float]:
     """The means over replicates of every numeric column but ``replicate`` (``metrics.json``)."""
-    means = results.drop(columns="replicate").mean(numeric_only=True)
-    return {str(k): float(v) for k, v in means.items()}
+    return replicate_means(results)
