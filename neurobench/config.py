@@ -53,6 +53,11 @@ def discover_sections(experiments_dir: Path = EXPERIMENTS_DIR) -> dict[str, str]
 SECTIONS: dict[str, str] = discover_sections()
 """Section name -> ``module:attribute`` of its schema (imported on first use)."""
 
+RUNTIME_SECTIONS: frozenset[str] = frozenset({"executor"})
+"""Sections that say *where* a stage computes, never *what*: results are identical for every
+value (``neurobench.executor``'s purity contract). A stage notebook may read them, but no stage
+lists them under ``params:`` in ``dvc.yaml``, so changing them never makes DVC rerun a stage."""
+
 
 class ConfigError(ValueError):
     """An invalid or unreadable ``params.yaml``; the message names the key path."""

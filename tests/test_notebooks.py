@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from neurobench import pipeline
+from neurobench import config, pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -16,6 +16,9 @@ STAGES = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
 
 # Small parameters so that every notebook runs in seconds (sections are merged into params.yaml's).
 SMALL = {
+    # serial: a pool's start-up (spawn, imports) costs more than these tiny runs; the pool and Dask
+    # give identical results (tests/test_executor.py, tests/experiments/test_executor_stages.py)
+    "executor": {"kind": "local"},
     "data": {"n_examples": 3, "encoding": {"n_steps": 20, "saccade_steps": 9}},
     "simulator": {"n_steps": 30, "batch_size": 4},
     "conversion": {
@@ -128,7 +131,17 @@ def test_notebook_has_one_parameters_cell_matching_its_stage_params(notebook):
     tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1
     names = set(pipeline.notebook_parameters(notebook)) - {pipeline.OUTPUT_DIR_PARAMETER}
-    assert names == set(STAGES[notebook.stem]["params"])
+    assert names - config.RUNTIME_SECTIONS == set(STAGES[notebook.stem]["params"])
+
+
+def test_no_stage_lists_a_runtime_section_so_changing_it_reruns_nothing():
+    """``executor`` says where tasks run, never what they compute: DVC must not track it."""
+    for name, stage in STAGES.items():
+        listed = set()
+        for entry in stage.get("params") or []:
+            listed |= set(entry) if isinstance(entry, dict) else {str(entry).split(".")[0]}
+        assert not listed & config.RUNTIME_SECTIONS, name
+        assert "params.yaml" not in stage.get("deps", []), name
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)

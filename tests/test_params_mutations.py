@@ -113,6 +113,7 @@ MUTATIONS = [
     ("range", "federated_no_devices", DICT, _set("federated.fl.n_devices", 0), "federated",
      ["federated.fl.n_devices = 0"]),
     ("range", "analog_zero_gain", DICT, _set("analog.mac.gain", 0.0), "analog", ["analog.mac.gain = 0.0"]),
+    ("range", "executor_no_workers", DICT, _set("executor.workers", 0), "conversion", ["executor.workers = 0"]),
     ("range", "interop_no_steps", DICT, _set("interop.n_steps", 0), "interop", ["interop.n_steps = 0"]),
     ("range", "deploy_unknown_sync", DICT, _set("deploy.chips.pcm_analog.sync", "never"), "deploy",
      ["deploy.chips", "sync", "'never'"]),

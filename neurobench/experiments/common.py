@@ -30,7 +30,8 @@ def random_test_network(input_shape: Sequence[int], neuron: NeuronParams,
 
 def stage_command(section: str, description: str, run, argv: list[str] | None = None) -> int:
     """The ``main`` of a DVC stage command that is not a notebook (``python -m ... [--params F]
-    [--progress]``): validate section ``section`` of the params file, then ``run(cfg, progress)``.
+    [--progress]``): validate section ``section`` and the ``executor`` section of the params
+    file, then ``run(cfg, progress, executor)``.
 
     Returns the exit status: 0, or 2 with one ``error: ...`` line naming the key when the params
     file is invalid (nothing is computed then).
@@ -46,10 +47,11 @@ def stage_command(section: str, description: str, run, argv: list[str] | None = 
     args = parser.parse_args(argv)
     try:
         cfg = config.load_section(section, args.params)
+        executor = config.load_section("executor", args.params)
     except config.ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    run(cfg, args.progress)
+    run(cfg, args.progress, executor)
     return 0
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neurobench.config import ConfigError, validate
+from neurobench.executor import ExecutorParams
 from neurobench.ann.train import score
 from neurobench.experiments.conversion import entries, tables
 from neurobench.experiments.conversion import evaluate as ev
@@ -201,3 +202,33 @@ def test_reports_of_a_network_with_pooling_are_json_ready(tmp_path):
     entry = entries.lp_entry("cnn", "analog", conv, 0.0)
     write_json_atomic(tmp_path / "entry.json", entry)  # raises on NaN
     assert entry["layers"][1]["alpha"] is None and entry["layers"][0]["alpha"] > 0
+
+
+def _without_timings(value):
+    """``conversion.json`` / ``training.json`` without the wall-clock fields."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+@pytest.mark.slow
+def test_a_process_pool_builds_the_same_models_as_the_serial_run(built, tmp_path):
+    """The training runs and the neuron solves fan out through ``neurobench.executor``; the
+    model folders do not depend on where they ran."""
+    cfg, summary = built
+    pooled = tiny(tmp_path)
+    again = ensure_models(pooled, executor=ExecutorParams(kind="process", workers=2))
+    assert _without_timings(again) == _without_timings(summary)
+    for folder in ("ann", "snn"):
+        files = sorted(p.relative_to(ex.snn_dir(cfg).parent / folder)
+                       for p in (ex.snn_dir(cfg).parent / folder).rglob("*.npz"))
+        assert files and files == sorted(p.relative_to(ex.snn_dir(pooled).parent / folder)
+                                         for p in (ex.snn_dir(pooled).parent / folder).rglob("*.npz"))
+        for rel in files:
+            a = np.load(ex.snn_dir(cfg).parent / folder / rel)
+            b = np.load(ex.snn_dir(pooled).parent / folder / rel)
+            assert a.files == b.files
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key])

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ... import metrics
+from ...executor import ExecutorParams, Session, session_of
 from ...network import Network
 from ...neurons import NeuronParams
 from ...sim.asynchronous import AsyncConfig, simulate_async
 from ...schema import replace as replace_params
-from ...progress import track
 from ...seeds import child_seed
 from ...serialize import save_network
 from ...sim.layersync import clock_agreement, simulate_layersync
@@ -50,6 +50,7 @@ __all__ = [
     "grid_mean",
     "latency_forward_group",
     "replicate_section",
+    "run_replicate",
     "run_replicates",
     "save_models",
     "summarize",
@@ -238,25 +239,35 @@ def replicate_section(cfg: AsyncSection, r: int) -> AsyncSection:
                           schedule_seed=child_seed(cfg.schedule_seed, r), training=training)
 
 
-def run_replicates(cfg: AsyncSection, progress: bool = False):
-    """Train and evaluate the study ``cfg.n_seeds`` times (``replicate_section``).
+def run_replicate(task: tuple[AsyncSection, int]):
+    """Replicate ``r`` of the study (the task ``(cfg, r)``, ``replicate_section``): its data,
+    trained models, training history, evaluation grid, latencies and timings (wall seconds).
+    Pure (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
+    cfg, r = task
+    rcfg = replicate_section(cfg, r)
+    data = load_study_data(rcfg)
+    models, hist, t_train = train_study(data, rcfg)
+    grid, lat, t_eval = evaluate_study(data, models, rcfg)
+    return data, models, hist, grid, lat, {**t_train, **t_eval}
+
+
+def run_replicates(cfg: AsyncSection, executor: ExecutorParams | Session = ExecutorParams()):
+    """Train and evaluate the study ``cfg.n_seeds`` times (:func:`run_replicate`, one task per
+    replicate, run where ``executor`` says; the results are identical for every executor).
 
     Returns (replicates: list of (StudyData, models) per replicate; histories and grid with a
     ``replicate`` column; latencies of every replicate with a ``replicate`` column; timings in
     wall seconds, keys suffixed ``[r<replicate>]``, not reproducible).
     """
-
+    with session_of(executor) as session:
+        results = session.map(run_replicate, [(cfg, r) for r in range(cfg.n_seeds)], "async: replicates")
     replicates, histories, grids, latencies, timings = [], [], [], [], {}
-    for r in track(range(cfg.n_seeds), "async: replicates", show=progress):
-        rcfg = replicate_section(cfg, r)
-        data = load_study_data(rcfg)
-        models, hist, t_train = train_study(data, rcfg)
-        grid, lat, t_eval = evaluate_study(data, models, rcfg)
+    for r, (data, models, hist, grid, lat, times) in enumerate(results):
         replicates.append((data, models))
         histories.append(hist.assign(replicate=r))
         grids.append(grid.assign(replicate=r))
         latencies.append(lat.assign(replicate=r))
-        timings.update({f"{k}[r{r}]": v for k, v in {**t_train, **t_eval}.items()})
+        timings.update({f"{k}[r{r}]": v for k, v in times.items()})
     return (replicates, pd.concat(histories, ignore_index=True), pd.concat(grids, ignore_index=True),
             pd.concat(latencies, ignore_index=True), timings)
 

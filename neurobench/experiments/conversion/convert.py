@@ -13,22 +13,21 @@ constants, solver reports and selections; see ``neurobench.experiments.conversio
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from ...conversion.convert import Converter
-from ...conversion.layer import default_workers
 from ...conversion.normalize import layer_scales
+from ...executor import ExecutorParams, Session, session_of
 from ...io import replace_dir, write_json_atomic
 from ...progress import track
 from ...schema import replace
+from ...scaleout.conversion import SubmitAdapter
 from ...serialize import save_network
 from ..common import stage_command
 from .entries import baseline_entry, baseline_network, lp_entry, make_converter, pruning_runs
@@ -94,15 +93,19 @@ def convert_replicate(cfg: ConversionSection, r: int, out: Path, executor: Any, 
     return entries
 
 
-def convert_networks(cfg: ConversionSection, progress: bool = False, executor: Any = "process") -> Path:
+def convert_networks(cfg: ConversionSection, progress: bool = False,
+                     executor: ExecutorParams | Session = ExecutorParams()) -> Path:
     """Run every conversion of the study, for every replicate; write ``<models_dir>/snn``
     atomically.
 
-    ``executor="process"`` starts one spawn process pool shared by all conversions.
+    The per-neuron solves of every layer run where ``executor`` says (one session shared by all
+    conversions; each layer is one map of neuron chunks, ``neurobench.scaleout.SubmitAdapter``);
+    the folder is identical for every executor.
     """
-    if executor == "process":
-        with ProcessPoolExecutor(default_workers(), mp_context=multiprocessing.get_context("spawn")) as pool:
-            return convert_networks(cfg, progress, pool)
+    if not isinstance(executor, Session):
+        with session_of(executor) as session:
+            return convert_networks(cfg, progress, session)
+    submit = SubmitAdapter(executor) if executor.params.kind != "local" else None
     parent = Path(cfg.models_dir)
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
@@ -111,7 +114,7 @@ def convert_networks(cfg: ConversionSection, progress: bool = False, executor: A
         for r in track(range(cfg.n_seeds), "conversion: convert replicates"):
             folder = out / seed_folder(r)
             folder.mkdir(parents=True)
-            entries = convert_replicate(cfg, r, folder, executor, progress)
+            entries = convert_replicate(cfg, r, folder, submit, progress)
             replicates.append({"seeds": replicate_seeds(cfg, r), "entries": entries})
         write_json_atomic(out / "conversion.json", {"fingerprint": convert_fingerprint(cfg), "replicates": replicates})
         replace_dir(out, snn_dir(cfg))

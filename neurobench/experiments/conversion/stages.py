@@ -21,22 +21,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...executor import ExecutorParams, Session, session_of
 from .convert import convert_networks
 from .models import ann_dir, convert_fingerprint, read_json, snn_dir, train_fingerprint
 from .params import ConversionSection
 from .train import train_networks
 
 
-def ensure_models(cfg: ConversionSection, progress: bool = False) -> dict[str, Any]:
-    """Train and convert whatever is missing or was built from other parameters.
+def ensure_models(cfg: ConversionSection, progress: bool = False,
+                  executor: ExecutorParams | Session = ExecutorParams()) -> dict[str, Any]:
+    """Train and convert whatever is missing or was built from other parameters, the training
+    runs and the neuron solves where ``executor`` says (one session for both; the folders are
+    identical for every executor).
 
     Returns the ``conversion.json`` summary.
     """
     training = read_json(ann_dir(cfg) / "training.json")
-    if training is None or training.get("fingerprint") != train_fingerprint(cfg):
-        train_networks(cfg, progress)
     conversion = read_json(snn_dir(cfg) / "conversion.json")
-    if conversion is None or conversion.get("fingerprint") != convert_fingerprint(cfg):
-        convert_networks(cfg, progress)
+    retrain = training is None or training.get("fingerprint") != train_fingerprint(cfg)
+    reconvert = conversion is None or conversion.get("fingerprint") != convert_fingerprint(cfg)
+    if retrain or reconvert:
+        with session_of(executor) as session:
+            if retrain:
+                train_networks(cfg, progress, session)
+            convert_networks(cfg, progress, session)
         conversion = read_json(snn_dir(cfg) / "conversion.json")
     return conversion
