@@ -211,16 +211,15 @@ def neurobench_table(rows: Mapping[str, Sequence[Mapping]]) -> pd.DataFrame:
 
 def neurobench_display(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as shown in a report: one cell per metric, ``"mean ± std"`` (claims'
-    ``format_measure``) where the network has three or more replicates, the mean alone
-    (``report.format_value``) otherwise; ``n/a`` for NaN (the note says why)."""
+    ``format_measure``) where the network has three or more replicates, else the mean as a
+    number (``report.show_table`` formats it, NaN as ``n/a``; the note says why)."""
     from ..claims import format_measure
-    from ..report import format_value
 
     shown = pd.DataFrame(index=table.index)
     shown["kind"] = table["kind"]
     shown["replicates"] = table["replicates"]
     for c in COLUMNS:
-        shown[c] = [format_measure(m, s, digits=4) if n >= 3 and not math.isnan(m) else format_value(m)
+        shown[c] = [format_measure(m, s, digits=4) if n >= 3 and not math.isnan(m) else float(m)
                     for m, s, n in zip(table[c], table[f"{c}_std"], table["replicates"])]
     shown["note"] = table["note"]
     return shown
