@@ -41,6 +41,9 @@ Modules (everything is re-exported here: ``from neurobench import metrics; metri
 * ``latency``: ``latency_to_decision`` (clock, returns ``DecisionLatency``),
   ``first_output_latency`` and ``accuracy_vs_steps`` (asynchronous);
 * ``summary``: ``summary`` (the NeuroBench-style table of a clock run) and ``json_metrics``;
+* ``table``: the NeuroBench-style table of a paper report, one row per evaluated
+  network of any kind (``clock_metrics``, ``async_metrics``, ``ann_metrics``, ``row``), and its
+  display (``neurobench_display``) and ``metrics.json`` keys (``neurobench_json``);
 * ``checks``: argument checks and the constants ``UNDECIDED``, ``TIE_BREAKS``.
 """
 
@@ -61,6 +64,16 @@ from .delay import pad_input, zero_delay_record
 from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_count
 from .harness import CONVENTIONS, NEUROBENCH_VERSION, Convention
 from .latency import DecisionLatency, accuracy_vs_steps, first_output_latency, latency_to_decision
+from .table import (
+    ann_metrics,
+    async_metrics,
+    clock_metrics,
+    neurobench_display,
+    neurobench_json,
+    neurobench_table,
+    static_metrics,
+    tensor_metrics,
+)
 from .readout import (
     ReadoutKind,
     decode_outputs,
@@ -72,6 +85,14 @@ from .readout import (
 from .summary import json_metrics, summary
 
 __all__ = [
+    "ann_metrics",
+    "async_metrics",
+    "clock_metrics",
+    "neurobench_display",
+    "neurobench_json",
+    "neurobench_table",
+    "static_metrics",
+    "tensor_metrics",
     "ReadoutKind",
     "decode_outputs",
     "layer_rates",

@@ -11,6 +11,7 @@
   every seed field replaced by ``child_seed(seed, r)``;
 * ``clock_crosscheck``: the layer-synchronized run of the trained models against the clock
   simulator under the matching convention (``neurobench.sim.layersync.clock_agreement``);
+* ``neurobench_rows``: the NeuroBench-style table's rows from the grid already evaluated;
 * ``save_models``: the trained networks as ``<models_dir>/<task>/<model>.npz``.
 
 Units: frame lengths in ms; steps are forward steps; spikes and synaptic events are counts per
@@ -28,7 +29,8 @@ import pandas as pd
 
 from ... import metrics
 from ...executor import ExecutorParams, Session, session_of
-from ...network import Network
+from ...metrics import table
+from ...network import Dense, Network
 from ...neurons import NeuronParams
 from ...sim.asynchronous import AsyncConfig, simulate_async
 from ...schema import replace as replace_params
@@ -49,6 +51,7 @@ __all__ = [
     "evaluate_study",
     "grid_mean",
     "latency_forward_group",
+    "neurobench_rows",
     "replicate_section",
     "run_replicate",
     "run_replicates",
@@ -306,3 +309,43 @@ def grid_mean(grid: pd.DataFrame) -> pd.DataFrame:
     mean = groups[values].mean()
     std = groups["accuracy"].std(ddof=1)["accuracy"].fillna(0.0)
     return mean.assign(accuracy_std=std.to_numpy())
+
+
+def neurobench_rows(replicates, grid: pd.DataFrame, cfg: AsyncSection) -> dict[str, list[dict]]:
+    """Rows of the NeuroBench-style table (``neurobench.metrics.table``) for every task and
+    trained model, from the networks and the ``grid`` that ``run_replicates`` already computed
+    (nothing is simulated again), one row per replicate:
+
+    * ``<short task>/<model>/layer-sync``: the zero-delay layer-synchronized loop, frames as the time
+      steps (a clock SNN in snnTorch's own time): ``ActivationSparsity = 1 - spikes per neuron /
+      frames`` (one spike per neuron and frame at most), ``Effective_ACs`` the delivered
+      synaptic events, ``Dense = frames * synapses`` (dense layers);
+    * ``<short task>/<model>/<strategy>-F<F>``: the event-driven run of the first strategy at the F of
+      ``latency_forward_group``, an ``async SNN`` row (``ActivationSparsity`` and ``Dense`` NaN).
+
+    Accuracy is the grid's (our decoder: a silent sample counts as wrong, where NeuroBench's
+    argmax would predict class 0), as the note says.
+    """
+    F, strategy = latency_forward_group(cfg), cfg.strategies[0]
+    acc_note = "accuracy by our decoder (silent sample wrong; NeuroBench's argmax would say class 0)"
+    rows: dict[str, list[dict]] = {}
+    for r, (data, models) in enumerate(replicates):
+        for task, (x, _) in data.tasks.items():
+            n_frames = int(x.shape[1])
+            for model, net in models[task].items():
+                if not all(isinstance(layer, Dense) for layer in net.layers):
+                    raise ValueError(f"neurobench_rows expects dense networks; {task}/{model} has "
+                                     f"{[type(layer).__name__ for layer in net.layers]}")
+                static = table.static_metrics(net)
+                g = grid[(grid.replicate == r) & (grid.task == task) & (grid.model == model)]
+                sync = g[g.execution == LAYER_SYNC].iloc[0]
+                synapses = sum(int(layer.weight.size) for layer in net.layers)
+                rows.setdefault(f"{SHORT_NAMES[task]}/{model}/{LAYER_SYNC}", []).append(table.row(
+                    "clock SNN", static, 1.0 - sync.spike_density / n_frames, sync.synops_per_sample, 0.0,
+                    float(n_frames * synapses), sync.accuracy,
+                    f"layer-synchronized loop: frames are the time steps; {acc_note}"))
+                ev = g[(g.execution == strategy) & (g.F == F)].iloc[0]
+                rows.setdefault(f"{SHORT_NAMES[task]}/{model}/{strategy}-F{F}", []).append(table.row(
+                    "async SNN", static, float("nan"), ev.synops_per_sample, 0.0, float("nan"), ev.accuracy,
+                    f"event-driven run: no time steps, so ActivationSparsity and Dense are undefined; {acc_note}"))
+    return rows

@@ -1,0 +1,37 @@
+"""Every paper report built at small parameters has its NeuroBench-style table
+(``neurobench.metrics.table``) in ``metrics.json``: for each network the stage evaluates, the keys
+``neurobench/<network>/<metric>`` of every metric defined for that kind of network."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from neurobench.metrics.table import COLUMNS
+
+UNDEFINED_FOR_ASYNC = {"ActivationSparsity", "Dense"}
+# stage -> {network: metrics left out (NaN: undefined for that network, the report's note says why)}
+TABLES = {
+    "async": {f"{task}/{model}/{execution}": (UNDEFINED_FOR_ASYNC if execution != "layer-sync" else set())
+              for task in ("saccade", "rows") for model in ("sync", "async-random", "async-momentum")
+              for execution in ("layer-sync", "random-F2")},
+}
+
+
+@pytest.mark.parametrize("stage", sorted(TABLES))
+def test_built_report_has_the_neurobench_table(stage, built_reports):
+    built_reports.stage(stage)
+    values = json.loads((built_reports.reports / stage / "metrics.json").read_text())
+    tabled = {key.split("/", 1)[1].rsplit("/", 1)[0] for key in values if key.startswith("neurobench/")}
+    assert tabled == set(TABLES[stage]), sorted(tabled)
+    for network, undefined in TABLES[stage].items():
+        for metric in COLUMNS:
+            key = f"neurobench/{network}/{metric}"
+            if metric in undefined:
+                assert key not in values, key
+            else:
+                assert isinstance(values[key], float), key
+                assert f"{key}_std" in values, key  # the small builds have 2 replicates
+    assert all(0.0 <= values[k] <= 1.0 for k in values
+               if k.startswith("neurobench/") and k.endswith(("Sparsity", "Accuracy")))
