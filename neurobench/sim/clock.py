@@ -338,11 +338,10 @@ class _CompiledState:
             c = StepCoefficients.for_neuron(p, dt)
             drive = (c.c_b * network.bias(i)).astype(dtype)  # mV per step, rounded from float64
             layer = network.layers[i]
-            w = network.weight_matrix(i)
-            if isinstance(layer, Dense) and w.nnz >= _DENSE_ROWS_DENSITY * w.shape[0] * w.shape[1]:
-                synapses = ("dense", np.ascontiguousarray(w.toarray().T, dtype=dtype))
+            if isinstance(layer, Dense) and np.count_nonzero(layer.weight) >= _DENSE_ROWS_DENSITY * layer.weight.size:
+                synapses = ("dense", np.ascontiguousarray(layer.weight.T, dtype=dtype))  # zeros add nothing
             else:
-                by_pre = w.T.tocsr()
+                by_pre = network.weight_matrix(i).T.tocsr()
                 by_pre.sum_duplicates()
                 synapses = ("sparse", by_pre.indptr.astype(np.int64), by_pre.indices.astype(np.int64),
                             by_pre.data.astype(dtype))
