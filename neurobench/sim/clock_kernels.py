@@ -21,7 +21,6 @@ The same kernels run in float32 (``ClockOptions.dtype``): numba compiles one ver
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 __all__ = ["propagate_dense", "propagate_sparse", "reset_record", "update_threshold"]
