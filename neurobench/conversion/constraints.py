@@ -13,11 +13,13 @@ of them (:class:`FamilyOptions`):
     Passed to HiGHS for every (MI)LP the family solves. A solve stopped by the time limit is
     reported as ``"time_limit"``, never as ``"optimal"``.
 ``lp_solver``, ``warm_chunk``
-    How the pure LPs (no integer variables, no fan-in) are solved: ``"highspy"`` (default) keeps
-    one HiGHS model per chunk of ``warm_chunk`` neurons of a layer and re-solves it for each
-    neuron by the dual simplex from the previous neuron's optimal basis
-    (:mod:`neurobench.conversion.warm`); ``"scipy"`` builds and solves every LP afresh with
-    ``scipy.optimize.linprog`` (the reference). Same optimum; a degenerate LP can return another
+    How the pure LPs (no integer variables, no fan-in) are solved: ``"scipy"`` (default, the
+    reference) builds and solves every LP afresh with ``scipy.optimize.linprog``; ``"highspy"``
+    keeps one HiGHS model per chunk of ``warm_chunk`` neurons of a layer and re-solves it for
+    each neuron by the dual simplex from the previous neuron's optimal basis
+    (:mod:`neurobench.conversion.warm`). It was measured no faster on the conversion's layers
+    (the neurons' targets differ too much for a basis to carry over; docs/papers/conversion.md),
+    so it is not the default. Same optimum; a degenerate LP can return another
     optimal vertex. MILPs always go through ``scipy.optimize.milp``.
 ``weight_penalty``, ``penalty_norm``
     A weight penalty added to every neuron's objective (regularisation against over-fitting the
@@ -83,7 +85,7 @@ class FamilyOptions(Params):
                                                          "neuron's objective, per mV (l1) or mV^2 (l2) of weight")
     penalty_norm: PenaltyNorm = Field("l1", description="weight penalty norm: l1 (objectives l1, linf) | "
                                                         "l2 (objective ls only)")
-    lp_solver: LpSolver = Field("highspy", description="pure LPs: highspy (one HiGHS model per chunk of a layer, "
+    lp_solver: LpSolver = Field("scipy", description="pure LPs: highspy (one HiGHS model per chunk of a layer, "
                                                        "dual simplex warm-started from the previous neuron's basis) "
                                                        "| scipy (linprog per neuron, the reference)")
     warm_chunk: int = Field(25, ge=1, description="neurons per warm-started chunk of a layer (lp_solver highspy): "

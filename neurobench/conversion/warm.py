@@ -29,6 +29,7 @@ only on the chunk size, never on the number of workers; outside a chunk every LP
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +53,15 @@ class _Cached:
     cost: np.ndarray
 
 
-_STATE: dict = {"model": None, "chunk": False}
+class _State(threading.local):
+    """Per thread (a thread pool's workers must not share a model): the live model, if any, and
+    whether a chunk is open."""
+
+    model: _Cached | None = None
+    chunk: bool = False
+
+
+_STATE = _State()
 #: Counters of this process (tests, benchmark): builds = models passed to HiGHS, solves = runs,
 #: iterations = simplex iterations summed.
 STATS = {"builds": 0, "solves": 0, "iterations": 0}
@@ -60,7 +69,7 @@ STATS = {"builds": 0, "solves": 0, "iterations": 0}
 
 def reset() -> None:
     """Forget the live model: the next LP is built afresh and solved from a cold start."""
-    _STATE["model"] = None
+    _STATE.model = None
 
 
 @contextmanager
@@ -70,11 +79,11 @@ def chunk():
     Outside a chunk every LP is solved cold and forgotten, so a direct call never depends on
     what was solved before it in the process."""
     reset()
-    _STATE["chunk"] = True
+    _STATE.chunk = True
     try:
         yield
     finally:
-        _STATE["chunk"] = False
+        _STATE.chunk = False
         reset()
 
 
@@ -222,7 +231,7 @@ def solve_warm(problem: NeuronProblem, model: WeightModel, objective: str, *,
     import highspy
 
     key = _key(problem, model, objective)
-    cur = _STATE["model"]
+    cur = _STATE.model
     seconds = 0.0
     G = np.asarray(model.G, dtype=np.float64)
     aux = _aux(model)
@@ -240,7 +249,7 @@ def solve_warm(problem: NeuronProblem, model: WeightModel, objective: str, *,
         t0 = time.perf_counter()
         h = _new_highs(A, col_lb, col_ub, row_lo, row_hi, cost)
         seconds += time.perf_counter() - t0
-        _STATE["model"] = cur = _Cached(h, key, G.copy(), cost)
+        _STATE.model = cur = _Cached(h, key, G.copy(), cost)
         STATS["builds"] += 1
     h.setOptionValue("time_limit", float(time_limit))
     t0 = time.perf_counter()
@@ -249,7 +258,7 @@ def solve_warm(problem: NeuronProblem, model: WeightModel, objective: str, *,
     STATS["solves"] += 1
     STATS["iterations"] += int(h.getInfo().simplex_iteration_count)
     optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    if not optimal or not _STATE["chunk"]:
+    if not optimal or not _STATE.chunk:
         reset()
     if not optimal:
         return None
