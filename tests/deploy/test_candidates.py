@@ -142,6 +142,9 @@ def test_network_from_a_nir_file(trained, tmp_path):
     wide = Network((64,), (Dense(np.zeros((5, 64))), Dense(np.zeros((3, 5)))), (NeuronParams(), NeuronParams()))
     with pytest.raises(config.ConfigError, match="source.*maps 64 inputs to 3 outputs"):
         tiny({"rram": RRAM}, network={"source": str(write_nir(tmp_path / "w.nir", wide, 1.0))})
+    leaky = Network(snn.input_shape, snn.layers, (NeuronParams(model="lif", tau_m=20.0), NeuronParams()))
+    with pytest.raises(config.ConfigError, match="source.*layer 0 has 'lif' neurons"):
+        tiny({"rram": RRAM}, network={"source": str(write_nir(tmp_path / "lif.nir", leaky, 1.0))})
 
 
 @pytest.mark.slow
