@@ -66,14 +66,20 @@ def _mix(x):
     return x ^ (x >> _S31)
 
 
-def _uniform(seed, sample, frame, step, neuron):
-    """``schedulers.uniform(seed, sample, frame, step, neuron)`` for one entry, float64 in [0, 1)."""
-    h = _mix(np.uint64(seed))
-    h = _mix(h ^ np.uint64(sample))
-    h = _mix(h ^ np.uint64(frame))
-    h = _mix(h ^ np.uint64(step))
-    h = _mix(h ^ np.uint64(neuron))
+def _chain(h, counter):
+    """One link of the counter hash chain: ``mix(h ^ counter)``."""
+    return _mix(h ^ np.uint64(counter))
+
+
+def _to_unit(h):
+    """float64 in [0, 1) from a hash: ``(h >> 11) * 2**-53``."""
     return np.float64(h >> _S11) * 2.0**-53
+
+
+def _uniform(seed, sample, frame, step, neuron):
+    """``schedulers.uniform(seed, sample, frame, step, neuron)`` for one entry, float64 in [0, 1).
+    The kernel hoists the chain: one link per pending entry and step."""
+    return _to_unit(_chain(_chain(_chain(_chain(_mix(np.uint64(seed)), sample), frame), step), neuron))
 
 
 def _before(p, s, g, i, j):
@@ -85,10 +91,11 @@ def _before(p, s, g, i, j):
     return g[i] < g[j]
 
 
-def _select(queue, qlen, forward_group, sched, seed, sample, frame, step, n_queues, layer_of, enq, over,
+def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
             keys_p, keys_s, keys_g, best, emit):
     """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
-    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys."""
+    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
+    (``h_step``: the hash chain of seed, sample, frame and step)."""
     if qlen <= forward_group:
         for k in range(qlen):
             emit[k] = queue[k]
@@ -97,7 +104,7 @@ def _select(queue, qlen, forward_group, sched, seed, sample, frame, step, n_queu
     q = max(n_queues, 1)
     for k in range(qlen):
         g = queue[k]
-        u = _uniform(seed, sample, frame, step, g)
+        u = _to_unit(_chain(h_step, g))
         if sched == 0:  # random
             keys_p[k], keys_s[k] = u, 0.0
         elif sched == 1:  # momentum: largest relative overshoot first
@@ -110,26 +117,19 @@ def _select(queue, qlen, forward_group, sched, seed, sample, frame, step, n_queu
                 turn += q
             keys_p[k], keys_s[k] = np.float64(turn), u
         keys_g[k] = g
-    if forward_group <= 32:  # sorted buffer of the F best so far
-        n_best = 0
-        for k in range(qlen):
-            if n_best == forward_group and not _before(keys_p, keys_s, keys_g, k, best[n_best - 1]):
-                continue
-            pos = n_best if n_best < forward_group else forward_group - 1
-            while pos > 0 and _before(keys_p, keys_s, keys_g, k, best[pos - 1]):
-                best[pos] = best[pos - 1]
-                pos -= 1
-            best[pos] = k
-            if n_best < forward_group:
-                n_best += 1
-        for k in range(forward_group):
-            emit[k] = keys_g[best[k]]
-    else:  # stable sorts by neuron id, then secondary, then primary key
-        order = np.argsort(keys_g[:qlen], kind="mergesort")
-        order = order[np.argsort(keys_s[:qlen][order], kind="mergesort")]
-        order = order[np.argsort(keys_p[:qlen][order], kind="mergesort")]
-        for k in range(forward_group):
-            emit[k] = keys_g[order[k]]
+    n_best = 0  # sorted buffer of the F best so far
+    for k in range(qlen):
+        if n_best == forward_group and not _before(keys_p, keys_s, keys_g, k, best[n_best - 1]):
+            continue
+        pos = n_best if n_best < forward_group else forward_group - 1
+        while pos > 0 and _before(keys_p, keys_s, keys_g, k, best[pos - 1]):
+            best[pos] = best[pos - 1]
+            pos -= 1
+        best[pos] = k
+        if n_best < forward_group:
+            n_best += 1
+    for k in range(forward_group):
+        emit[k] = keys_g[best[k]]
     emit[:forward_group].sort()
     return forward_group
 
@@ -165,7 +165,7 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     keys_p = np.zeros(n)
     keys_s = np.zeros(n)
     keys_g = np.zeros(n, dtype=np.int64)
-    best = np.zeros(min(forward_group, 32) + 1, dtype=np.int64)
+    best = np.zeros(min(forward_group, n) + 1, dtype=np.int64)
     events = np.zeros((64, 5), dtype=np.int64)
     n_events = 0
     for b in range(b0, b1):
@@ -176,9 +176,11 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
         over[:] = np.inf
         total = 0
         base = 0
+        h_sample = _chain(_mix(np.uint64(seed)), ids[b])
         for f in range(n_frames):
             if halted[b]:
                 break
+            h_frame = _chain(h_sample, f)
             if has_leak:
                 for g in range(n_in, n):
                     v[g] *= beta[g]
@@ -293,8 +295,8 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                         pend[queue[k]] = 0
                     break
                 step += 1
-                n_emit = _select(queue, qlen, forward_group, sched, seed, ids[b], f, step, n_layers, layer_of,
-                                 enq, over, keys_p, keys_s, keys_g, best, emit)
+                n_emit = _select(queue, qlen, forward_group, sched, _chain(h_frame, step), step, n_layers,
+                                 layer_of, enq, over, keys_p, keys_s, keys_g, best, emit)
                 for k in range(n_emit):
                     pend[emit[k]] -= 1
                 steps[b, f] = step
@@ -304,6 +306,8 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
 
 if AVAILABLE:
     _mix = _jit(_mix)
+    _chain = _jit(_chain)
+    _to_unit = _jit(_to_unit)
     _uniform = _jit(_uniform)
     _before = _jit(_before)
     _select = _jit(_select)

@@ -41,9 +41,8 @@ def assert_same_record(a, b):
         np.testing.assert_array_equal(p, q, err_msg="output_events")
 
 
-# (scheduler, F, prioritize_input, refractory, stop, reset, neuron model); F = 40 takes the
-# kernel's sort branch (F > 32) with queues longer than F (a 120-input network, queued input),
-# F = 1000 emits every pending spike.
+# (scheduler, F, prioritize_input, refractory, stop, reset, neuron model); F = 40 with queues
+# longer than F (a 120-input network, queued input); F = 1000 emits every pending spike.
 CASES = [
     (s, F, prio, refr, "drain", reset, model)
     for s in ("random", "momentum", "fifo", "round_robin")
