@@ -48,13 +48,19 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 
 
+_uncached: list[str] = []
+
+
 def _jit(fn):
-    """``numba.njit`` with the on-disk cache, or without it when no cache location is writable."""
+    """``numba.njit`` with the on-disk cache, or without it when no cache location is writable
+    (one warning per process)."""
     try:
         return numba.njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        warnings.warn("numba cannot cache the async event kernel (no writable cache location): "
-                      "it is compiled at every first call of a process", RuntimeWarning, stacklevel=2)
+        if not _uncached:
+            warnings.warn("numba cannot cache the async event kernel (no writable cache location): "
+                          "it is compiled at every first call of a process", RuntimeWarning, stacklevel=2)
+        _uncached.append(fn.__name__)
         return numba.njit(cache=False, nogil=True)(fn)
 
 
@@ -82,54 +88,56 @@ def _uniform(seed, sample, frame, step, neuron):
     return _to_unit(_chain(_chain(_chain(_chain(_mix(np.uint64(seed)), sample), frame), step), neuron))
 
 
-def _before(p, s, g, i, j):
-    """Entry ``i`` goes before entry ``j``: (primary, secondary, neuron id) ascending."""
-    if p[i] != p[j]:
-        return p[i] < p[j]
-    if s[i] != s[j]:
-        return s[i] < s[j]
-    return g[i] < g[j]
+def _before(p1, s1, g1, p2, s2, g2):
+    """Entry 1 goes before entry 2: (primary, secondary, neuron id) ascending."""
+    if p1 != p2:
+        return p1 < p2
+    if s1 != s2:
+        return s1 < s2
+    return g1 < g2
 
 
 def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
-            keys_p, keys_s, keys_g, best, emit):
+            best_p, best_s, best_g, emit):
     """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
     their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
-    (``h_step``: the hash chain of seed, sample, frame and step)."""
+    (``h_step``: the hash chain of seed, sample, frame and step), kept in a sorted buffer."""
     if qlen <= forward_group:
         for k in range(qlen):
             emit[k] = queue[k]
         emit[:qlen].sort()
         return qlen
     q = max(n_queues, 1)
+    n_best = 0
     for k in range(qlen):
         g = queue[k]
         u = _to_unit(_chain(h_step, g))
         if sched == 0:  # random
-            keys_p[k], keys_s[k] = u, 0.0
+            p, s = u, 0.0
         elif sched == 1:  # momentum: largest relative overshoot first
-            keys_p[k], keys_s[k] = -over[g], u
+            p, s = -over[g], u
         elif sched == 2:  # fifo: earliest enqueue step first
-            keys_p[k], keys_s[k] = np.float64(enq[g]), u
+            p, s = np.float64(enq[g]), u
         else:  # round robin over populations
             turn = (layer_of[g] - (step - 1)) % q
             if turn < 0:
                 turn += q
-            keys_p[k], keys_s[k] = np.float64(turn), u
-        keys_g[k] = g
-    n_best = 0  # sorted buffer of the F best so far
-    for k in range(qlen):
-        if n_best == forward_group and not _before(keys_p, keys_s, keys_g, k, best[n_best - 1]):
-            continue
-        pos = n_best if n_best < forward_group else forward_group - 1
-        while pos > 0 and _before(keys_p, keys_s, keys_g, k, best[pos - 1]):
-            best[pos] = best[pos - 1]
-            pos -= 1
-        best[pos] = k
-        if n_best < forward_group:
+            p, s = np.float64(turn), u
+        if n_best == forward_group:
+            if not _before(p, s, g, best_p[n_best - 1], best_s[n_best - 1], best_g[n_best - 1]):
+                continue
+            pos = n_best - 1
+        else:
+            pos = n_best
             n_best += 1
+        while pos > 0 and _before(p, s, g, best_p[pos - 1], best_s[pos - 1], best_g[pos - 1]):
+            best_p[pos] = best_p[pos - 1]
+            best_s[pos] = best_s[pos - 1]
+            best_g[pos] = best_g[pos - 1]
+            pos -= 1
+        best_p[pos], best_s[pos], best_g[pos] = p, s, g
     for k in range(forward_group):
-        emit[k] = keys_g[best[k]]
+        emit[k] = best_g[k]
     emit[:forward_group].sort()
     return forward_group
 
@@ -162,10 +170,10 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     queue = np.zeros(n, dtype=np.int64)
     cand = np.zeros(n, dtype=np.int64)
     emit = np.zeros(max(min(forward_group, n), n_in), dtype=np.int64)
-    keys_p = np.zeros(n)
-    keys_s = np.zeros(n)
-    keys_g = np.zeros(n, dtype=np.int64)
-    best = np.zeros(min(forward_group, n) + 1, dtype=np.int64)
+    width = min(forward_group, n) + 1
+    best_p = np.zeros(width)
+    best_s = np.zeros(width)
+    best_g = np.zeros(width, dtype=np.int64)
     events = np.zeros((64, 5), dtype=np.int64)
     n_events = 0
     for b in range(b0, b1):
@@ -296,7 +304,7 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                     break
                 step += 1
                 n_emit = _select(queue, qlen, forward_group, sched, _chain(h_frame, step), step, n_layers,
-                                 layer_of, enq, over, keys_p, keys_s, keys_g, best, emit)
+                                 layer_of, enq, over, best_p, best_s, best_g, emit)
                 for k in range(n_emit):
                     pend[emit[k]] -= 1
                 steps[b, f] = step

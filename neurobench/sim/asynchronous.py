@@ -24,7 +24,10 @@ Frame ``t`` of one sample:
 Cost: each forward step gathers the CSR rows (outgoing synapses, the transpose of
 ``Network.weight_matrix``) of the emitted spikes only, so work grows with the synaptic events
 actually delivered, not with a dense layer pass per step. All samples of a batch advance in
-lockstep of forward steps, vectorised together.
+lockstep of forward steps, vectorised together. This numpy code is the reference; by default
+(``engine="auto"``) ``simulate_async`` runs the compiled kernel ``neurobench.sim.async_kernel``
+instead when numba imports and the scheduler is a built-in one: one sample at a time, the same
+floating-point operations in the same order, the same ``AsyncRecord`` bit for bit (tested).
 
 Relations (tested): with ``F`` at least every layer's width (input included), random scheduling
 and ``prioritize_input=False``, each forward step drains exactly one layer, so a frame equals one
