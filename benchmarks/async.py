@@ -170,7 +170,8 @@ def inference_rows(cases, forward_group, repeats):
                          "spikes/sample": " / ".join(f"{c.sum(axis=1).mean():.0f}" for c in rec.spike_count),
                          "_output": rec})
         if case.asynctorch_s:
-            async_rows.append({**common, "path": "asynctorch, measured in issue 15", "s": case.asynctorch_s,
+            async_rows.append({**common, "forward steps": None, "path": "asynctorch, measured in issue 15",
+                               "s": case.asynctorch_s,
                          "events/s": events / case.asynctorch_s, "stand-in s / s": t_standin / case.asynctorch_s,
                          "asynctorch s / s": 1.0, "_output": None})
         # layer-synchronous mode: the zero-delay loop, and the kernel in its equivalent configuration
@@ -191,7 +192,7 @@ def inference_rows(cases, forward_group, repeats):
                          "spikes/sample": " / ".join(f"{c.sum(axis=1).mean():.0f}" for c in rec.spike_count),
                          "_output": rec})
         if case.asynctorch_sync_s:
-            sync_rows.append({**sync_common, "path": "asynctorch layer-sync, measured in issue 15",
+            sync_rows.append({**sync_common, "forward steps": None, "path": "asynctorch layer-sync, measured in issue 15",
                          "s": case.asynctorch_sync_s, "asynctorch s / s": 1.0, "_output": None})
         progress(f"{case.name}: " + ", ".join(f"{labels[k]} {v[0]:.3f} s" for k, v in best.items()))
         # the layer-synchronous pair agrees on per-frame counts (forward steps differ by definition);
