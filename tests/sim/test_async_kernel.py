@@ -87,14 +87,16 @@ def test_kernel_equals_the_reference_when_currents_cancel_exactly(refractory):
     assert a.spike_count[0].sum() > 40
 
 
-def test_kernel_drops_pending_spikes_at_max_steps_like_the_reference():
+def test_kernel_drops_pending_spikes_at_max_steps_and_merges_sample_chunks_like_the_reference():
     net = _net("if", "subtract")
     x = np.random.default_rng(5).random((4, 6, 30)) < 0.5
-    cfg = AsyncConfig(forward_group=1, refractory=False, max_steps=5)
+    cfg = AsyncConfig(forward_group=1, refractory=False, max_steps=20)
     a = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="numpy")
-    b = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="numba")
+    # progress=True runs the kernel one sample chunk at a time and merges the output events
+    b = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="numba",
+                       progress=True)
     assert_same_record(a, b)
-    assert a.dropped.sum() > 0 and a.frame_counts is None
+    assert a.dropped.sum() > 0 and a.frame_counts is None and len(a.output_events[0]) > 10
 
 
 def test_kernel_random_numbers_equal_the_counter_based_stream():
