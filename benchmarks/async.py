@@ -8,7 +8,7 @@ refractory within a frame, F = 8; one thread):
 
 * ``simulate_async(engine="numpy")``: the vectorised event-driven reference (CSR rows of the
   emitted spikes, sorts only the pending entries), all samples in lockstep;
-* ``simulate_async(engine="numba")``: the compiled kernel ``neurobench.sim.async_kernel``, one
+* ``simulate_async(engine="compiled")``: the compiled kernel ``neurobench.sim.async_kernel``, one
   sample at a time; its compile time is measured separately in a fresh process with an empty
   numba cache (``NUMBA_CACHE_DIR``), and the first call of this process (cache load) is shown;
 * ``run_async_torch(full_pass=True)`` under ``torch.no_grad`` in float64: asynctorch's cost
@@ -122,7 +122,7 @@ from neurobench.neurons import NeuronParams
 from neurobench.sim import async_kernel
 from neurobench.sim.asynchronous import simulate_async
 net = Network((4,), (Dense(np.ones((3, 4))),), NeuronParams(model="if", v_th=1.0, reset="zero"))
-simulate_async(net, np.ones((1, 2, 4)), engine="numba")
+simulate_async(net, np.ones((1, 2, 4)), engine="compiled")
 print(async_kernel.compile_seconds())
 """
 
@@ -143,18 +143,18 @@ def inference_rows(cases, forward_group, repeats):
         net, x = build(case)
         graph = AsyncGraph.build(net, cfg.frame_dt)
         model = AsyncTorchNet.from_network(net, dtype=torch.float64)
-        simulate_async(graph, x[:1], cfg, engine="numba")  # untimed: loads the compiled kernel
+        simulate_async(graph, x[:1], cfg, engine="compiled")  # untimed: loads the compiled kernel
         async_rows, sync_rows = [], []
 
         def standin():
             with torch.no_grad():
                 return run_async_torch(model, x, cfg, "random", seed=0, record_frames=True, full_pass=True).record
 
-        labels = {"numpy": "event-driven numpy reference", "numba": "compiled event kernel (numba)",
+        labels = {"numpy": "event-driven numpy reference", "compiled": "compiled event kernel (numba)",
                   "standin": "asynctorch-style stand-in (torch)"}
         best = interleaved({
             "numpy": lambda: simulate_async(graph, x, cfg, "random", seed=0, record_frames=True, engine="numpy"),
-            "numba": lambda: simulate_async(graph, x, cfg, "random", seed=0, record_frames=True, engine="numba"),
+            "compiled": lambda: simulate_async(graph, x, cfg, "random", seed=0, record_frames=True, engine="compiled"),
             "standin": standin,
         }, repeats)
         ref = best["numpy"][1]
@@ -179,7 +179,7 @@ def inference_rows(cases, forward_group, repeats):
         sync = interleaved({
             "loop": lambda: simulate_layersync(net, x, cfg.frame_dt, record_frames=True),
             "kernel": lambda: simulate_async(graph, x, sync_cfg, "random", seed=0, record_frames=True,
-                                             engine="numba"),
+                                             engine="compiled"),
         }, repeats)
         sync_common = {**common, "case": f"{case.name}, layer-synchronous", "F": max(case.sizes),
                        "syn. events": int(sync["loop"][1].synops.sum())}

@@ -75,21 +75,21 @@ __all__ = [
     "simulate_async",
 ]
 
-ENGINES = ("auto", "numba", "numpy")
+ENGINES = ("auto", "compiled", "numpy")
 
 
 def kernel_engine(engine: str, scheduler: Scheduler) -> bool:
     """Whether ``simulate_async`` runs the compiled kernel (``neurobench.sim.async_kernel``) for
-    ``engine`` and ``scheduler``: ``"numpy"`` never; ``"numba"`` always (an error when numba does
+    ``engine`` and ``scheduler``: ``"numpy"`` never; ``"compiled"`` always (an error when numba does
     not import or the scheduler is not a built-in strategy); ``"auto"`` when both hold."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     builtin = type(scheduler) is SCHEDULERS.get(getattr(scheduler, "name", None))
-    if engine == "numba":
+    if engine == "compiled":
         if not async_kernel.AVAILABLE:
-            raise ValueError("engine='numba' needs numba, which does not import; use engine='numpy' or 'auto'")
+            raise ValueError("engine='compiled' needs numba, which does not import; use engine='numpy' or 'auto'")
         if not builtin:
-            raise ValueError(f"engine='numba' compiles the built-in schedulers {tuple(SCHEDULERS)} only, "
+            raise ValueError(f"engine='compiled' compiles the built-in schedulers {tuple(SCHEDULERS)} only, "
                              f"got {scheduler!r}; use engine='numpy' or 'auto'")
     return engine != "numpy" and async_kernel.AVAILABLE and builtin
 
@@ -212,8 +212,8 @@ def simulate_async(
         Keep per-frame spike counts of every layer.
     progress : bool
         tqdm bar over frames (numpy) or sample chunks (numba).
-    engine : "auto", "numba" or "numpy"
-        ``"numpy"``: the vectorised reference below; ``"numba"``: the compiled event kernel
+    engine : "auto", "compiled" or "numpy"
+        ``"numpy"``: the vectorised reference below; ``"compiled"``: the compiled event kernel
         ``neurobench.sim.async_kernel`` (bit-identical record, built-in schedulers only);
         ``"auto"`` (default): the kernel when numba imports and the scheduler is built in.
     """

@@ -65,7 +65,7 @@ def test_kernel_record_equals_the_numpy_reference(scheduler, F, prioritize, refr
     cfg = AsyncConfig(forward_group=F, prioritize_input=prioritize, refractory=refractory, stop=stop,
                       steps_after_output=3)
     a = simulate_async(net, x, cfg, scheduler, seed=4, sample_offset=7, record_frames=True, engine="numpy")
-    b = simulate_async(net, x, cfg, scheduler, seed=4, sample_offset=7, record_frames=True, engine="numba")
+    b = simulate_async(net, x, cfg, scheduler, seed=4, sample_offset=7, record_frames=True, engine="compiled")
     assert_same_record(a, b)
     assert a.spike_count[0].sum() > 40  # the network is active
     if stop != "drain":
@@ -82,7 +82,7 @@ def test_kernel_equals_the_reference_when_currents_cancel_exactly(refractory):
     x = np.random.default_rng(4).random((4, 8, 30)) < 0.3
     cfg = AsyncConfig(forward_group=3, prioritize_input=False, refractory=refractory, max_steps=300)
     a = simulate_async(net, x, cfg, "random", seed=2, record_frames=True, engine="numpy")
-    b = simulate_async(net, x, cfg, "random", seed=2, record_frames=True, engine="numba")
+    b = simulate_async(net, x, cfg, "random", seed=2, record_frames=True, engine="compiled")
     assert_same_record(a, b)
     assert a.spike_count[0].sum() > 40
 
@@ -93,7 +93,7 @@ def test_kernel_drops_pending_spikes_at_max_steps_and_merges_sample_chunks_like_
     cfg = AsyncConfig(forward_group=1, refractory=False, max_steps=20)
     a = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="numpy")
     # progress=True runs the kernel one sample chunk at a time and merges the output events
-    b = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="numba",
+    b = simulate_async(net, x, cfg, "random", seed=1, sample_offset=np.array([9, 2, 40, 3]), engine="compiled",
                        progress=True)
     assert_same_record(a, b)
     assert a.dropped.sum() > 0 and a.frame_counts is None and len(a.output_events[0]) > 10
@@ -116,7 +116,7 @@ def test_auto_engine_runs_the_kernel_for_built_in_schedulers_only():
     assert not kernel_engine("numpy", make_scheduler("momentum"))
     assert not kernel_engine("auto", Reversed(0))
     with pytest.raises(ValueError, match="built-in schedulers"):
-        kernel_engine("numba", Reversed(0))
+        kernel_engine("compiled", Reversed(0))
     with pytest.raises(ValueError, match="engine must be one of .*'gpu'"):
         simulate_async(_net(), np.zeros((1, 2, 30)), engine="gpu")
     net = _net()
