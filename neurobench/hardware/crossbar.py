@@ -11,9 +11,16 @@ crosspoint (i, j) has conductance ``G[i, j]`` (siemens) between WL node ``w[i, j
     (w[i,j-1] - w[i,j]) / r_wl + (w[i,j+1] - w[i,j]) / r_wl + G[i,j] (b[i,j] - w[i,j]) = 0
 
 (``w[i,-1]`` is the row driver voltage) and the analogous law at every BL node make one sparse
-symmetric positive-definite system ``K x = f`` in the 2 n_rows n_cols node voltages, assembled
-with ``scipy.sparse`` and factorised once with ``splu``. A cell's current is
-``I[i, j] = G[i, j] (w[i, j] - b[i, j])`` in A.
+symmetric positive-definite system ``K x = f`` in the 2 n_rows n_cols node voltages. A cell's
+current is ``I[i, j] = G[i, j] (w[i, j] - b[i, j])`` in A.
+
+Solver (``_Circuit``): the WL nodes of each row form a tridiagonal system coupled only to that
+row's BL nodes, so they are eliminated row by row (closed-form inverses of the tridiagonal
+line systems); the Schur complement onto the BL nodes is block tridiagonal, one dense
+n_cols x n_cols block per row, and is solved by block-tridiagonal sweeps (block Thomas and the
+recursive Green's function recursion). Time O(n_rows n_cols^3), memory O(n_rows n_cols^2);
+``hardware.nodal_reference`` keeps the assembled sparse system solved by SuperLU, the
+independent reference the tests and ``benchmarks/mapping.py`` compare with.
 
 Zero wire resistance is exact, not floored: a line with ``r = 0`` is an ideal conductor, so its
 nodes are eliminated and set to the driver voltage (with ``r_wl = r_bl = 0`` there is no system
@@ -27,10 +34,12 @@ not available):
 * ``"V/2"``: every unselected WL and BL at ``v_prog / 2``;
 * ``"V/3"``: unselected WLs at ``v_prog / 3``, unselected BLs at ``2 v_prog / 3``.
 
-The system matrix does not depend on the selected cell, and by superposition the node voltages
-for selection (i*, j*) are ``x = x_0 + dV_row X_row[i*] + dV_col X_col[j*]`` with ``x_0`` the
-all-unselected solution and ``X_row[i]``, ``X_col[j]`` the responses to a unit voltage on one
-driver; so all n_rows n_cols selections cost n_rows + n_cols + 1 triangular solves.
+The system matrix does not depend on the selected cell, and by superposition the cell voltages
+for selection (i*, j*) are ``d = d_0 + dV_row D_row[i*] + dV_col D_col[j*]`` with ``d_0`` the
+all-unselected solution and ``D_row[i]``, ``D_col[j]`` the responses to a unit voltage on one
+driver. Only the selected cell's own entries are needed, ``D_row[i][i, :]`` (the diagonal
+blocks of the reduced inverse applied to one vector per row) and ``D_col[j][:, j]`` (the last
+block column of the reduced inverse, all columns at once): one pass over the rows.
 
 Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every BL at 0 V
 (virtual-ground sensing); returns the voltage across every cell.
@@ -41,7 +50,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import scipy.linalg
 from scipy.linalg import lapack
 from pydantic import Field
 
@@ -86,41 +94,52 @@ def _line_inverses(g: np.ndarray, conductance: float) -> np.ndarray:
 
     Line ``l`` has ``L`` nodes in a chain of wire segments of ``conductance`` siemens ``c``,
     driven at index 0 through one more segment and open after index ``L - 1``; node ``p`` also
-    leaks ``g[l, p]`` siemens to a fixed voltage. ``T`` is the chain's tridiagonal Laplacian
-    (diagonal ``a = 2 c`` except ``c`` at the open end, off-diagonal ``-c``). With the forward
-    and backward pivots ``lam_p = a_p - c^2 / lam_{p-1}`` and ``del_p = a_p - c^2 / del_{p+1}``
-    (both >= c), the inverse has diagonal ``1 / (lam_p + del_p - a_p)`` and below it
-    ``inv[r, q] = rho_r inv[r-1, q]`` with ``rho_r = c / del_r`` in (0, 1]: products of ratios,
-    no growth, O(k L^2) for all lines at once.
+    leaks ``g[l, p] >= 0`` siemens to a fixed voltage. ``T`` is the chain's tridiagonal Laplacian
+    (diagonal ``2 c`` except ``c`` at the open end, off-diagonal ``-c``).
+
+    Closed form without cancellation: ``mu_p`` is the conductance node ``p`` sees towards the
+    driver through the chain (``mu_0 = c``, ``mu_p = c s / (c + s)`` with ``s = mu_{p-1} +
+    g_{p-1}``, series of a segment with what lies behind it) and ``nu_p`` likewise towards the
+    open end (``nu_{L-1} = 0``). Then ``inv[p, p] = 1 / (g_p + mu_p + nu_p)`` and below the
+    diagonal ``inv[r, q] = rho_r inv[r-1, q]`` with ``rho_r = c / (c + g_r + nu_r)`` in (0, 1]:
+    sums and products of positive numbers only, O(k L^2) for all lines at once.
     """
     k, length = g.shape
-    a = conductance * np.where(np.arange(length) < length - 1, 2.0, 1.0) + g  # (k, L)
-    c2 = conductance**2
-    lam = np.empty_like(a)
-    dlt = np.empty_like(a)
-    lam[:, 0] = a[:, 0]
-    dlt[:, -1] = a[:, -1]
+    c = conductance
+    mu = np.empty((k, length))
+    nu = np.empty((k, length))
+    mu[:, 0] = c
+    nu[:, -1] = 0.0
     for p in range(1, length):
-        lam[:, p] = a[:, p] - c2 / lam[:, p - 1]
-        dlt[:, -1 - p] = a[:, -1 - p] - c2 / dlt[:, -p]
-    out = np.zeros((k, length, length))
-    idx = np.arange(length)
-    out[:, idx, idx] = 1.0 / (lam + dlt - a)
-    rho = conductance / dlt
-    for r in range(1, length):
-        out[:, r, :r] = rho[:, r, None] * out[:, r - 1, :r]
-    return out + np.triu(out.transpose(0, 2, 1), 1)
+        s = mu[:, p - 1] + g[:, p - 1]
+        mu[:, p] = c * s / (c + s)
+        s = nu[:, -p] + g[:, -p]
+        nu[:, -1 - p] = c * s / (c + s)
+    diag = 1.0 / (g + mu + nu)
+    rho = c / (c + g + nu)
+    out = np.empty((k, length, length))
+    for r in range(length):
+        out[:, r, r] = diag[:, r]
+        if r:
+            np.multiply(out[:, r - 1, :r], rho[:, r, None], out=out[:, r, :r])
+    upper = np.triu_indices(length, 1)
+    out[:, upper[0], upper[1]] = out[:, upper[1], upper[0]]
+    return out
 
 
 def _spd_inverse(a: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive-definite matrix by Cholesky (``dpotrf`` + ``dpotri``)."""
-    c, info = lapack.dpotrf(a)
+    """Inverse of a symmetric positive-definite matrix by Cholesky (``dpotrf`` + ``dpotri``).
+
+    ``a`` must be symmetric: its transpose (Fortran-ordered, no copy) is what LAPACK reads.
+    """
+    c, info = lapack.dpotrf(a.T)
     if info == 0:
         c, info = lapack.dpotri(c, overwrite_c=1)
     if info:
         raise np.linalg.LinAlgError(f"block of the nodal system is not positive definite (info {info})")
-    upper = np.triu(c)
-    return upper + np.triu(upper, 1).T
+    lower = np.tril_indices(a.shape[0], -1)
+    c[lower] = c.T[lower]
+    return c
 
 
 class _Circuit:
@@ -148,15 +167,16 @@ class _Circuit:
             self.aw_inv = _line_inverses(self.g, self.gw)
         if self.bl_free and not self.wl_free:  # (n, m, m): each bitline's system, index m-1-i
             self.ab_inv = _line_inverses(self.g[::-1].T, self.gb)
-        if self.wl_free and self.bl_free:
-            c = self.gb * np.where(np.arange(m) > 0, 2.0, 1.0)
-            self.schur = (-self.g[:, :, None] * self.aw_inv * self.g[:, None, :])
+        if self.wl_free and self.bl_free:  # left sweep over the Schur blocks D_i
+            c = self.gb * np.where(np.arange(m) > 0, 2.0, 1.0)  # BL wire conductance per node
             idx = np.arange(n)
-            self.schur[:, idx, idx] += c[:, None] + self.g
-            self.left = np.empty_like(self.schur)
-            self.left[0] = _spd_inverse(self.schur[0])
-            for i in range(1, m):
-                self.left[i] = _spd_inverse(self.schur[i] - self.gb**2 * self.left[i - 1])
+            self.left = np.empty((m, n, n))
+            for i in range(m):
+                block = self.g[i, :, None] * self.aw_inv[i] * -self.g[i, None, :]
+                block[idx, idx] += c[i] + self.g[i]
+                if i:
+                    block -= self.gb**2 * self.left[i - 1]
+                self.left[i] = _spd_inverse(block)
 
     def voltages(self, v_rows: np.ndarray, v_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """WL and BL node voltages (k, m, n) for driver voltages ``v_rows`` (k, m), ``v_cols`` (k, n)."""
@@ -206,26 +226,27 @@ class _Circuit:
             diag = np.einsum("jii->ij", self.ab_inv)[::-1]  # (m, n), row index restored
             return 1.0 - diag * g, -self.gb * self.ab_inv[:, :, 0].T[::-1]
         # row driver i: reduced right-hand side h_i = gw G_i Aw_i^-1 e_0 in row i only, so
-        # b_i = X_ii h_i with X_ii the diagonal block of the reduced inverse, by the backward
-        # recursion X_{m-1} = L_{m-1}, X_ii = L_i + gb^2 L_i X_{i+1,i+1} L_i
-        gb2 = self.gb**2
+        # b_i = X_i h_i with X_i the diagonal block of the reduced inverse (backward recursion
+        # X_{m-1} = L_{m-1}, X_i = L_i + gb^2 L_i X_{i+1} L_i). Column driver j: reduced
+        # right-hand side gb e_j on the last row, all n at once by back substitution
+        # (B_{m-1} = gb L_{m-1}, B_i = gb L_i B_{i+1}); both products share one matmul.
+        gb, gb2 = self.gb, self.gb**2
         aw0 = self.gw * self.aw_inv[:, :, 0]  # (m, n): Aw_i^-1 gw e_0
-        row = np.empty((m, n))
-        diag_block = self.left[-1]
+        row, col = np.empty((m, n)), np.empty((m, n))
+        pair = np.empty((n, 2 * n))  # [X_{i+1} L_i | B_{i+1}]
+        prod = np.empty((n, 2 * n))
+        x_i = self.left[-1].copy()
+        b_i = gb * self.left[-1]
         for i in range(m - 1, -1, -1):
             if i < m - 1:
-                diag_block = self.left[i] + gb2 * (self.left[i] @ diag_block @ self.left[i])
-            b_i = diag_block @ (g[i] * aw0[i])
-            row[i] = aw0[i] + self.aw_inv[i] @ (g[i] * b_i) - b_i
-        # column driver j: reduced right-hand side gb e_j on the last row; back substitution of
-        # all n columns at once: B_{m-1} = gb L_{m-1}, B_i = gb L_i B_{i+1}
-        col = np.empty((m, n))
-        bb = self.gb * self.left[-1]
-        for i in range(m - 1, -1, -1):
-            if i < m - 1:
-                bb = self.gb * (self.left[i] @ bb)
-            w_diag = np.einsum("jq,q,qj->j", self.aw_inv[i], g[i], bb)
-            col[i] = w_diag - np.diagonal(bb)
+                np.matmul(x_i, self.left[i], out=pair[:, :n])
+                pair[:, n:] = b_i
+                np.matmul(self.left[i], pair, out=prod)
+                x_i = self.left[i] + gb2 * prod[:, :n]
+                b_i = gb * prod[:, n:]
+            v = x_i @ (g[i] * aw0[i])
+            row[i] = aw0[i] + self.aw_inv[i] @ (g[i] * v) - v
+            col[i] = np.einsum("jq,q,qj->j", self.aw_inv[i], g[i], b_i) - np.diagonal(b_i)
         return row, col
 
 
