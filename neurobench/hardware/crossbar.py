@@ -158,6 +158,9 @@ class _Circuit:
 
     def __init__(self, g: np.ndarray, r_wl: float, r_bl: float) -> None:
         self.g = np.asarray(g, dtype=np.float64)
+        if self.g.ndim != 2 or self.g.size == 0 or not np.all(np.isfinite(self.g)) or np.any(self.g < 0):
+            raise ValueError(f"g must be a non-empty 2-D array of finite conductances >= 0 S, got shape {self.g.shape} "
+                             f"with min {self.g.min() if self.g.size else None}")
         m, n = self.g.shape
         self.m, self.n = m, n
         self.wl_free, self.bl_free = r_wl > 0, r_bl > 0

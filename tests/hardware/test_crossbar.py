@@ -100,6 +100,10 @@ def test_bias_voltages_and_parameter_checks():
         CrossbarParams(r_wl=-1.0)
     with pytest.raises(ValueError, match="bias"):
         CrossbarParams(bias="V/4")
+    with pytest.raises(ValueError, match="g must be .* >= 0 S"):
+        program_currents(CrossbarParams(), np.array([[1e-4, -1e-4]]))
+    with pytest.raises(ValueError, match="g must be"):
+        read_voltages(CrossbarParams(), np.array([[np.nan]]))
 
 
 # --- the structured solver against closed forms and the sparse reference --------------------
