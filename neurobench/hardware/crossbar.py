@@ -47,6 +47,7 @@ Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -122,8 +123,8 @@ def _line_inverses(g: np.ndarray, conductance: float) -> np.ndarray:
         out[:, r, r] = diag[:, r]
         if r:
             np.multiply(out[:, r - 1, :r], rho[:, r, None], out=out[:, r, :r])
-    upper = np.triu_indices(length, 1)
-    out[:, upper[0], upper[1]] = out[:, upper[1], upper[0]]
+    rows, cols = _strict_lower(length)
+    out[:, cols, rows] = out[:, rows, cols]
     return out
 
 
@@ -137,9 +138,15 @@ def _spd_inverse(a: np.ndarray) -> np.ndarray:
         c, info = lapack.dpotri(c, overwrite_c=1)
     if info:
         raise np.linalg.LinAlgError(f"block of the nodal system is not positive definite (info {info})")
-    lower = np.tril_indices(a.shape[0], -1)
+    lower = _strict_lower(a.shape[0])
     c[lower] = c.T[lower]
     return c
+
+
+@lru_cache(maxsize=8)
+def _strict_lower(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the strict lower triangle of an n x n matrix (cached)."""
+    return np.tril_indices(n, -1)
 
 
 class _Circuit:
