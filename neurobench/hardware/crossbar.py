@@ -11,9 +11,16 @@ crosspoint (i, j) has conductance ``G[i, j]`` (siemens) between WL node ``w[i, j
     (w[i,j-1] - w[i,j]) / r_wl + (w[i,j+1] - w[i,j]) / r_wl + G[i,j] (b[i,j] - w[i,j]) = 0
 
 (``w[i,-1]`` is the row driver voltage) and the analogous law at every BL node make one sparse
-symmetric positive-definite system ``K x = f`` in the 2 n_rows n_cols node voltages, assembled
-with ``scipy.sparse`` and factorised once with ``splu``. A cell's current is
-``I[i, j] = G[i, j] (w[i, j] - b[i, j])`` in A.
+symmetric positive-definite system ``K x = f`` in the 2 n_rows n_cols node voltages. A cell's
+current is ``I[i, j] = G[i, j] (w[i, j] - b[i, j])`` in A.
+
+Solver (``_Circuit``): the WL nodes of each row form a tridiagonal system coupled only to that
+row's BL nodes, so they are eliminated row by row (closed-form inverses of the tridiagonal
+line systems); the Schur complement onto the BL nodes is block tridiagonal, one dense
+n_cols x n_cols block per row, and is solved by block-tridiagonal sweeps (block Thomas and the
+recursive Green's function recursion). Time O(n_rows n_cols^3), memory O(n_rows n_cols^2);
+``hardware.nodal_reference`` keeps the assembled sparse system solved by SuperLU, the
+independent reference the tests and ``benchmarks/mapping.py`` compare with.
 
 Zero wire resistance is exact, not floored: a line with ``r = 0`` is an ideal conductor, so its
 nodes are eliminated and set to the driver voltage (with ``r_wl = r_bl = 0`` there is no system
@@ -27,10 +34,12 @@ not available):
 * ``"V/2"``: every unselected WL and BL at ``v_prog / 2``;
 * ``"V/3"``: unselected WLs at ``v_prog / 3``, unselected BLs at ``2 v_prog / 3``.
 
-The system matrix does not depend on the selected cell, and by superposition the node voltages
-for selection (i*, j*) are ``x = x_0 + dV_row X_row[i*] + dV_col X_col[j*]`` with ``x_0`` the
-all-unselected solution and ``X_row[i]``, ``X_col[j]`` the responses to a unit voltage on one
-driver; so all n_rows n_cols selections cost n_rows + n_cols + 1 triangular solves.
+The system matrix does not depend on the selected cell, and by superposition the cell voltages
+for selection (i*, j*) are ``d = d_0 + dV_row D_row[i*] + dV_col D_col[j*]`` with ``d_0`` the
+all-unselected solution and ``D_row[i]``, ``D_col[j]`` the responses to a unit voltage on one
+driver. Only the selected cell's own entries are needed, ``D_row[i][i, :]`` (the diagonal
+blocks of the reduced inverse applied to one vector per row) and ``D_col[j][:, j]`` (the last
+block column of the reduced inverse, all columns at once): one pass over the rows.
 
 Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every BL at 0 V
 (virtual-ground sensing); returns the voltage across every cell.
@@ -38,11 +47,11 @@ Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
+from scipy.linalg import lapack
 from pydantic import Field
 
 from ..schema import Params
@@ -81,93 +90,174 @@ def bias_voltages(bias: BiasScheme, v_prog: float) -> tuple[float, float, float,
     raise ValueError(f"bias must be 'V/2' or 'V/3', got {bias!r}")
 
 
-class _Circuit:
-    """The assembled nodal system of a crossbar for one conductance map (private helper).
+def _line_inverses(g: np.ndarray, conductance: float) -> np.ndarray:
+    """Dense inverses (k, L, L) of the k independent line systems ``T + diag(g[l])``, in ohm.
 
-    Unknowns are the nodes of lines with non-zero wire resistance; nodes of ideal lines are
-    eliminated (they equal their driver voltage). ``voltages(v_rows, v_cols)`` solves for any
-    set of driver voltages, several at once (columns of the arrays).
+    Line ``l`` has ``L`` nodes in a chain of wire segments of ``conductance`` siemens ``c``,
+    driven at index 0 through one more segment and open after index ``L - 1``; node ``p`` also
+    leaks ``g[l, p] >= 0`` siemens to a fixed voltage. ``T`` is the chain's tridiagonal Laplacian
+    (diagonal ``2 c`` except ``c`` at the open end, off-diagonal ``-c``).
+
+    Closed form without cancellation: ``mu_p`` is the conductance node ``p`` sees towards the
+    driver through the chain (``mu_0 = c``, ``mu_p = c s / (c + s)`` with ``s = mu_{p-1} +
+    g_{p-1}``, series of a segment with what lies behind it) and ``nu_p`` likewise towards the
+    open end (``nu_{L-1} = 0``). Then ``inv[p, p] = 1 / (g_p + mu_p + nu_p)`` and below the
+    diagonal ``inv[r, q] = rho_r inv[r-1, q]`` with ``rho_r = c / (c + g_r + nu_r)`` in (0, 1]:
+    sums and products of positive numbers only, O(k L^2) for all lines at once.
+    """
+    k, length = g.shape
+    c = conductance
+    mu = np.empty((k, length))
+    nu = np.empty((k, length))
+    mu[:, 0] = c
+    nu[:, -1] = 0.0
+    for p in range(1, length):
+        s = mu[:, p - 1] + g[:, p - 1]
+        mu[:, p] = c * s / (c + s)
+        s = nu[:, -p] + g[:, -p]
+        nu[:, -1 - p] = c * s / (c + s)
+    diag = 1.0 / (g + mu + nu)
+    rho = c / (c + g + nu)
+    out = np.empty((k, length, length))
+    for r in range(length):
+        out[:, r, r] = diag[:, r]
+        if r:
+            np.multiply(out[:, r - 1, :r], rho[:, r, None], out=out[:, r, :r])
+    rows, cols = _strict_lower(length)
+    out[:, cols, rows] = out[:, rows, cols]
+    return out
+
+
+def _spd_inverse(a: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive-definite matrix by Cholesky (``dpotrf`` + ``dpotri``).
+
+    ``a`` must be symmetric: its transpose (Fortran-ordered, no copy) is what LAPACK reads.
+    """
+    c, info = lapack.dpotrf(a.T)
+    if info == 0:
+        c, info = lapack.dpotri(c, overwrite_c=1)
+    if info:
+        raise np.linalg.LinAlgError(f"block of the nodal system is not positive definite (info {info})")
+    lower = _strict_lower(a.shape[0])
+    c[lower] = c.T[lower]
+    return c
+
+
+@lru_cache(maxsize=8)
+def _strict_lower(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the strict lower triangle of an n x n matrix (cached)."""
+    return np.tril_indices(n, -1)
+
+
+class _Circuit:
+    """The nodal system of a crossbar for one conductance map, factorised along its wordlines.
+
+    With both wire families resistive, the WL nodes of row ``i`` obey
+    ``Aw_i w_i = G_i b_i + f_i`` (``Aw_i = Tw + diag(G_i)``, tridiagonal) and are eliminated
+    row by row; what is left is the Schur complement onto the BL nodes, block tridiagonal with
+    one dense ``n x n`` block per row, ``D_i = diag(c_i + G_i) - G_i Aw_i^{-1} G_i``, coupled to
+    the neighbouring rows by ``-1 / r_bl`` (``c_i`` the BL node's wire conductance). A left
+    sweep stores ``L_i = (D_i - r_bl^-2 L_{i-1})^{-1}`` (block Thomas / recursive Green's
+    function): O(m n^3) time, O(m n^2) memory. With one ideal family the lines of the other
+    family decouple into independent tridiagonal systems; with both ideal there is nothing to
+    solve.
     """
 
     def __init__(self, g: np.ndarray, r_wl: float, r_bl: float) -> None:
         self.g = np.asarray(g, dtype=np.float64)
+        if self.g.ndim != 2 or self.g.size == 0 or not np.all(np.isfinite(self.g)) or np.any(self.g < 0):
+            raise ValueError(f"g must be a non-empty 2-D array of finite conductances >= 0 S, got shape {self.g.shape} "
+                             f"with min {self.g.min() if self.g.size else None}")
         m, n = self.g.shape
         self.m, self.n = m, n
-        self.r_wl, self.r_bl = r_wl, r_bl
         self.wl_free, self.bl_free = r_wl > 0, r_bl > 0
-        cells = m * n
-        # unknown numbering: WL nodes first (if free), then BL nodes (if free)
-        self.n_wl = cells if self.wl_free else 0
-        self.n_bl = cells if self.bl_free else 0
-        size = self.n_wl + self.n_bl
-        self.size = size
-        if size == 0:
-            self.lu = None
-            return
-        idx = np.arange(cells).reshape(m, n)
-        rows, cols, vals = [], [], []
-        diag = np.zeros(size)
-
-        def edge(a, b, cond):  # conductance between unknowns a and b
-            rows.extend([a, b])
-            cols.extend([b, a])
-            vals.extend([-cond, -cond])
-            np.add.at(diag, a, cond)
-            np.add.at(diag, b, cond)
-
-        gv = self.g.ravel()
-        if self.wl_free:
-            gw = 1.0 / r_wl
-            edge(idx[:, :-1].ravel(), idx[:, 1:].ravel(), np.full(m * (n - 1), gw))
-            np.add.at(diag, idx[:, 0].ravel(), gw)  # driver segment
-        if self.bl_free:
-            gb = 1.0 / r_bl
-            off = self.n_wl
-            edge(off + idx[:-1, :].ravel(), off + idx[1:, :].ravel(), np.full((m - 1) * n, gb))
-            np.add.at(diag, off + idx[-1, :].ravel(), gb)  # driver segment
-        if self.wl_free and self.bl_free:
-            edge(idx.ravel(), self.n_wl + idx.ravel(), gv)
-        elif self.wl_free:
-            np.add.at(diag, idx.ravel(), gv)
-        elif self.bl_free:
-            np.add.at(diag, idx.ravel(), gv)
-        rows_a = np.concatenate([np.asarray(r).ravel() for r in rows]) if rows else np.zeros(0, int)
-        cols_a = np.concatenate([np.asarray(c).ravel() for c in cols]) if cols else np.zeros(0, int)
-        vals_a = np.concatenate([np.asarray(v).ravel() for v in vals]) if vals else np.zeros(0)
-        k = sp.coo_matrix((vals_a, (rows_a, cols_a)), shape=(size, size)).tocsc()
-        k = k + sp.diags(diag, format="csc")
-        self.lu = spla.splu(k.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        self.gw = 1.0 / r_wl if self.wl_free else 0.0
+        self.gb = 1.0 / r_bl if self.bl_free else 0.0
+        if self.wl_free:  # (m, n, n): each wordline's system, driver at column 0
+            self.aw_inv = _line_inverses(self.g, self.gw)
+        if self.bl_free and not self.wl_free:  # (n, m, m): each bitline's system, index m-1-i
+            self.ab_inv = _line_inverses(self.g[::-1].T, self.gb)
+        if self.wl_free and self.bl_free:  # left sweep over the Schur blocks D_i
+            c = self.gb * np.where(np.arange(m) > 0, 2.0, 1.0)  # BL wire conductance per node
+            idx = np.arange(n)
+            self.left = np.empty((m, n, n))
+            for i in range(m):
+                block = self.g[i, :, None] * self.aw_inv[i] * -self.g[i, None, :]
+                block[idx, idx] += c[i] + self.g[i]
+                if i:
+                    block -= self.gb**2 * self.left[i - 1]
+                self.left[i] = _spd_inverse(block)
 
     def voltages(self, v_rows: np.ndarray, v_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """WL and BL node voltages (k, m, n) for driver voltages ``v_rows`` (k, m), ``v_cols`` (k, n)."""
-        v_rows = np.atleast_2d(v_rows)
-        v_cols = np.atleast_2d(v_cols)
+        v_rows = np.atleast_2d(np.asarray(v_rows, dtype=np.float64))
+        v_cols = np.atleast_2d(np.asarray(v_cols, dtype=np.float64))
         k = v_rows.shape[0]
-        m, n = self.m, self.n
-        w_fixed = np.broadcast_to(v_rows[:, :, None], (k, m, n))
-        b_fixed = np.broadcast_to(v_cols[:, None, :], (k, m, n))
-        if self.lu is None:
-            return np.array(w_fixed), np.array(b_fixed)
-        f = np.zeros((self.size, k))
-        if self.wl_free:
-            inj = np.zeros((k, m, n))
-            inj[:, :, 0] = v_rows / self.r_wl
-            if not self.bl_free:
-                inj += self.g[None] * b_fixed
-            f[: self.n_wl] = inj.reshape(k, -1).T
-        if self.bl_free:
-            inj = np.zeros((k, m, n))
-            inj[:, -1, :] = v_cols / self.r_bl
-            if not self.wl_free:
-                inj += self.g[None] * w_fixed
-            f[self.n_wl:] = inj.reshape(k, -1).T
-        # one right-hand side at a time: SuperLU's multi-RHS solve is ~10x slower here
-        x = np.empty_like(f)
-        for col in range(k):
-            x[:, col] = self.lu.solve(f[:, col])
-        w = x[: self.n_wl].T.reshape(k, m, n) if self.wl_free else np.array(w_fixed)
-        b = x[self.n_wl:].T.reshape(k, m, n) if self.bl_free else np.array(b_fixed)
+        m, n, g = self.m, self.n, self.g
+        w = np.array(np.broadcast_to(v_rows[:, :, None], (k, m, n)))
+        b = np.array(np.broadcast_to(v_cols[:, None, :], (k, m, n)))
+        if self.wl_free and not self.bl_free:  # rows independent: Aw_i w_i = gw e_0 V_i + G_i V_col
+            rhs = g[None] * b
+            rhs[:, :, 0] += self.gw * v_rows
+            w = np.einsum("ipq,kiq->kip", self.aw_inv, rhs)
+        elif self.bl_free and not self.wl_free:  # columns independent (index reversed: m-1-i)
+            rhs = (g[None] * w)[:, ::-1, :]
+            rhs[:, 0, :] += self.gb * v_cols
+            b = np.einsum("jpq,kqj->kpj", self.ab_inv, rhs)[:, ::-1, :]
+        elif self.wl_free and self.bl_free:
+            # WL right-hand side f_i = gw e_0 V_i; reduced BL right-hand side r_i = G_i Aw_i^-1 f_i
+            # (+ gb V_col on the last row); block Thomas with the stored left inverses
+            aw_f = self.gw * self.aw_inv[:, :, 0][None] * v_rows[:, :, None]  # (k, m, n)
+            r = g[None] * aw_f
+            r[:, -1, :] += self.gb * v_cols
+            y = np.empty_like(r)
+            y[:, 0] = r[:, 0]
+            for i in range(1, m):
+                y[:, i] = r[:, i] + self.gb * y[:, i - 1] @ self.left[i - 1]
+            b[:, -1] = y[:, -1] @ self.left[-1]
+            for i in range(m - 2, -1, -1):
+                b[:, i] = (y[:, i] + self.gb * b[:, i + 1]) @ self.left[i]
+            w = aw_f + np.einsum("ipq,kiq->kip", self.aw_inv, g[None] * b)
         return w, b
+
+    def self_responses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell voltages (m, n) per volt on the cell's own row driver and on its own column driver.
+
+        ``row[i, j] = d(w - b)[i, j] / dV_row[i]`` and ``col[i, j] = d(w - b)[i, j] / dV_col[j]``,
+        all other drivers fixed (superposition; the system is linear).
+        """
+        m, n, g = self.m, self.n, self.g
+        if not (self.wl_free or self.bl_free):
+            return np.ones((m, n)), -np.ones((m, n))
+        if not self.bl_free:
+            diag = np.einsum("ijj->ij", self.aw_inv)
+            return self.gw * self.aw_inv[:, :, 0], diag * g - 1.0
+        if not self.wl_free:
+            diag = np.einsum("jii->ij", self.ab_inv)[::-1]  # (m, n), row index restored
+            return 1.0 - diag * g, -self.gb * self.ab_inv[:, :, 0].T[::-1]
+        # row driver i: reduced right-hand side h_i = gw G_i Aw_i^-1 e_0 in row i only, so
+        # b_i = X_i h_i with X_i the diagonal block of the reduced inverse (backward recursion
+        # X_{m-1} = L_{m-1}, X_i = L_i + gb^2 L_i X_{i+1} L_i). Column driver j: reduced
+        # right-hand side gb e_j on the last row, all n at once by back substitution
+        # (B_{m-1} = gb L_{m-1}, B_i = gb L_i B_{i+1}); both products share one matmul.
+        gb, gb2 = self.gb, self.gb**2
+        aw0 = self.gw * self.aw_inv[:, :, 0]  # (m, n): Aw_i^-1 gw e_0
+        row, col = np.empty((m, n)), np.empty((m, n))
+        pair = np.empty((n, 2 * n))  # [X_{i+1} L_i | B_{i+1}]
+        prod = np.empty((n, 2 * n))
+        x_i = self.left[-1].copy()
+        b_i = gb * self.left[-1]
+        for i in range(m - 1, -1, -1):
+            if i < m - 1:
+                np.matmul(x_i, self.left[i], out=pair[:, :n])
+                pair[:, n:] = b_i
+                np.matmul(self.left[i], pair, out=prod)
+                x_i = self.left[i] + gb2 * prod[:, :n]
+                b_i = gb * prod[:, n:]
+            v = x_i @ (g[i] * aw0[i])
+            row[i] = aw0[i] + self.aw_inv[i] @ (g[i] * v) - v
+            col[i] = np.einsum("jq,q,qj->j", self.aw_inv[i], g[i], b_i) - np.diagonal(b_i)
+        return row, col
 
 
 def program_currents(params: CrossbarParams, g: np.ndarray | None = None) -> np.ndarray:
@@ -191,17 +281,10 @@ def program_currents(params: CrossbarParams, g: np.ndarray | None = None) -> np.
     m, n = g.shape
     circuit = _Circuit(g, params.r_wl, params.r_bl)
     v_sel_r, v_uns_r, v_sel_c, v_uns_c = bias_voltages(params.bias, params.v_prog)
-    # base: all lines unselected; plus unit responses of each row driver and each column driver
-    drive_r = np.concatenate([np.full((1, m), v_uns_r), np.eye(m), np.zeros((n, m))])
-    drive_c = np.concatenate([np.full((1, n), v_uns_c), np.zeros((m, n)), np.eye(n)])
-    w, b = circuit.voltages(drive_r, drive_c)
-    d = w - b  # (1 + m + n, m, n) cell voltages
-    ii, jj = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
-    v_cell = (
-        d[0]
-        + (v_sel_r - v_uns_r) * d[1 + ii, ii, jj]
-        + (v_sel_c - v_uns_c) * d[1 + m + jj, ii, jj]
-    )
+    # base: all lines unselected; plus each cell's response to its own row and column driver
+    d0 = np.subtract(*circuit.voltages(np.full((1, m), v_uns_r), np.full((1, n), v_uns_c)))[0]
+    row, col = circuit.self_responses()
+    v_cell = d0 + (v_sel_r - v_uns_r) * row + (v_sel_c - v_uns_c) * col
     return g * v_cell
 
 

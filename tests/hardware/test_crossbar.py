@@ -1,4 +1,5 @@
-"""Nodal crossbar solver: hand-solved circuits, Ohm's law without wires, the series limit."""
+"""Nodal crossbar solver: hand-solved circuits and ladders, Ohm's law without wires, the series
+limit, and agreement with the sparse SuperLU reference (``hardware.nodal_reference``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from neurobench.hardware.crossbar import (
     read_voltages,
     series_currents,
 )
+from neurobench.hardware.nodal_reference import program_currents_sparse, read_voltages_sparse
 
 
 def test_one_by_two_crossbar_matches_hand_solved_kcl():
@@ -98,3 +100,86 @@ def test_bias_voltages_and_parameter_checks():
         CrossbarParams(r_wl=-1.0)
     with pytest.raises(ValueError, match="bias"):
         CrossbarParams(bias="V/4")
+    with pytest.raises(ValueError, match="g must be .* >= 0 S"):
+        program_currents(CrossbarParams(), np.array([[1e-4, -1e-4]]))
+    with pytest.raises(ValueError, match="g must be"):
+        read_voltages(CrossbarParams(), np.array([[np.nan]]))
+
+
+# --- the structured solver against closed forms and the sparse reference --------------------
+
+
+def _ladder_currents(n, r_line, shunt, v):
+    """Single driven line of ``n`` nodes, segments ``r_line`` ohm, each node shunted by
+    ``shunt`` S to its cross line's driver (V/2 scheme: all at v/2 except the selected one at 0).
+    Selected node j carries ``shunt * (v/2) [1 + C_j / C - shunt S_j C_j / (c sinh t C)]`` with
+    ``cosh t = 1 + shunt r_line / 2``, ``C_j = cosh(t (n - 1/2 - j))``, ``C = cosh(t (n + 1/2))``,
+    ``S_j = sinh(t (j + 1))``, ``c = 1 / r_line`` (the line's Green's function, by hand)."""
+    t = np.arccosh(1 + shunt * r_line / 2)
+    j = np.arange(n)
+    cj, c_end, sj = np.cosh(t * (n - 0.5 - j)), np.cosh(t * (n + 0.5)), np.sinh(t * (j + 1))
+    return shunt * v / 2 * (1 + cj / c_end - shunt * sj * cj * r_line / (np.sinh(t) * c_end))
+
+
+@pytest.mark.parametrize("r_bl", [0.0, 40.0])
+def test_single_row_is_the_hand_solved_resistor_ladder(r_bl):
+    # one wordline of 9 cells: each bitline is the cell in series with its driver segment
+    n, r_wl, r_cell, v = 9, 3.0, 500.0, 1.7
+    p = CrossbarParams(r_wl=r_wl, r_bl=r_bl, r_cell=r_cell, v_prog=v, bias="V/2")
+    got = program_currents(p, np.full((1, n), 1 / r_cell))
+    np.testing.assert_allclose(got[0], _ladder_currents(n, r_wl, 1 / (r_cell + r_bl), v), rtol=1e-12)
+
+
+@pytest.mark.parametrize("r_wl", [0.0, 40.0])
+def test_single_column_is_the_same_ladder_counted_from_the_bottom(r_wl):
+    m, r_bl, r_cell, v = 7, 2.0, 300.0, 1.1
+    p = CrossbarParams(r_wl=r_wl, r_bl=r_bl, r_cell=r_cell, v_prog=v, bias="V/2")
+    got = program_currents(p, np.full((m, 1), 1 / r_cell))
+    np.testing.assert_allclose(got[::-1, 0], _ladder_currents(m, r_bl, 1 / (r_cell + r_wl), v), rtol=1e-12)
+
+
+def test_single_row_read_is_the_grounded_ladder():
+    # read: row at v_read, every bitline driver at 0 V: w_j = v cosh(t (n - 1/2 - j)) / cosh(t (n + 1/2))
+    n, r_wl, r_bl, r_cell = 12, 4.0, 10.0, 200.0
+    p = CrossbarParams(r_wl=r_wl, r_bl=r_bl, r_cell=r_cell)
+    shunt = 1 / (r_cell + r_bl)
+    t = np.arccosh(1 + shunt * r_wl / 2)
+    w = p.v_read * np.cosh(t * (n - 0.5 - np.arange(n))) / np.cosh(t * (n + 0.5))
+    np.testing.assert_allclose(read_voltages(p, np.full((1, n), 1 / r_cell))[0], w * r_cell / (r_cell + r_bl), rtol=1e-12)
+
+
+def test_vanishing_wire_resistance_approaches_ohms_law_linearly():
+    # I = (V / R) (1 - k r + O(r^2)): the deficit over r is the same at r = 1e-6 and 1e-9 ohm
+    deficits = []
+    for r in (1e-6, 1e-9):
+        p = CrossbarParams(n=16, r_wl=r, r_bl=r)
+        deficits.append((1 - program_currents(p) * p.r_cell / p.v_prog) / r)
+    assert deficits[0].min() > 0
+    np.testing.assert_allclose(deficits[1], deficits[0], rtol=1e-3)
+
+
+CASES = [((1, 1), 2.5, 2.5), ((3, 5), 2.5, 2.5), ((6, 4), 1.0, 7.0), ((9, 9), 0.0, 3.0), ((9, 9), 3.0, 0.0),
+         ((5, 7), 0.0, 0.0), ((24, 24), 2.5, 2.5)]
+
+
+@pytest.mark.parametrize("shape, r_wl, r_bl", CASES)
+@pytest.mark.parametrize("bias", ["V/2", "V/3"])
+def test_structured_solver_matches_the_sparse_reference(shape, r_wl, r_bl, bias):
+    rng = np.random.default_rng(sum(shape))
+    g = 1 / rng.uniform(5e3, 50e3, shape)
+    g[rng.random(shape) < 0.2] = 0.0  # some open cells
+    p = CrossbarParams(r_wl=r_wl, r_bl=r_bl, bias=bias)
+    got, ref = program_currents(p, g), program_currents_sparse(p, g)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+    active = rng.random(shape[0]) < 0.5
+    np.testing.assert_allclose(read_voltages(p, g, active), read_voltages_sparse(p, g, active),
+                               rtol=1e-10, atol=1e-10 * p.v_read)
+
+
+@pytest.mark.slow
+def test_structured_solver_matches_the_sparse_reference_at_128():
+    rng = np.random.default_rng(128)
+    g = 1 / rng.uniform(5e3, 50e3, (128, 128))
+    p = CrossbarParams()
+    np.testing.assert_allclose(program_currents(p, g), program_currents_sparse(p, g), rtol=1e-10)
+    np.testing.assert_allclose(read_voltages(p, g), read_voltages_sparse(p, g), rtol=1e-10)
