@@ -12,10 +12,15 @@ from neurobench.metrics.table import COLUMNS
 
 UNDEFINED_FOR_ASYNC = {"ActivationSparsity", "Dense"}
 # stage -> {network: metrics left out (NaN: undefined for that network, the report's note says why)}
+ASYNC_TABLE = {f"{task}/{model}/{execution}": (UNDEFINED_FOR_ASYNC if execution != "layer-sync" else set())
+               for task in ("saccade", "rows") for model in ("sync", "async-random", "async-momentum")
+               for execution in ("layer-sync", "random-F2")}
 TABLES = {
-    "async": {f"{task}/{model}/{execution}": (UNDEFINED_FOR_ASYNC if execution != "layer-sync" else set())
-              for task in ("saccade", "rows") for model in ("sync", "async-random", "async-momentum")
-              for execution in ("layer-sync", "random-F2")},
+    "async": ASYNC_TABLE,
+    "conversion": {"mlp/ann": set(), "regression/ann": {"ClassificationAccuracy"}}
+    | {f"mlp/{family}/{method}": set() for family in ("analog", "digital3") for method in ("lp", "baseline")}
+    | {f"regression/{family}/{method}": {"ClassificationAccuracy"}
+       for family in ("analog", "digital3_milp") for method in ("lp", "baseline")},
 }
 
 
