@@ -22,6 +22,7 @@ TABLES = {
     | {f"mlp/{family}/{method}": set() for family in ("analog", "digital3") for method in ("lp", "baseline")}
     | {f"regression/{family}/{method}": {"ClassificationAccuracy"}
        for family in ("analog", "digital3_milp") for method in ("lp", "baseline")},
+    "delays": {"delays": set(), "no_delays": set(), "pooled_k1": set()},
 }
 # stage -> networks built once, not per replicate (a single row: no std)
 ONCE = {"devices": {"ann", "ideal"}}

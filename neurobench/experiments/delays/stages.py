@@ -30,6 +30,7 @@ from ...sim import simulate
 from ...training.bptt import BPTTParams, evaluate, predict, train_bptt
 from ...training.common import single_thread
 from .params import DelaysSection
+from .table import delay_row
 from .tasks import coincidence_frames
 
 __all__ = ["TaskData", "brian_check", "build_net", "leg_name", "load_task", "memory_tables", "quantized_copy",
@@ -244,14 +245,20 @@ def run_replicate(cfg: DelaysSection, r: int, progress: bool = False) -> tuple[d
         row["rows_acc_no_delays"], _ = _fit(rplain, rows, rcfg.training, "rows no-delay epochs", progress)
     row["n_train"], row["n_test"] = len(data.train_idx), len(data.test_idx)
     art["histories"] = pd.DataFrame(histories)
+    art["neurobench"] = {"delays": delay_row(net, xt, row["acc_delays"]),
+                         "no_delays": delay_row(plain, xt, row["acc_no_delays"], kind="clock SNN")}
+    if "net_k1" in art:
+        art["neurobench"]["pooled_k1"] = delay_row(art["net_k1"], xt, row["acc_pool1"])
     return row, art
 
 
 def run_replicates(cfg: DelaysSection, progress: bool = False) -> tuple[pd.DataFrame, dict]:
     """Every replicate of ``cfg.n_seeds`` (``run_replicate``). Returns (one row per replicate;
-    the artefacts of replicate 0, plus ``histories`` and ``pooling`` of every replicate, and
-    ``brian_s`` summed over replicates)."""
-    rows, first, histories, pooling, brian_s = [], None, [], [], 0.0
+    the artefacts of replicate 0, plus ``histories`` and ``pooling`` of every replicate,
+    ``brian_s`` summed over replicates and ``neurobench``, the NeuroBench-style rows
+    (``table.delay_row``) of the trained networks with delays, without delays and pooled to
+    k = 1, one per replicate)."""
+    rows, first, histories, pooling, brian_s, nb = [], None, [], [], 0.0, {}
     with single_thread():
         for r in track(range(cfg.n_seeds), desc="delays replicates", show=progress):
             row, art = run_replicate(cfg, r, progress)
@@ -259,9 +266,12 @@ def run_replicates(cfg: DelaysSection, progress: bool = False) -> tuple[pd.DataF
             histories.append(art["histories"].assign(replicate=r))
             pooling.append(art["pooling"].assign(replicate=r))
             brian_s += art["brian_s"]
+            for name, nb_row in art["neurobench"].items():
+                nb.setdefault(name, []).append(nb_row)
             if r == 0:
                 first = art
     first["histories"] = pd.concat(histories, ignore_index=True)
     first["pooling"] = pd.concat(pooling, ignore_index=True)
     first["brian_s"] = brian_s
+    first["neurobench"] = nb
     return pd.DataFrame(rows), first
