@@ -33,6 +33,7 @@ from ...schema import replace as replace_params
 from ...seeds import child_seed
 from ...training.bptt import evaluate, train_bptt
 from .params import SrcSection
+from .table import model_row
 
 __all__ = ["MODELS", "StudyData", "brian_crosscheck", "build_model", "load_study_data", "neuron_study", "rate_frames",
            "replicate_section", "run_replicates", "saccade_frames", "stimulus_sweep", "train_model"]
@@ -192,9 +193,10 @@ def run_replicates(cfg: SrcSection, progress: bool = False):
 
     Returns (results: one row per replicate and model, with ``replicate``; histories; models and
     data of replicate 0; timings in wall seconds, keys ``<what>[<model>][r<r>]``, not
-    reproducible).
+    reproducible; the NeuroBench-style rows of every model, one per replicate
+    (``table.model_row``)).
     """
-    rows, histories, timings, first = [], [], {}, None
+    rows, histories, timings, first, nb = [], [], {}, None, {}
     for r in track(range(cfg.n_seeds), desc="src replicates", show=progress):
         rcfg = replicate_section(cfg, r)
         data = load_study_data(rcfg)
@@ -207,11 +209,14 @@ def run_replicates(cfg: SrcSection, progress: bool = False):
             model, row, hist, t = train_model(name, data, rcfg, progress, cell)
             models[name] = model
             rows.append({"replicate": r, **row})
+            if name in MODELS:  # not the ablation, trained in replicate 0 only
+                nb.setdefault(name, []).append(model_row(model, data.tasks[row["task"]][data.test_idx],
+                                                         row["accuracy"]))
             histories += [{"replicate": r, **h} for h in hist]
             timings.update({f"{k}[{name}][r{r}]": v for k, v in t.items()})
         if r == 0:
             first = (data, models)
-    return pd.DataFrame(rows), pd.DataFrame(histories), first, timings
+    return pd.DataFrame(rows), pd.DataFrame(histories), first, timings, nb
 
 
 def neuron_study(p: SRCParams, drives, n_steps: int) -> tuple[pd.DataFrame, dict[float, dict]]:
