@@ -25,6 +25,7 @@ TABLES = {
     "delays": {"delays": set(), "no_delays": set(), "pooled_k1": set()},
     "src": {model: set() for model in ("src_shallow", "src_deep", "lif_shallow", "src_events", "lif_events")},
     "analog": {"float": set(), "quantised": set()},
+    "wireless": {"neurojscc": set()},
 }
 # stage -> networks built once, not per replicate (a single row: no std)
 ONCE = {"devices": {"ann", "ideal"}}
