@@ -26,6 +26,7 @@ TABLES = {
     "src": {model: set() for model in ("src_shallow", "src_deep", "lif_shallow", "src_events", "lif_events")},
     "analog": {"float": set(), "quantised": set()},
     "wireless": {"neurojscc": set()},
+    "devices": {"ann": set(), "ideal": set(), "nominal/open_loop": set(), "nominal/verify": set()},
 }
 # stage -> networks built once, not per replicate (a single row: no std)
 ONCE = {"devices": {"ann", "ideal"}}

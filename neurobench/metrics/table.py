@@ -45,6 +45,7 @@ from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_
 from .summary import summary
 
 __all__ = [
+    "ARGMAX_NOTE",
     "COLUMNS",
     "KINDS",
     "NO_CLASSES",
@@ -154,6 +155,10 @@ def row(kind: str, static: Mapping[str, float], activation_sparsity: float, effe
         raise ValueError(f"{nan} are NaN: give the reason in note")
     return {"kind": kind, **out, "note": note}
 
+
+ARGMAX_NOTE = ("accuracy by NeuroBench's argmax of the output spike counts (a tie goes to the lowest index, a silent "
+               "sample to class 0), where our decoder breaks ties by the first spike and counts a silent sample wrong")
+"""The note of a clock SNN row whose report states accuracies by our decoder (``predict``'s default)."""
 
 NO_CLASSES = "no class labels (regression task): ClassificationAccuracy undefined"
 """The note of a row whose network solves no classification task (``labels=None``)."""

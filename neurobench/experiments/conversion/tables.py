@@ -145,13 +145,14 @@ def results_table(study: Study, neurobench: dict[str, list[dict]] | None = None)
 
 def neurobench_snn_row(record, network: Network, y: np.ndarray, ann: Ann, cfg: ConversionSection) -> dict:
     """The ``clock SNN`` row of a converted network's evaluation run (``record``) on test labels
-    ``y``: accuracy is the argmax of the output spike counts (NeuroBench's convention, also for
-    the potential read-out, where it differs from the report's score); a regression network has
-    none (NaN)."""
-    classification = ann.task == "classification"
-    note = ("accuracy: argmax of output spike counts (NeuroBench), not the report's "
-            f"{cfg.evaluate.readout} read-out" if classification and cfg.evaluate.readout != "count" else "")
-    return table.clock_metrics(record, y if classification else None, network, note=note)
+    ``y``: accuracy is the argmax of the output spike counts (NeuroBench's convention, not the
+    report's score, which uses ``cfg.evaluate.readout`` and our tie rule); a regression network
+    has none (NaN)."""
+    if ann.task != "classification":
+        return table.clock_metrics(record, None, network)
+    note = table.ARGMAX_NOTE + ("" if cfg.evaluate.readout == "count" else
+                                f"; the report's score uses the {cfg.evaluate.readout} read-out")
+    return table.clock_metrics(record, y, network, note=note)
 
 
 def neurobench_rows(study: Study, snn_rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
