@@ -27,6 +27,7 @@ TABLES = {
     "analog": {"float": set(), "quantised": set()},
     "wireless": {"neurojscc": set()},
     "devices": {"ann": set(), "ideal": set(), "nominal/open_loop": set(), "nominal/verify": set()},
+    "multicore": {name: set() for name in ("conv", "mlp", "deep mlp", "cnn", "sparse")},
 }
 # stage -> networks built once, not per replicate (a single row: no std)
 ONCE = {"devices": {"ann", "ideal"}}
