@@ -28,6 +28,7 @@ TABLES = {
     "wireless": {"neurojscc": set()},
     "devices": {"ann": set(), "ideal": set(), "nominal/open_loop": set(), "nominal/verify": set()},
     "multicore": {name: set() for name in ("conv", "mlp", "deep mlp", "cnn", "sparse")},
+    "federated": {"federated": set(), "centralised": set()},
 }
 # stage -> networks built once, not per replicate (a single row: no std)
 ONCE = {"devices": {"ann", "ideal"}}

@@ -44,7 +44,7 @@ def test_src_row_counts_relu_outputs_as_macs_and_lif_spikes_as_acs():
     assert r["Effective_ACs"] == pytest.approx(FRAMES.sum() * 4 / len(FRAMES))
     assert r["Effective_MACs"] > 0
     _, hs = src.forward(torch.from_numpy(FRAMES.astype(np.float32)), record=True)
-    assert r["ActivationSparsity"] == pytest.approx(np.mean(hs[0].numpy() <= 0))  # zeros of ReLU(h)
+    assert r["ActivationSparsity"] == pytest.approx(np.mean(hs[0].detach().numpy() <= 0))  # zeros of ReLU(h)
     lif = LIFNet(5, (4,), 3, generator=torch.Generator().manual_seed(0))
     r = model_row(lif, FRAMES, 0.25)
     assert r["kind"] == "clock SNN" and r["Effective_MACs"] == 0.0
@@ -82,3 +82,32 @@ def test_analog_row_matches_the_chip_accuracy_and_counts_integer_input_macs():
     assert r["ParameterCount"] == 3 * 16 + 8 * 48 + 10 * 8  # kernels and weights, no biases
     assert r["Dense"] == 3 * 16 * 16 + 8 * 48 + 10 * 8  # 4 x 4 kernel at 4 x 4 positions of the padded 10 x 10
     assert r["Effective_ACs"] == 0.0 and 0 < r["Effective_MACs"] <= r["Dense"]
+
+
+def test_glm_row_counts_the_macs_of_non_zero_traces_and_matches_evaluate():
+    from neurobench.experiments.federated.table import glm_row
+    from neurobench.federated.glm_snn import GLMParams, evaluate, init_weights, predict_scores, raised_cosine_basis
+
+    p = GLMParams(n_hidden=3, n_basis=2, filter_length=3, init_scale=1.0, init_bias=0.0)
+    st = init_weights(p, 5, 2, seed=0)
+    st.W[0, 0, 1, :] = 0.0  # input 1 reaches neuron 0 through no filter
+    x, y = FRAMES, LABELS % 2
+    r = glm_row(st, p, x, y, 2, seed=4)
+    assert r["ClassificationAccuracy"] == evaluate(st, p, x, y, 2, seed=4)
+    n, P = 5, 5 + 5
+    assert r["ParameterCount"] == n * P * 2 + 2 * n and r["Dense"] == 10 * n * P * 2
+    assert r["ConnectionSparsity"] == round(2 / (n * P * 2), 4)
+    # brute force: the traces of every step from the sampled spikes (outputs do not feed back)
+    u = np.random.default_rng(4).random((len(x), 10, n))
+    _, s = predict_scores(st, p, x.astype(float), 2, u, record=True)
+    assert s[:, :, 3:].any()  # the output neurons' samples are recorded, though they do not feed back
+    pre = np.concatenate([x, s * np.array([1, 1, 1, 0, 0])], axis=2).astype(float)
+    a = raised_cosine_basis(2, 3)
+    fan = np.count_nonzero(st.W[0], axis=0)
+    macs = 0
+    for t in range(10):
+        hist = np.stack([pre[:, t - 1 - d] if t - 1 - d >= 0 else np.zeros_like(pre[:, 0]) for d in range(3)], 1)
+        tr = np.einsum("kd,bdj->bjk", a, hist)
+        macs += ((tr != 0) * fan).sum()
+    assert r["Effective_MACs"] == pytest.approx(macs / len(x))
+    assert r["ActivationSparsity"] == pytest.approx(1 - s.mean()) and r["Effective_ACs"] == 0.0
