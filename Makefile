@@ -25,11 +25,8 @@ reproduce: setup
 
 ## Run the test suite (it executes every notebook with small parameters)
 # two pytest-xdist workers: one builds and checks the small reports, the other runs the rest.
-# A short --basetemp: the notebook kernels talk over IPC sockets inside the test folders, and a
-# Unix socket path may not exceed 107 bytes (xdist's /tmp/pytest-of-USER/pytest-N/popen-gwK/...
-# is too long for the deepest ones).
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --basetemp=/tmp/nbt-$(shell id -u)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 ## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup

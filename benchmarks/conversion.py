@@ -1,12 +1,15 @@
 """Conversion solve times: per layer, in total, and the share spent outside HiGHS.
 
-    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N]
+    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N] [--paths scipy,highspy] [--wide none|few|whole]
 
 Cases: (a) the digits MLP 64-100-10 (trained here, deterministic), converted with all training
 images as calibration; (b) a 784-300-100-10 MLP with random He weights on MNIST-shaped random
 inputs in [0, 1] (no download needed), 1000 calibration samples. Analog constraints, ``l1``
-objective (case b: the l1 time of a few 784-input neurons, extrapolated; the whole network with
-``ls`` only with --full). Targets on 2 cores: (a) under 30 s, (b) under 3 minutes, time outside HiGHS under 10 %.
+objective, each LP path side by side (``--paths``, the reference first): scipy ``linprog`` per
+neuron, and the warm-started dual simplex of :mod:`neurobench.conversion.warm` (``highspy``).
+Case (b): the first 4 neurons of layer 0 per path by default; ``--wide whole`` converts the whole
+network per path (about 17 min of layer 0 per core and path: neither path meets the target).
+Targets (issue 15) on 2 cores: (a) under 5 s, (b) under 3 minutes, time outside HiGHS under 10 %.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import sys
 
 import numpy as np
-from harness import arg_parser, machine, memory_line, print_table, timed
+from harness import arg_parser, machine, mark_identical, memory_line, print_table, timed
 
 from neurobench.ann import Ann
 from neurobench.ann.train import load_data, train_ann
@@ -29,56 +32,80 @@ def random_mlp(sizes, seed: int) -> Ann:
     return Ann((sizes[0],), layers, ("relu",) * (len(layers) - 1) + ("linear",))
 
 
-def run(name: str, ann: Ann, x: np.ndarray, workers: int, objective: str = "l1") -> None:
+def convert(ann: Ann, x: np.ndarray, workers: int, lp_solver: str, objective: str = "l1"):
+    """Convert ``ann`` with one LP path; returns ``(converter, wall seconds)``."""
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers) as pool:
-        conv = Converter(objective=objective, constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=100, executor=pool)
+        conv = Converter(objective=objective, n_steps=100, executor=pool,
+                         constraints=Analog(w_min=-8.0, w_max=8.0, time_limit=600.0, lp_solver=lp_solver))
         _, total = timed(lambda: conv.fit(ann, x))
-    print(f"\n{name}, objective {objective}: {len(x)} calibration samples, {workers} worker processes")
-    print_table([{"layer": r.index, "kind": r.kind, "neurons": r.n_neurons, "rows": r.n_rows,
-                  "wall s": r.total_seconds, "HiGHS s (summed over workers)": r.solve_seconds,
-                  "statuses": r.statuses} for r in conv.layer_reports_], floatfmt=".2f")
-    solver = sum(r.solve_seconds for r in conv.layer_reports_) / workers
-    print(f"total {total:.1f} s; HiGHS {solver:.1f} s of wall time (summed / workers); "
-          f"outside HiGHS about {100 * max(total - solver, 0) / total:.0f} %")
+    return conv, total
+
+
+def compare(name: str, ann: Ann, x: np.ndarray, workers: int, paths: tuple[str, ...]) -> None:
+    """Convert with every LP path in ``paths`` (scipy first: the reference) and print per layer:
+    wall time, HiGHS time, share outside HiGHS, identical weights and the layer's summed objective
+    (like for like on the first layer only: later layers see the rates of the earlier weights)."""
+    done = {lp: convert(ann, x, workers, lp) for lp in paths}
+    ref = done[paths[0]][0]
+    rows = []
+    for lp, (conv, total) in done.items():
+        for r, rl, layer, rlayer in zip(conv.layer_reports_, ref.layer_reports_, conv.network_.layers,
+                                        ref.network_.layers):
+            rel = abs(r.objective - rl.objective) / max(1.0, abs(rl.objective))
+            rows.append({"layer": r.index, "path": lp, "neurons": r.n_neurons, "rows": r.n_rows,
+                         "wall s": r.total_seconds, "ratio": rl.total_seconds / r.total_seconds,
+                         "outside HiGHS %": 100 * max(r.total_seconds - r.solve_seconds / workers, 0) / r.total_seconds,
+                         "max |dw|": float(np.max(np.abs(layer.weight - rlayer.weight))),
+                         "objective sum": r.objective, "rel diff": rel, "_output": layer.weight})
+        solver = sum(r.solve_seconds for r in conv.layer_reports_) / workers
+        rows.append({"layer": "total", "path": lp, "wall s": total, "ratio": done[paths[0]][1] / total,
+                     "outside HiGHS %": 100 * max(total - solver, 0) / total, "_output": None})
+    rows = mark_identical(rows, lambda a, b: a is None or np.array_equal(a, b), group="layer")
+    print(f"\n{name}, objective l1, analog [-8, 8] mV: {len(x)} calibration samples, {workers} workers")
+    print_table(rows, floatfmt=".3g")
 
 
 def main() -> int:
     parser = arg_parser(__doc__, repeats=False)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--full", action="store_true", help="also convert the whole 784-300-100-10 MLP with ls (slow)")
+    parser.add_argument("--paths", default="scipy,highspy", help="LP paths, the reference first")
+    parser.add_argument("--wide", choices=("none", "few", "whole"), default="few",
+                        help="case (b): skip, a few neurons of layer 0 per path, or the whole network")
     args = parser.parse_args()
-    print(f"# Conversion benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'scipy')}")
+    paths = tuple(args.paths.split(","))
+    print(f"# Conversion benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'scipy', 'highspy')}")
+    print(f"load average {os.getloadavg()}")
     x_train, y_train, _, _ = load_data("digits")
     mlp = train_ann("mlp", x_train, y_train)
-    run("(a) digits MLP 64-100-10", mlp, x_train[:200] if args.quick else x_train, args.workers)
+    compare("(a) digits MLP 64-100-10", mlp, x_train[:200] if args.quick else x_train, args.workers, paths)
     sizes, n = ((784, 30, 10, 10), 100) if args.quick else ((784, 300, 100, 10), 1000)
     x = np.random.default_rng(1).random((n, sizes[0]))
-    l1_wide_layer(random_mlp(sizes, 0), x, neurons=4 if args.quick else 6)
-    if args.quick or args.full:
-        run(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers, objective="ls")
-    print()
+    if args.wide == "few":
+        for lp in paths:
+            l1_wide_layer(random_mlp(sizes, 0), x, neurons=4, lp_solver=lp)
+    elif args.wide == "whole":
+        compare(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers, paths)
+    print(f"load average {os.getloadavg()}")
     print(memory_line(children=True))
     return 0
 
 
-def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int) -> None:
-    """The l1 LP on the 784-input layer: a few neurons timed, the layer extrapolated."""
+def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int, lp_solver: str) -> None:
+    """The l1 LP on the 784-input layer: the first few neurons in one process, timed."""
     from neurobench.conversion.targets import onset_drive, rate_targets
     from neurobench.conversion import solve_layer
 
     conv = Converter(n_steps=100, executor="serial")
     rates = conv.encode(x).mean(axis=1).reshape(len(x), -1)
     t = rate_targets(ann.forward(x)[0], conv.neuron, conv.max_rate)
-    c = Analog(w_min=-8.0, w_max=8.0, time_limit=600.0)
+    c = Analog(w_min=-8.0, w_max=8.0, time_limit=600.0, lp_solver=lp_solver)
     layer, seconds = timed(lambda: solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron),
                                                "l1", c, executor="serial", progress=False))
-    per_neuron = seconds / neurons
-    n_out = t.z.shape[1]
-    print(f"\n(b') l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {per_neuron:.1f} s per neuron "
-          f"(statuses {sorted(set(layer.statuses))}); the {n_out}-neuron layer would take about "
-          f"{per_neuron * n_out / 60:.0f} min on one core")
+    print(f"\n(b') {lp_solver}: l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {seconds / neurons:.1f} s per "
+          f"neuron, HiGHS {sum(s.solve_seconds for s in layer.solutions) / neurons:.1f} s "
+          f"(statuses {sorted(set(layer.statuses))}, objectives {np.round(layer.objectives, 6).tolist()})")
 
 
 if __name__ == "__main__":

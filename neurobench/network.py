@@ -294,6 +294,9 @@ class Network:
 
     def fan_out(self, index: int) -> np.ndarray:
         """Number of synapses leaving each presynaptic neuron of layer ``index``."""
+        layer = self.layers[index]
+        if isinstance(layer, Dense):  # its nonzero weights, counted without listing them
+            return np.count_nonzero(layer.weight, axis=0)
         pre, _, _ = self.connectivity(index)
         return np.bincount(pre, minlength=self.sizes[index])
 

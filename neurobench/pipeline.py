@@ -56,7 +56,9 @@ def ipc_kernel_config(folder: Path):
 
     Local kernels on TCP without encryption make ipykernel print a security warning in every
     stage's output; IPC sockets are files readable only by this user, so the warning does not
-    arise (and no port is opened).
+    arise (and no port is opened). A socket path may have at most 107 bytes (Unix), so
+    ``folder`` should be short: :func:`run_stage` uses a fresh folder in the system's temporary
+    directory, never one below the (arbitrarily deep) reports folder.
     """
     from traitlets.config import Config
 
@@ -139,6 +141,7 @@ def run_stage(
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{stage}.tmp.", dir=reports_dir))
+    sockets = Path(tempfile.mkdtemp(prefix="nbk-"))
     try:
         out_dir = tmp / stage
         out_dir.mkdir()
@@ -152,7 +155,7 @@ def run_stage(
                     kernel_name=kernel,
                     cwd=str(Path.cwd()),
                     progress_bar=progress,
-                    config=ipc_kernel_config(tmp),
+                    config=ipc_kernel_config(sockets),
                 )
         except papermill.PapermillExecutionError as exc:
             raise StageError(
@@ -168,6 +171,7 @@ def run_stage(
         return html_path
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -161,3 +161,14 @@ def test_track_without_a_runner_just_iterates(capfd, monkeypatch):
     assert "quiet" not in capfd.readouterr().err
     assert list(track([1, 2], "shown", show=True)) == [1, 2]
     assert "shown" in capfd.readouterr().err
+
+
+def test_a_reports_folder_deeper_than_a_unix_socket_path_still_runs(stage_dirs):
+    """The kernel's IPC sockets live in a short temporary folder, not below ``reports`` (a Unix
+    socket path has at most 107 bytes; pytest-xdist's per-worker folders are deeper than that)."""
+    notebooks, reports, params = stage_dirs
+    deep = reports / ("d" * 60) / ("e" * 60)
+    assert len(str(deep)) > 120
+    make_notebook(notebooks / "good.ipynb", WRITE_METRICS)
+    html = pipeline.run_stage("good", params, notebooks, deep, progress=False)
+    assert html == deep / "good.html" and "visible output" in html.read_text()

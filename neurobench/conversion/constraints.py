@@ -12,6 +12,15 @@ of them (:class:`FamilyOptions`):
 ``time_limit``, ``mip_rel_gap``
     Passed to HiGHS for every (MI)LP the family solves. A solve stopped by the time limit is
     reported as ``"time_limit"``, never as ``"optimal"``.
+``lp_solver``, ``warm_chunk``
+    How the pure LPs (no integer variables, no fan-in) are solved: ``"scipy"`` (default, the
+    reference) builds and solves every LP afresh with ``scipy.optimize.linprog``; ``"highspy"``
+    keeps one HiGHS model per chunk of ``warm_chunk`` neurons of a layer and re-solves it for
+    each neuron by the dual simplex from the previous neuron's optimal basis
+    (:mod:`neurobench.conversion.warm`). It was measured no faster on the conversion's layers
+    (the neurons' targets differ too much for a basis to carry over; docs/papers/conversion.md),
+    so it is not the default. Same optimum; a degenerate LP can return another
+    optimal vertex. MILPs always go through ``scipy.optimize.milp``.
 ``weight_penalty``, ``penalty_norm``
     A weight penalty added to every neuron's objective (regularisation against over-fitting the
     calibration rows): ``lambda sum_i |w_i|`` (``"l1"``, ``lambda`` per mV of weight; with the
@@ -52,6 +61,7 @@ DigitalMethod = Literal["milp", "round", "iterative"]
 PenaltyNorm = Literal["l1", "l2"]
 HybridAssignment = Literal["all", "grouped"]
 HybridStep = Literal["milp", "round"]
+LpSolver = Literal["highspy", "scipy"]
 
 MAX_BITS = 24
 
@@ -75,6 +85,11 @@ class FamilyOptions(Params):
                                                          "neuron's objective, per mV (l1) or mV^2 (l2) of weight")
     penalty_norm: PenaltyNorm = Field("l1", description="weight penalty norm: l1 (objectives l1, linf) | "
                                                         "l2 (objective ls only)")
+    lp_solver: LpSolver = Field("scipy", description="pure LPs: highspy (one HiGHS model per chunk of a layer, "
+                                                       "dual simplex warm-started from the previous neuron's basis) "
+                                                       "| scipy (linprog per neuron, the reference)")
+    warm_chunk: int = Field(25, ge=1, description="neurons per warm-started chunk of a layer (lp_solver highspy): "
+                                                  "the weights depend on it, never on the number of workers")
 
 
 class Analog(FamilyOptions):

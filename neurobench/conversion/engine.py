@@ -37,7 +37,8 @@ class Engine:
     def __init__(self, problem: NeuronProblem, objective: str, *, time_limit: float,
                  mip_rel_gap: float, layer: int | None = None, neuron: int | None = None,
                  descriptions: dict[str, str] | None = None, context: str = "",
-                 penalty: float = 0.0, penalty_norm: str = "l1", node_limit: int | None = None) -> None:
+                 penalty: float = 0.0, penalty_norm: str = "l1", node_limit: int | None = None,
+                 lp_solver: str = "scipy") -> None:
         self.problem = problem
         self.penalty = float(penalty)
         self.penalty_norm = penalty_norm
@@ -45,6 +46,7 @@ class Engine:
         self.time_limit = float(time_limit)
         self.mip_rel_gap = float(mip_rel_gap)
         self.node_limit = node_limit
+        self.lp_solver = lp_solver
         self.layer, self.neuron = layer, neuron
         self.descriptions = descriptions or {}
         self.context = context
@@ -77,7 +79,8 @@ class Engine:
             self.ls_passes += passes
         else:
             out = solve_model(self.problem, model, self.objective, time_limit=self.time_limit,
-                              mip_rel_gap=self.mip_rel_gap, node_limit=self.node_limit)
+                              mip_rel_gap=self.mip_rel_gap, node_limit=self.node_limit,
+                              lp_solver=self.lp_solver)
         self.seconds += out.seconds
         self.n_solves += 1
         if out.status in ("time_limit", "iteration_limit"):

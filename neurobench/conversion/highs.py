@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from . import warm
 from .model import WeightModel
 from .problem import NeuronProblem
 
@@ -393,8 +394,19 @@ def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,
 
 def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
                 time_limit: float, mip_rel_gap: float, deadzone: np.ndarray | None = None,
-                cost_active: bool = True, node_limit: int | None = None) -> Outcome:
-    """Assemble and solve; "infeasible or unbounded" from presolve is re-solved without it."""
+                cost_active: bool = True, node_limit: int | None = None,
+                lp_solver: str = "scipy") -> Outcome:
+    """Assemble and solve; "infeasible or unbounded" from presolve is re-solved without it.
+
+    ``lp_solver="highspy"``: pure LPs go to the warm-started dual simplex of :mod:`.warm`
+    first; anything it does not prove optimal (or cannot take) takes the scipy path below.
+    """
+    if lp_solver == "highspy" and warm.applies(model, objective, deadzone, cost_active):
+        got = warm.solve_warm(problem, model, objective, time_limit=time_limit)
+        if got is not None:
+            xw, bw, fw, dtw = got
+            return Outcome("optimal", xw, bw, fw, None, dtw, "warm-started dual simplex (highspy)",
+                           False, None)
     asm = assemble(problem, model, objective, deadzone=deadzone, cost_active=cost_active)
     code, msg, x, fun, gap, dt, is_mip = run_highs(asm, time_limit=time_limit,
                                                    mip_rel_gap=mip_rel_gap, node_limit=node_limit)

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .constraints import Constraints
+from . import warm
+from .constraints import Analog, Constraints
 from .problem import OBJECTIVES, ConversionInfeasible, NeuronSolution
 from .solve import solve_neuron
 
@@ -117,7 +118,8 @@ class PoolOptions:
     """How the default process pool of :func:`solve_layer` is sized and started.
 
     ``max_workers``: processes (default: the usable cores); ``chunk_size``: neurons per task (R
-    is sent once per task; default 1 in serial, else about four tasks per worker);
+    is sent once per task; default 1 in serial, else about four tasks per worker; ignored when
+    the constraints' ``lp_solver`` is "highspy": their ``warm_chunk`` fixes the chunks);
     ``start_method``: "spawn" (default; safe with the worker threads HiGHS starts in this
     process, and works in Jupyter; in a script it needs the ``if __name__ == "__main__":``
     guard, as any spawn pool does), "forkserver" or "fork".
@@ -140,6 +142,12 @@ class _LayerTask:
 
 def _solve_chunk(R, Z, silent, i_th, max_error, neuron_ids, task: _LayerTask) -> list[NeuronSolution]:
     """Worker: the neurons ``neuron_ids`` (columns of Z/silent) sharing the input matrix R."""
+    with warm.chunk():
+        return _solve_in_chunk(R, Z, silent, i_th, max_error, neuron_ids, task)
+
+
+def _solve_in_chunk(R, Z, silent, i_th, max_error, neuron_ids, task: _LayerTask) -> list[NeuronSolution]:
+    """The neurons of one chunk, in order (the warm-started LPs share one model)."""
     out = []
     for col, j in enumerate(neuron_ids):
         me = None if max_error is None else (max_error if np.ndim(max_error) == 0
@@ -223,10 +231,20 @@ def _open_executor(executor: Any, pool: PoolOptions, n_out: int):
                      "object with submit()")
 
 
-def _chunks(n_out: int, chunk_size: int | None, workers: int) -> list[np.ndarray]:
-    """Neuron indices per task: ``chunk_size`` each (default 1 in serial, else about four
+def warm_chunk_size(constraints: Constraints | None) -> int | None:
+    """Neurons per chunk fixed by the warm-started LP path (``lp_solver="highspy"``), else None."""
+    c = Analog(w_min=-math.inf, w_max=math.inf) if constraints is None else constraints
+    return c.warm_chunk if c.lp_solver == "highspy" else None
+
+
+def _chunks(n_out: int, chunk_size: int | None, workers: int,
+            fixed: int | None = None) -> list[np.ndarray]:
+    """Neuron indices per task: ``fixed`` each when the warm start fixes them (the weights then
+    do not depend on the workers), else ``chunk_size`` (default 1 in serial, else about four
     tasks per worker)."""
-    if chunk_size is None:
+    if fixed is not None:
+        chunk_size = fixed
+    elif chunk_size is None:
         chunk_size = 1 if workers == 1 else max(1, math.ceil(n_out / (4 * workers)))
     return [np.arange(a, min(a + chunk_size, n_out)) for a in range(0, n_out, chunk_size)]
 
@@ -297,7 +315,8 @@ def solve_layer(R: np.ndarray, Z: np.ndarray, silent: np.ndarray, i_th=0.0,
     task = _LayerTask(objective, constraints, options, layer)
     ex, workers, owned = _open_executor(executor, parallel, Z.shape[1])
     try:
-        solutions = _run_chunks(ex, _chunks(Z.shape[1], parallel.chunk_size, workers), R, Z, silent,
+        chunks = _chunks(Z.shape[1], parallel.chunk_size, workers, warm_chunk_size(constraints))
+        solutions = _run_chunks(ex, chunks, R, Z, silent,
                                 i_th_arr, max_error, task, progress)
     finally:
         if owned is not None:

@@ -165,7 +165,8 @@ def solve_problem(problem: NeuronProblem, objective: str = "l1",
     eng = Engine(problem, objective, time_limit=c.time_limit, mip_rel_gap=c.mip_rel_gap,
                  layer=layer, neuron=neuron, descriptions=desc,
                  context=f"{c.family} constraints, objective {objective}",
-                 penalty=c.weight_penalty, penalty_norm=c.penalty_norm, node_limit=c.node_limit)
+                 penalty=c.weight_penalty, penalty_norm=c.penalty_norm, node_limit=c.node_limit,
+                 lp_solver=c.lp_solver)
     if isinstance(c, Analog):
         return _solve_analog(eng, c)
     if isinstance(c, Digital):

@@ -146,6 +146,7 @@ class _DenseRun:
         self.batch, self.n_frames = batch, n_frames
         self.ids = sample_ids(sample_offset, batch)
         self.config, self.sched, self.training, self.full_pass = config, sched, training, full_pass
+        self.key_draw = torch.Generator().manual_seed(sched.seed) if full_pass else None
         self.st = EventState(graph, batch, n_frames, record_frames)
         self.pend2 = self.st.pend.reshape(batch, graph.n_total)
         self.ref2 = self.st.ref.reshape(batch, graph.n_total)
@@ -236,15 +237,15 @@ class _DenseRun:
                 st.drop_pending(queue)
                 break
             step += 1
+            pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
+                                    st.over[queue], frame, step, n_layers)
             if self.full_pass:
-                every = np.arange(batch * n, dtype=np.int64)
-                g_all = every % n
-                everyone = PendingSpikes(every, self.ids[every // n], g_all, graph.layer_of[g_all], st.enq,
-                                         st.over, frame, step, n_layers)
-                emit = select_dense(everyone, st.pend > 0, self.sched, cfg.forward_group, batch)
+                first = graph.sizes[0] if cfg.prioritize_input else 0
+                # asynctorch draws a random key for every schedulable neuron of every sample; the
+                # draw is kept for its cost, the schedule uses the counter-based keys (same spikes)
+                torch.rand(batch, n - first, generator=self.key_draw, dtype=self.dtype)
+                emit = select_dense(pending, self.sched, cfg.forward_group, batch, n, first)
             else:
-                pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
-                                        st.over[queue], frame, step, n_layers)
                 emit = queue[select(pending, self.sched, cfg.forward_group, qb)]
             st.pend[emit] -= 1
             st.steps[qb, frame] = step
@@ -253,7 +254,7 @@ class _DenseRun:
             emask.reshape(-1)[emit] = 1.0
             for layer in range(n_layers):
                 e = emask[:, off[layer] : off[layer + 1]]
-                if self.full_pass or e.any():
+                if e.any():
                     self.deliver_layer(layer, e, step_global, step)
             qb, qg = np.nonzero(self.pend2)
             st.halt(qb * n + qg, cfg.halt_after, step_global)
@@ -293,9 +294,12 @@ def run_async_torch(
     training : TorchTraining
         Surrogate gradient, dropouts and per-frame truncation (default: none of them).
     full_pass : bool
-        asynctorch's cost structure, same results: scheduling keys for every neuron and a full
-        sort per sample, and every layer's dense pass in every forward step (default: only the
-        pending entries are sorted and layers without emitted spikes are skipped).
+        asynctorch's cost structure, same results: every forward step draws a random key for
+        every schedulable neuron of every sample (the network's neurons; the inputs too when they
+        are queued) and fully sorts each sample's keys (``schedulers.select_dense``); default:
+        only the pending entries are sorted. Both skip the dense pass of a layer with no emitted
+        spike anywhere in the batch and compute prioritised input currents once per frame, as
+        asynctorch does.
     """
     sched = make_scheduler(scheduler, seed)
     x_np = np.asarray(input_frames.detach().cpu().numpy() if torch.is_tensor(input_frames) else input_frames)

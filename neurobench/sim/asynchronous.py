@@ -24,7 +24,10 @@ Frame ``t`` of one sample:
 Cost: each forward step gathers the CSR rows (outgoing synapses, the transpose of
 ``Network.weight_matrix``) of the emitted spikes only, so work grows with the synaptic events
 actually delivered, not with a dense layer pass per step. All samples of a batch advance in
-lockstep of forward steps, vectorised together.
+lockstep of forward steps, vectorised together. This numpy code is the reference; by default
+(``engine="auto"``) ``simulate_async`` runs the compiled kernel ``neurobench.sim.async_kernel``
+instead when numba imports and the scheduler is a built-in one: one sample at a time, the same
+floating-point operations in the same order, the same ``AsyncRecord`` bit for bit (tested).
 
 Relations (tested): with ``F`` at least every layer's width (input included), random scheduling
 and ``prioritize_input=False``, each forward step drains exactly one layer, so a frame equals one
@@ -58,16 +61,37 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from ..network import Network
+from . import async_kernel
 from .events import STOP_MODES, AsyncConfig, AsyncGraph, AsyncRecord, EventState, binary_frames, sample_ids
-from .schedulers import PendingSpikes, Scheduler, make_scheduler, select
+from .schedulers import SCHEDULERS, PendingSpikes, Scheduler, make_scheduler, select
 
 __all__ = [
     "AsyncConfig",
     "AsyncGraph",
     "AsyncRecord",
+    "ENGINES",
     "STOP_MODES",
+    "kernel_engine",
     "simulate_async",
 ]
+
+ENGINES = ("auto", "numba", "numpy")
+
+
+def kernel_engine(engine: str, scheduler: Scheduler) -> bool:
+    """Whether ``simulate_async`` runs the compiled kernel (``neurobench.sim.async_kernel``) for
+    ``engine`` and ``scheduler``: ``"numpy"`` never; ``"numba"`` always (an error when numba does
+    not import or the scheduler is not a built-in strategy); ``"auto"`` when both hold."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    builtin = type(scheduler) is SCHEDULERS.get(getattr(scheduler, "name", None))
+    if engine == "numba":
+        if not async_kernel.AVAILABLE:
+            raise ValueError("engine='numba' needs numba, which does not import; use engine='numpy' or 'auto'")
+        if not builtin:
+            raise ValueError(f"engine='numba' compiles the built-in schedulers {tuple(SCHEDULERS)} only, "
+                             f"got {scheduler!r}; use engine='numpy' or 'auto'")
+    return engine != "numpy" and async_kernel.AVAILABLE and builtin
 
 
 def _deliver(graph: AsyncGraph, st: EventState, emit: np.ndarray, refractory: bool) -> np.ndarray:
@@ -166,6 +190,7 @@ def simulate_async(
     sample_offset: int | np.ndarray = 0,
     record_frames: bool = False,
     progress: bool = False,
+    engine: str = "auto",
 ) -> AsyncRecord:
     """Run a batch through asynchronous execution, event-driven (see the module docstring).
 
@@ -186,14 +211,21 @@ def simulate_async(
     record_frames : bool
         Keep per-frame spike counts of every layer.
     progress : bool
-        tqdm bar over frames.
+        tqdm bar over frames (numpy) or sample chunks (numba).
+    engine : "auto", "numba" or "numpy"
+        ``"numpy"``: the vectorised reference below; ``"numba"``: the compiled event kernel
+        ``neurobench.sim.async_kernel`` (bit-identical record, built-in schedulers only);
+        ``"auto"`` (default): the kernel when numba imports and the scheduler is built in.
     """
-    graph = network if isinstance(network, AsyncGraph) else AsyncGraph.build(network, config.frame_dt)
     sched = make_scheduler(scheduler, seed)
+    use_kernel = kernel_engine(engine, sched)
+    graph = network if isinstance(network, AsyncGraph) else AsyncGraph.build(network, config.frame_dt)
     x = binary_frames(graph, input_frames)
     batch, n_frames, _ = x.shape
-    st = EventState(graph, batch, n_frames, record_frames)
     ids = sample_ids(sample_offset, batch)
+    if use_kernel:
+        return async_kernel.run_kernel(graph, x, ids, config, sched.name, sched.seed, record_frames, progress)
+    st = EventState(graph, batch, n_frames, record_frames)
     beta = np.repeat(graph.beta_layer, graph.sizes[1:])
     leak = beta if np.any(beta != 1.0) else None
     for frame in tqdm(range(n_frames), desc="async sim", disable=not progress, leave=False):

@@ -46,18 +46,36 @@ ascending index, each one's synapses in ascending postsynaptic index), adding th
 time into ``syn_input``; so here too each postsynaptic sum starts at 0.0 and adds the event
 weights one by one in that order (``numpy.add.at``, unbuffered and in order), then it is added
 to ``v`` or ``I`` once. Layers without delays keep the CSR product above.
+
+**Engines** (``ClockOptions.engine``). The numpy code of this module is the reference. The
+default engine runs the same four phases through the compiled kernels of
+``neurobench.sim.clock_kernels`` (numba), one call per layer and step: the same floats in the
+same order, so its float64 runs give bit-identical potentials and spikes, and its phase 3 is
+event-driven (cost proportional to spikes times fan-out: it adds the weight rows of the spiking
+inputs only). On the dense 64-256-256-10 network of ``benchmarks/simulator.py`` it is about 15x
+faster than the numpy reference and faster than a plain float64 torch loop (a BLAS product per
+layer and step); ``docs/simulator.md`` has the measured table. Networks with synaptic delays run
+on the numpy engine. ``ClockOptions.dtype = "float32"`` runs the compiled kernels in single
+precision: faster, but sums round differently, so spikes can differ from the float64 result
+where a potential lands within rounding of the threshold (the benchmark reports the fraction of
+neurons whose spike counts agree).
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from pydantic import Field, model_validator
 from tqdm import tqdm
 
-from ..network import Network
+from ..network import Dense, Network
+from ..schema import Params
+from . import clock_kernels as kernels
 from .coefficients import StepCoefficients
 from .record import LayerRecord, SimRecord
 
-__all__ = ["NEVER", "StepCoefficients", "simulate", "validate_input"]
+__all__ = ["NEVER", "ClockOptions", "StepCoefficients", "simulate", "validate_input"]
 
 NEVER = -(10**9)  # "last spike" step of a neuron that has not spiked yet
 
@@ -120,6 +138,44 @@ class _DelayedDelivery:
             np.add.at(syn_input, target, w)
         slot.clear()
         return syn_input.reshape(self.batch, self.n_out)
+
+
+class ClockOptions(Params):
+    """How the clock simulator computes (never what: see the module docstring).
+
+    Parameters
+    ----------
+    dtype : "float64" or "float32"
+        Floating-point type of potentials, currents and weights. float64 (default) is
+        bit-identical to the numpy reference and to Brian2; float32 is faster and agrees on
+        almost every spike, not on every one.
+    engine : "auto", "compiled" or "numpy"
+        "compiled": the numba kernels of ``neurobench.sim.clock_kernels`` (event-driven
+        synaptic propagation); "numpy": the reference implementation of this module (float64
+        only); "auto" (default): compiled, except for networks with synaptic delays, which only
+        the numpy engine supports.
+    """
+
+    dtype: Literal["float64", "float32"] = Field("float64", description="float type: float64 | float32")
+    engine: Literal["auto", "compiled", "numpy"] = Field("auto", description="engine: auto | compiled | numpy")
+
+    @model_validator(mode="after")
+    def _numpy_engine_is_float64(self) -> "ClockOptions":
+        if self.engine == "numpy" and self.dtype != "float64":
+            raise ValueError(f"dtype = {self.dtype!r} is not allowed with engine = 'numpy': the numpy "
+                             "reference engine runs in float64 only (use engine 'auto' or 'compiled')")
+        return self
+
+    def resolve(self, network: Network) -> str:
+        """The engine that runs ``network``: "compiled" or "numpy" (ValueError when the compiled
+        engine is asked for a network with synaptic delays)."""
+        if not network.has_delays:
+            return "numpy" if self.engine == "numpy" else "compiled"
+        if self.engine == "compiled" or self.dtype != "float64":
+            raise ValueError(f"engine = {self.engine!r} with dtype = {self.dtype!r} is not allowed for a network "
+                             "with synaptic delays (Dense.delay): only engine 'numpy' (or 'auto') in float64 "
+                             "simulates delays")
+        return "numpy"
 
 
 def validate_input(network: Network, input_spikes: np.ndarray, dt: float) -> np.ndarray:
@@ -240,22 +296,102 @@ class _ClockState:
                 self.v_rec[i][:, step] = v[i]
 
     def record(self, x: np.ndarray, dt: float) -> SimRecord:
-        """The run's ``SimRecord``; synaptic operations: every presynaptic spike reaches each of
-        its synapses once."""
-        network = self.network
-        input_counts = x.sum(axis=1).astype(np.int64)
-        pre_counts = [input_counts] + self.counts[:-1]
-        layers = [
-            LayerRecord(
-                spike_count=self.counts[i],
-                first_spike_step=self.first[i],
-                synops=pre_counts[i] @ network.fan_out(i).astype(np.int64),
-                spikes=self.spike_rec[i] if self.spike_rec is not None else None,
-                v=self.v_rec[i] if self.v_rec is not None else None,
+        """The run's ``SimRecord``."""
+        return _record(self.network, x, dt, self.counts, self.first, self.spike_rec, self.v_rec)
+
+
+def _record(network: Network, x: np.ndarray, dt: float, counts: list[np.ndarray], first: list[np.ndarray],
+            spike_rec: list[np.ndarray] | None, v_rec: list[np.ndarray] | None) -> SimRecord:
+    """A run's ``SimRecord``; synaptic operations: every presynaptic spike reaches each of its
+    synapses once."""
+    input_counts = x.sum(axis=1).astype(np.int64)
+    pre_counts = [input_counts] + counts[:-1]
+    layers = [
+        LayerRecord(
+            spike_count=counts[i],
+            first_spike_step=first[i],
+            synops=pre_counts[i] @ network.fan_out(i).astype(np.int64),
+            spikes=spike_rec[i] if spike_rec is not None else None,
+            v=v_rec[i] if v_rec is not None else None,
+        )
+        for i in range(len(network.layers))
+    ]
+    return SimRecord(layers, input_counts, float(dt), x.shape[1], "clock")
+
+
+_DENSE_ROWS_DENSITY = 0.1  # a Dense layer with at least this fraction of nonzero weights propagates by weight rows
+
+
+class _CompiledState:
+    """Per-layer state of one run on the compiled engine (``neurobench.sim.clock_kernels``):
+    the same arrays as ``_ClockState`` in ``dtype``, the synapses of each layer as dense weight
+    rows (Dense layers) or as per-presynaptic-neuron lists (conv, pooling, sparse Dense), and
+    scratch buffers."""
+
+    def __init__(self, network: Network, batch: int, n_steps: int, dt: float, dtype: np.dtype,
+                 record_spikes: bool, record_v: bool):
+        self.network, self.dtype = network, dtype
+        sizes = network.sizes[1:]
+        real = dtype.type
+        self.layers = []
+        for i, p in enumerate(network.neurons):
+            c = StepCoefficients.for_neuron(p, dt)
+            drive = (c.c_b * network.bias(i)).astype(dtype)  # mV per step, rounded from float64
+            layer = network.layers[i]
+            if isinstance(layer, Dense) and np.count_nonzero(layer.weight) >= _DENSE_ROWS_DENSITY * layer.weight.size:
+                synapses = ("dense", np.ascontiguousarray(layer.weight.T, dtype=dtype))  # zeros add nothing
+            else:
+                by_pre = network.weight_matrix(i).T.tocsr()
+                by_pre.sum_duplicates()
+                synapses = ("sparse", by_pre.indptr.astype(np.int64), by_pre.indices.astype(np.int64),
+                            by_pre.data.astype(dtype))
+            self.layers.append({
+                "p": p, "a_v": real(c.a_v), "drive": drive, "has_drive": bool(np.any(drive != 0)),
+                "current": p.tau_syn > 0, "c_i": real(c.c_i), "a_i": real(c.a_i),
+                "ref_steps": p.refractory_steps(dt), "v_th": real(p.v_th), "synapses": synapses,
+                "acc": np.zeros(sizes[i], dtype=dtype), "idx": np.zeros(network.sizes[i], dtype=np.int64),
+                "touched": np.zeros(sizes[i], dtype=bool),
+            })
+        self.v = [np.zeros((batch, n), dtype=dtype) for n in sizes]  # mV
+        self.cur = [np.zeros((batch, n), dtype=dtype) for n in sizes]  # mV/ms
+        self.last = [np.full((batch, n), NEVER, dtype=np.int64) for n in sizes]
+        self.counts = [np.zeros((batch, n), dtype=np.int64) for n in sizes]
+        self.first = [np.full((batch, n), -1, dtype=np.int64) for n in sizes]
+        self.spikes = [np.zeros((batch, n), dtype=bool) for n in sizes]
+        self.free = [np.zeros((batch, n), dtype=bool) for n in sizes]
+        self.spike_rec = [np.zeros((batch, n_steps, n), dtype=bool) for n in sizes] if record_spikes else None
+        self.v_rec = [np.zeros((batch, n_steps, n), dtype=dtype) for n in sizes] if record_v else None
+        self._no_spike_rec = np.zeros((1, 1, 1), dtype=bool)
+        self._no_v_rec = np.zeros((1, 1, 1), dtype=dtype)
+
+    def step(self, step: int, x_step: np.ndarray) -> None:
+        """The four phases of time step ``step``; ``x_step`` (batch, n_in) holds the input spikes."""
+        for i, lay in enumerate(self.layers):
+            kernels.update_threshold(self.v[i], self.cur[i], self.last[i], step, lay["a_v"], lay["drive"],
+                                     lay["has_drive"], lay["current"], lay["c_i"], lay["a_i"], lay["ref_steps"],
+                                     lay["v_th"], self.spikes[i], self.free[i])
+        for i, lay in enumerate(self.layers):
+            pre = x_step if i == 0 else self.spikes[i - 1]
+            target = self.cur[i] if lay["current"] else self.v[i]
+            masked = not lay["current"] and lay["ref_steps"] > 0
+            kind, *syn = lay["synapses"]
+            if kind == "dense":
+                kernels.propagate_dense(pre, syn[0], target, self.free[i], masked, lay["acc"], lay["idx"])
+            else:
+                kernels.propagate_sparse(pre, syn[0], syn[1], syn[2], target, self.free[i], masked, lay["acc"],
+                                         lay["touched"])
+        for i, lay in enumerate(self.layers):
+            kernels.reset_record(
+                self.v[i], self.spikes[i], self.last[i], self.counts[i], self.first[i], step,
+                lay["p"].reset == "zero", lay["v_th"], lay["ref_steps"],
+                self._no_spike_rec if self.spike_rec is None else self.spike_rec[i],
+                self._no_v_rec if self.v_rec is None else self.v_rec[i],
+                self.spike_rec is not None, self.v_rec is not None,
             )
-            for i in range(len(network.layers))
-        ]
-        return SimRecord(layers, input_counts, float(dt), x.shape[1], "clock")
+
+    def record(self, x: np.ndarray, dt: float) -> SimRecord:
+        """The run's ``SimRecord``."""
+        return _record(self.network, x, dt, self.counts, self.first, self.spike_rec, self.v_rec)
 
 
 def simulate(
@@ -265,6 +401,8 @@ def simulate(
     record_spikes: bool = False,
     record_v: bool = False,
     progress: bool = False,
+    dtype: str = "float64",
+    engine: str = "auto",
 ) -> SimRecord:
     """Run ``network`` on a batch of binary input spike trains (see the module docstring).
 
@@ -278,12 +416,24 @@ def simulate(
         Also keep full spike trains / membrane potentials (mV) of every layer.
     progress : bool
         Show a tqdm bar over time steps.
+    dtype, engine : str
+        ``ClockOptions``: "float64" (default, bit-identical to the reference and Brian2) or
+        "float32"; "auto" (default), "compiled" or "numpy" (the reference). Recorded potentials
+        have ``dtype``.
     """
+    options = ClockOptions(dtype=dtype, engine=engine)
     x = validate_input(network, input_spikes, dt)
+    chosen = options.resolve(network)
     batch, n_steps, _ = x.shape
     x_steps = np.ascontiguousarray(x.transpose(1, 0, 2))  # one contiguous (batch, n_in) block per step
+    steps = tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False)
+    if chosen == "compiled":
+        compiled = _CompiledState(network, batch, n_steps, dt, np.dtype(options.dtype), record_spikes, record_v)
+        for step in steps:
+            compiled.step(step, x_steps[step])
+        return compiled.record(x, dt)
     state = _ClockState(network, batch, n_steps, dt, record_spikes, record_v)
-    for step in tqdm(range(n_steps), desc="clock sim", disable=not progress, leave=False):
+    for step in steps:
         spikes, free = state.update_and_threshold(step)
         state.propagate(x_steps[step], spikes, free, step)
         state.reset_and_record(step, spikes)

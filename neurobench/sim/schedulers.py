@@ -222,18 +222,30 @@ def select(p: PendingSpikes, scheduler: Scheduler, forward_group: int,
     return np.sort(np.concatenate([easy, hard[order[rank < forward_group]]]))
 
 
-def select_dense(everyone: PendingSpikes, pending: np.ndarray, scheduler: Scheduler, forward_group: int,
-                 batch: int) -> np.ndarray:
-    """The same choice as ``select``, computed the way asynctorch does: keys for every neuron of
-    every sample (``everyone``: all ``batch * N`` entries in flat order; non-pending ones, where
-    ``pending`` is False, sorted last) and a full sort of each sample's ``N`` keys.
+def select_dense(p: PendingSpikes, scheduler: Scheduler, forward_group: int, batch: int, n_total: int,
+                 first: int = 0) -> np.ndarray:
+    """The same choice as ``select``, computed the way asynctorch does: a (batch, ``n_total - first``)
+    key matrix over the schedulable neurons ``first .. n_total - 1`` (the network's neurons, and the
+    inputs too when they are queued: ``first = 0``) with ``+inf`` for entries not pending, a full
+    stable sort of each sample's row, and the pending entries among the first ``F`` columns.
 
-    Returns flat ids of the emitted entries (sorted). For benchmarks and tests.
+    ``p`` holds the pending entries (``flat = b * n_total + neuron``, ``b`` the position in the
+    batch, ``neuron >= first``). Returns flat ids of the emitted entries (sorted). Keys come from
+    ``scheduler.keys`` on the pending entries, so the choice equals ``select``'s.
     """
-    primary, secondary = scheduler.keys(everyone)
-    primary = np.where(pending, primary, np.inf).reshape(batch, -1)
-    secondary = secondary.reshape(batch, -1)
-    flat = everyone.flat.reshape(batch, -1)
-    order = np.lexsort((flat, secondary, primary), axis=-1)[:, :forward_group]
-    chosen = np.take_along_axis(flat, order, axis=1).ravel()
-    return np.sort(chosen[pending[chosen]])
+    primary, secondary = scheduler.keys(p)
+    width = n_total - first
+    b, col = p.flat // n_total, p.flat % n_total - first
+    keys = np.full((batch, width), np.inf)
+    keys[b, col] = primary
+    if np.any(secondary):
+        second = np.zeros((batch, width))
+        second[b, col] = secondary
+        order = np.lexsort((second, keys), axis=-1)[:, :forward_group]  # stable: column order breaks ties
+    else:
+        order = np.argsort(keys, axis=1, kind="stable")[:, :forward_group]
+    pending = np.zeros((batch, width), dtype=bool)
+    pending[b, col] = True
+    rows = np.arange(batch)[:, None]
+    chosen = (rows * n_total + first + order)[pending[rows, order]]
+    return np.sort(chosen)

@@ -82,13 +82,6 @@ def test_bad_params_name_the_key():
         config.validate("deploy", {"sweep": {"factors": [0.0, 1.0]}})
 
 
-def test_pending_candidates_are_listed_not_computed():
-    cfg = config.validate("deploy", {**TINY, "chips": {**CHIPS, "mac": {"kind": "analog_mac"},
-                                                        "gated": {**CHIPS["pcm"], "device": {"kind": "gated"}}}})
-    assert set(cfg.computed()) == {"pcm", "rram"}
-    assert set(cfg.pending()) == {"mac", "gated"}
-
-
 def test_same_params_same_metrics():
     cfg = tiny(chips={"rram": CHIPS["rram"]})
     a = headline_metrics(candidate_rows(r := run_replicates(cfg)), r)

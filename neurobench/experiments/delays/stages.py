@@ -19,11 +19,11 @@ import torch
 from ...data import load_dataset, train_test_split
 from ...data.frames import frames_from_events
 from ...data.sequential import rows_over_time
+from ...executor import ExecutorParams, Session, session_of
 from ...hardware.delay_memory import activity_percentile, memory_over_activity, memory_over_k
 from ...hardware.precision import QuantParams, quantize
 from ...models.delay_export import clock_logits, to_network
 from ...models.delays import DelayNet, DelayNetParams
-from ...progress import track
 from ...schema import replace as replace_params
 from ...seeds import child_seed
 from ...sim import simulate
@@ -252,24 +252,33 @@ def run_replicate(cfg: DelaysSection, r: int, progress: bool = False) -> tuple[d
     return row, art
 
 
-def run_replicates(cfg: DelaysSection, progress: bool = False) -> tuple[pd.DataFrame, dict]:
-    """Every replicate of ``cfg.n_seeds`` (``run_replicate``). Returns (one row per replicate;
-    the artefacts of replicate 0, plus ``histories`` and ``pooling`` of every replicate,
-    ``brian_s`` summed over replicates and ``neurobench``, the NeuroBench-style rows
-    (``table.delay_row``) of the trained networks with delays, without delays and pooled to
-    k = 1, one per replicate)."""
-    rows, first, histories, pooling, brian_s, nb = [], None, [], [], 0.0, {}
+def replicate_task(task: tuple[DelaysSection, int]) -> tuple[dict, dict]:
+    """:func:`run_replicate` of the task ``(cfg, r)`` with torch on one thread: the executor's
+    task function (pure: every seed is derived from ``(cfg, r)``)."""
+    cfg, r = task
     with single_thread():
-        for r in track(range(cfg.n_seeds), desc="delays replicates", show=progress):
-            row, art = run_replicate(cfg, r, progress)
-            rows.append(row)
-            histories.append(art["histories"].assign(replicate=r))
-            pooling.append(art["pooling"].assign(replicate=r))
-            brian_s += art["brian_s"]
-            for name, nb_row in art["neurobench"].items():
-                nb.setdefault(name, []).append(nb_row)
-            if r == 0:
-                first = art
+        return run_replicate(cfg, r, False)
+
+
+def run_replicates(cfg: DelaysSection, executor: ExecutorParams | Session = ExecutorParams()
+                   ) -> tuple[pd.DataFrame, dict]:
+    """Every replicate of ``cfg.n_seeds`` (one task per replicate, run where ``executor`` says;
+    the results are identical for every executor). Returns (one row per replicate; the artefacts
+    of replicate 0, plus ``histories`` and ``pooling`` of every replicate, ``brian_s`` summed
+    over replicates and ``neurobench``, the NeuroBench-style rows (``table.delay_row``) of the
+    trained networks with delays, without delays and pooled to k = 1, one per replicate)."""
+    with session_of(executor) as session:
+        results = session.map(replicate_task, [(cfg, r) for r in range(cfg.n_seeds)], "delays: replicates")
+    rows, first, histories, pooling, brian_s, nb = [], None, [], [], 0.0, {}
+    for r, (row, art) in enumerate(results):
+        rows.append(row)
+        histories.append(art["histories"].assign(replicate=r))
+        pooling.append(art["pooling"].assign(replicate=r))
+        brian_s += art["brian_s"]
+        for name, nb_row in art["neurobench"].items():
+            nb.setdefault(name, []).append(nb_row)
+        if r == 0:
+            first = art
     first["histories"] = pd.concat(histories, ignore_index=True)
     first["pooling"] = pd.concat(pooling, ignore_index=True)
     first["brian_s"] = brian_s

@@ -16,9 +16,12 @@ class (:data:`Chip`, a discriminated union):
   ``tick`` or ``dependency``: ``neurobench.hardware.multicore.POLICIES``) and the synaptic
   device (:data:`Device`).
 * :class:`AnalogMacChip` (``kind: analog_mac``): a BrainScaleS-2-like analog
-  multiply-accumulate array running the ANN directly. **Pending**: the MAC model exists
-  (``neurobench.analog``, stage ``analog``) but is not wired into this flow yet; the candidate
-  is declared, validated and listed with status ``pending``, never computed.
+  multiply-accumulate array running the ANN directly, no conversion: the noisy MAC of
+  ``neurobench.analog`` (Weis et al. 2020: 5-bit inputs, 6-bit weights, int8 outputs, trial
+  noise, fixed pattern per chip instance), ``cols`` neuron columns of ``mac.chunk_rows`` signed
+  inputs each (an excitatory/inhibitory row pair per input), every layer's weights held at once
+  in the synapses' SRAM; its timing, power and SRAM-write figures are :class:`MacCost`
+  (``neurobench.experiments.deploy.mac``).
 
 Devices (``device.kind``):
 
@@ -27,8 +30,9 @@ Devices (``device.kind``):
   activation ``pre``);
 * :class:`RramDevice`: RRAM cells; read disturb (``neurobench.hardware.rram.RramReadParams``)
   at a chip ``temperature`` in K;
-* :class:`GatedSynapseDevice`: the gated-synapse device. **Pending**: its model exists
-  (``neurobench.devices``, stage ``devices``) but is not wired into this flow yet.
+* :class:`GatedSynapseDevice`: the gated synapse of Jones & Jha 2020 (``neurobench.devices``,
+  stage ``devices``): weights written by simulated program-and-verify pulses, retention from its
+  volatile decay (``neurobench.experiments.deploy.gated``).
 
 Every device says what its cells can hold (``analog``: a continuous conductance;
 ``bits_per_cell``: levels of one cell, ``2^bits``) and how they are programmed
@@ -41,7 +45,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
+from ...analog.mac import MACParams
 from ...conversion.constraints import Analog, ChipConstraints, Digital, Hybrid
+from ...devices.gated_synapse import GatedSynapseParams
+from ...devices.programming import ProgramParams
 from ...hardware.crossbar import CrossbarParams
 from ...hardware.endurance import PcmEndurance
 from ...hardware.mesh import MeshParams
@@ -52,7 +59,7 @@ from ...neurons import NeuronParams
 from ...schema import Params
 
 __all__ = [
-    "AnalogMacChip", "Chip", "Device", "GatedSynapseDevice", "PcmDevice", "RramDevice", "SpikingChip",
+    "AnalogMacChip", "Chip", "Device", "GatedSynapseDevice", "MacCost", "PcmDevice", "RramDevice", "SpikingChip",
     "SyncPolicy", "default_chips", "device_cannot_hold",
 ]
 
@@ -81,20 +88,31 @@ class RramDevice(Params):
         pulses_per_cell=5.0, pulse_ns=20.0, verify_ns=20.0, pulse_pj=5.0, verify_pj=0.5))
 
 
+def _gated_synapse() -> GatedSynapseParams:
+    return GatedSynapseParams(tau_decay=1.0e13)
+
+
 class GatedSynapseDevice(Params):
-    """The gated-synapse device (pending: its model, ``neurobench.devices``, is not wired into this flow yet)."""
+    """The gated synapse (Jones & Jha 2020, reconstructed in ``neurobench.devices``): a signed weight
+    level ``k`` in ``-K..K`` (``K = 2^bits_per_cell - 1``) on a differential pair of devices, written by
+    ``write`` (program-and-verify pulses of the device model); read through its channel, so reads do
+    not disturb the state; the state decays with ``synapse.tau_decay`` (retention). Energies [inferred]:
+    the device model gives pulses and times, not energies."""
 
     kind: Literal["gated"] = "gated"
+    synapse: GatedSynapseParams = Field(default_factory=_gated_synapse,
+                                        description="device laws (tau_decay in ns: the retention, [inferred])")
+    write: ProgramParams = Field(default_factory=ProgramParams, description="pulse scheme of the writes")
+    verify: bool = Field(True, description="program-and-verify (true) or open-loop pulse counts (false)")
+    pulse_pj: float = Field(1.0, ge=0, description="energy of one gate pulse in pJ [inferred]")
+    read_pj: float = Field(0.1, ge=0, description="energy of one verify read in pJ [inferred]")
     analog: bool = Field(True, description="a cell holds a continuous conductance")
-    bits_per_cell: int = Field(6, ge=1, le=16, description="levels one cell distinguishes, 2^bits")
-    programming: ProgrammingParams = Field(default_factory=ProgrammingParams)
+    bits_per_cell: int = Field(6, ge=1, le=16, description="levels one cell distinguishes, 2^bits (K = 2^bits - 1 "
+                                                          "per sign)")
 
 
 Device = Annotated[Union[PcmDevice, RramDevice, GatedSynapseDevice], Field(discriminator="kind")]
 """Field type of one synaptic device: the ``kind`` key selects the class."""
-
-PENDING_DEVICES = {"gated": "the gated-synapse model (neurobench.devices) is not wired into this flow yet"}
-
 
 class SpikingChip(Params):
     """A many-core crossbar chip running the converted SNN (module docstring)."""
@@ -118,24 +136,35 @@ class SpikingChip(Params):
         """Cores of the chip, ``noc.rows * noc.cols``."""
         return self.noc.rows * self.noc.cols
 
-    @property
-    def pending(self) -> str | None:
-        """Why the candidate cannot be computed on this branch yet (None: it can)."""
-        return PENDING_DEVICES.get(self.device.kind)
+
+def _bss2_mac() -> MACParams:
+    return MACParams(gain=0.0018, sigma_trial=1.6, sigma_fp_gain=0.05, sigma_fp_offset=1.0)
+
+
+class MacCost(Params):
+    """Time, power and weight-write figures of the analog MAC array."""
+
+    pass_ns: float = Field(5000.0, gt=0, description="one integration pass of the array (one send of one layer) "
+                                                     "in ns [inferred]")
+    power_w: float = Field(0.7, gt=0, description="ASIC power while inferring in W: Stradmann et al. 2022 measured "
+                                                  "192 uJ over 276 us per sample on BrainScaleS-2")
+    write_gbit_s: float = Field(1.0, gt=0, description="weight upload bandwidth into the synapse SRAM in Gbit/s "
+                                                       "[inferred]")
+    write_pj_per_bit: float = Field(0.1, ge=0, description="SRAM write energy per bit in pJ [inferred]")
 
 
 class AnalogMacChip(Params):
-    """A BrainScaleS-2-like analog MAC array running the ANN directly (pending, module docstring)."""
+    """A BrainScaleS-2-like analog MAC array running the ANN directly (module docstring)."""
 
     kind: Literal["analog_mac"] = "analog_mac"
     description: str = Field("", description="one line for the report")
-    weight_bits: int = Field(6, ge=1, le=16, description="signed synapse weight resolution in bits")
-    rows: int = Field(256, ge=1, description="synapse rows (inputs) of the array")
-    cols: int = Field(512, ge=1, description="neuron columns (outputs) of the array")
-
-    @property
-    def pending(self) -> str | None:
-        return "the analog MAC model (neurobench.analog) is not wired into this flow yet"
+    mac: MACParams = Field(default_factory=_bss2_mac, description="the noisy MAC (neurobench.analog); chip_seed and "
+                                                                  "noise_seed are roots, replicate r uses child_seed")
+    cols: int = Field(512, ge=1, description="neuron columns of the array (one column per output and chunk)")
+    shift: int = Field(2, ge=0, le=8, description="ReLU re-quantisation shift between layers: next input = "
+                                                  "floor(y / 2^shift)")
+    max_n_sends: int = Field(64, ge=1, le=1024, description="most repetitions of a layer's input")
+    cost: MacCost = Field(default_factory=MacCost, description="time, power and weight-write figures")
 
 
 Chip = Annotated[Union[SpikingChip, AnalogMacChip], Field(discriminator="kind")]
@@ -173,5 +202,9 @@ def default_chips() -> dict[str, SpikingChip | AnalogMacChip]:
             description="hybrid synapses (0-3 copies x 2 type weights) on 2-level PCM, 2x3 cores of 64x64, fixed tick",
             constraints=Hybrid(max_multiplicity=3, m_step="round", max_iter=4), noc=MeshParams(rows=2, cols=3),
             crossbar=CrossbarParams(n=64), sync="tick", device=PcmDevice(analog=False, bits_per_cell=1)),
-        "brainscales2_mac": AnalogMacChip(description="BrainScaleS-2-like analog MAC running the ANN (pending)"),
+        "gated_synapse": SpikingChip(
+            description="analog gated-synapse crossbars, 2x2 cores of 64x64, dependency-driven cores",
+            constraints=Analog(w_min=-4.0, w_max=4.0), noc=MeshParams(rows=2, cols=2),
+            crossbar=CrossbarParams(n=64), sync="dependency", device=GatedSynapseDevice()),
+        "brainscales2_mac": AnalogMacChip(description="BrainScaleS-2-like analog MAC running the ANN directly"),
     }

@@ -3,7 +3,7 @@
 Each step takes the previous step's output and returns the next step's input; a step's output
 keeps its input (``.previous`` chain), so the last one holds everything a report needs::
 
-    train_network(cfg)                        -> TrainedNetwork   (neurobench.ann)
+    train_network(cfg)                        -> TrainedNetwork   (neurobench.ann, or a NIR file)
     convert_for(trained, name, chip, cfg)     -> Deployed         (neurobench.conversion, pruning)
     simulate_deployed(deployed, cfg)          -> Simulated        (neurobench.sim, Brian2 check)
     place(simulated, cfg)                     -> Placed           (neurobench.mapping: KL + PSO)
@@ -13,8 +13,11 @@ keeps its input (``.previous`` chain), so the last one holds everything a report
 
 :func:`deploy_candidate` chains them and, when the partitioner needs more cores than the chip
 has, prunes the hidden layer further and tries again (down to ``network.min_hidden``).
-:class:`Step` is the extension point: a new candidate kind (the analog MAC) or device (the
-gated synapse) brings its own steps with the same signatures.
+:class:`Step` is the extension point: a new candidate kind brings its own steps. The analog
+MAC candidate runs the ANN directly (``neurobench.experiments.deploy.mac``: map -> noisy MAC ->
+figures); the gated-synapse device brings its own wear and programming step
+(``neurobench.experiments.deploy.gated``). :func:`candidate_task` runs one (candidate,
+replicate) pair, the unit the stage fans out through ``neurobench.executor``.
 """
 
 from __future__ import annotations
@@ -46,12 +49,15 @@ from ...seeds import child_seed
 from ...sim import simulate
 from ...sim.static import encode
 from .check import ImpossibleCandidate, largest_fitting_hidden
-from .chips import PcmDevice, RramDevice, SpikingChip
+from .chips import AnalogMacChip, GatedSynapseDevice, PcmDevice, RramDevice, SpikingChip
+from .gated import gated_programming, retention_ns
+from .mac import MacRun, run_mac
 from .params import N_CLASSES, N_INPUTS, DeploySection
+from .source import ann_of_snn, read_source
 
 __all__ = [
-    "Deployed", "DoesNotFit", "Placed", "Simulated", "Step", "Timed", "TrainedNetwork", "Worn",
-    "convert_for", "deploy_candidate", "export_nir", "mapping_config", "place", "replicate", "run_policy",
+    "CandidateTask", "Deployed", "DoesNotFit", "Placed", "Simulated", "Step", "Timed", "TrainedNetwork", "Worn",
+    "candidate_task", "convert_for", "deploy_candidate", "export_nir", "mapping_config", "place", "replicate", "run_policy",
     "simulate_deployed", "time_and_energy", "train_network", "wear_and_programming",
 ]
 
@@ -93,10 +99,16 @@ class TrainedNetwork:
 
 def train_network(cfg: DeploySection) -> TrainedNetwork:
     """Train the MLP ``64 -> network.hidden -> 10`` on the digits (``neurobench.ann.train``,
-    seeded by ``network.train_seed``; split by ``network.data_seed``)."""
+    seeded by ``network.train_seed``; split by ``network.data_seed``); with ``network.source`` a
+    NIR file, its network read as the rate-equivalent ANN instead
+    (``neurobench.experiments.deploy.source``; nothing trained)."""
     p = cfg.network
     x_tr, y_tr, x_te, y_te = load_data("digits", seed=p.data_seed)
-    ann = train("mlp", x_tr, y_tr, hidden=(p.hidden,), epochs=p.epochs, seed=p.train_seed, n_classes=N_CLASSES).ann
+    if p.source == "train":
+        ann = train("mlp", x_tr, y_tr, hidden=(p.hidden,), epochs=p.epochs, seed=p.train_seed,
+                    n_classes=N_CLASSES).ann
+    else:
+        ann = ann_of_snn(read_source(p.source), cfg.input_rate, tuple(x_tr.shape[1:]))
     n = cfg.test_samples or len(y_te)
     return TrainedNetwork(ann, x_tr, y_tr, x_te[:n], y_te[:n], evaluate(ann, x_te[:n], y_te[:n]))
 
@@ -121,9 +133,9 @@ def convert_for(trained: TrainedNetwork, name: str, chip: SpikingChip, cfg: Depl
     """Convert the ANN under ``chip.constraints`` with ``chip.neuron`` (``Converter``, serial),
     pruning the hidden layer to ``hidden`` neurons (default: the largest width whose core lower
     bound fits the chip, ``check.largest_fitting_hidden``) with ``prune_method``."""
-    full = cfg.network.hidden
+    full = int(trained.ann.layers[0].weight.shape[0])
     if hidden is None:
-        hidden = largest_fitting_hidden(N_INPUTS, full, N_CLASSES, chip, cfg.network.min_hidden)
+        hidden = largest_fitting_hidden(N_INPUTS, full, N_CLASSES, chip, min(cfg.network.min_hidden, full))
         if hidden is None:
             raise ImpossibleCandidate(f"chip {name!r} is impossible: the network does not fit its cores")
     conv = Converter(objective=cfg.objective, constraints=chip.constraints, neuron=chip.neuron, dt=cfg.dt,
@@ -285,11 +297,20 @@ def device_lifetime(placed: Placed, device, temperature=None):
     return placed.mapping.lifetime
 
 
-def wear_and_programming(timed: Timed) -> Worn:
+def wear_and_programming(timed: Timed, cfg: DeploySection | None = None) -> Worn:
     """Lifetime (:func:`device_lifetime`) and the cost of programming every cell once
-    (``neurobench.hardware.programming``; differential analog pairs program two cells)."""
+    (``neurobench.hardware.programming``; differential analog pairs program two cells); a gated
+    synapse: its device model's writes (seeded by ``cfg.mapping_seed``) and retention over the
+    latency per inference (``neurobench.experiments.deploy.gated``)."""
     placed = timed.previous
     chip = placed.previous.previous.chip
+    if isinstance(chip.device, GatedSynapseDevice):
+        g = placed.mapped.graph
+        used = g.weight != 0
+        seed = 0 if cfg is None else cfg.mapping_seed
+        cost = gated_programming(g.weight[used], placed.mapping.cell[used, 0], placed.mesh.rows * placed.mesh.cols,
+                                 chip.device, seed)
+        return Worn(timed, retention_ns(chip.device) / timed.latency_ns, cost)
     pairs = 2 if isinstance(chip.constraints, Analog) and chip.constraints.differential else 1
     cost = programming_cost(cells_per_tile(placed), chip.device.programming, pairs)
     return Worn(timed, float(device_lifetime(placed, chip.device)), cost)
@@ -352,6 +373,27 @@ def deploy_candidate(trained: TrainedNetwork, name: str, chip: SpikingChip, cfg:
                 raise ImpossibleCandidate(f"chip {name!r} is impossible: {err}; min_hidden reached") from None
             hidden = max(cfg.network.min_hidden, int(deployed.hidden * shrink))
             notes.append(f"{err}: pruned to {hidden}")
-    worn = wear_and_programming(time_and_energy(placed))
+    worn = wear_and_programming(time_and_energy(placed), cfg)
     path = export_nir(worn, nir_path, cfg.dt) if nir_path is not None else None
     return CandidateRun(worn, attempts, path, notes)
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateTask:
+    """One unit of the stage's fan-out: a candidate on a replicate's network."""
+
+    trained: TrainedNetwork
+    name: str
+    chip: SpikingChip | AnalogMacChip
+    cfg: DeploySection  # the replicate's section (``replicate(cfg, r)``)
+    r: int
+    brian: bool = False
+
+
+def candidate_task(task: CandidateTask) -> CandidateRun | MacRun:
+    """The flow of ``task`` (pure, seeded by the replicate's section: ``neurobench.executor``'s
+    contract; writes no file): :func:`deploy_candidate` for a spiking chip, the analog MAC run
+    (``mac.run_mac``) for an analog MAC."""
+    if isinstance(task.chip, AnalogMacChip):
+        return run_mac(task.trained, task.name, task.chip, task.cfg, task.r)
+    return deploy_candidate(task.trained, task.name, task.chip, task.cfg, brian=task.brian)

@@ -18,6 +18,7 @@ from ...schema import Params
 from ...units import rate_fits_time_step
 from .check import impossible_reason
 from .chips import AnalogMacChip, Chip, SpikingChip, default_chips
+from .source import nir_mlp_shape, read_source
 
 N_INPUTS, N_CLASSES = 64, 10
 """The embedded 8x8 digits: inputs and classes of the deployed MLP."""
@@ -31,6 +32,16 @@ class DeployNetworkParams(Params):
     train_seed: int = Field(0, ge=0, description="seed of weight initialisation and batch order")
     data_seed: int = Field(0, ge=0, description="seed of the stratified train/test split")
     min_hidden: int = Field(10, ge=1, description="fewest hidden neurons pruning may keep")
+    source: str = Field("train", min_length=1, description="'train': the MLP trained here; else the path of a .nir "
+                                                           "file whose two-layer dense SNN is deployed (read as its "
+                                                           "rate-equivalent ANN; hidden is then the file's)")
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if v != "train" and not v.endswith(".nir"):
+            raise ValueError(f"source = {v!r} is not allowed: 'train' or the path of a .nir file")
+        return v
 
     @model_validator(mode="after")
     def _min_below_hidden(self) -> "DeployNetworkParams":
@@ -103,22 +114,31 @@ class DeploySection(Params):
 
     @model_validator(mode="after")
     def _possible(self) -> "DeploySection":
+        n_in, hidden, n_out = self.network_shape()
+        min_hidden = min(self.network.min_hidden, hidden)
         for name, chip in self.chips.items():
-            if not isinstance(chip, SpikingChip) or chip.pending:
-                continue
-            why = impossible_reason(chip, N_INPUTS, self.network.hidden, N_CLASSES, self.network.min_hidden,
-                                    self.dt, self.max_rate)
+            why = impossible_reason(chip, n_in, hidden, n_out, min_hidden, self.dt, self.max_rate)
             if why:
                 raise ValueError(f"chip {name!r} is impossible: {why}")
         return self
 
-    def computed(self) -> dict[str, SpikingChip]:
-        """The candidates this branch computes (spiking chips whose device is not pending)."""
-        return {k: c for k, c in self.chips.items() if isinstance(c, SpikingChip) and not c.pending}
+    def network_shape(self) -> tuple[int, int, int]:
+        """``(n_in, hidden, n_out)`` of the network to deploy: the trained MLP's, or the NIR file's
+        (read here; a missing or unsuitable file is an error naming ``network.source``)."""
+        if self.network.source == "train":
+            return N_INPUTS, self.network.hidden, N_CLASSES
+        try:
+            shape = nir_mlp_shape(read_source(self.network.source))
+        except (OSError, ValueError) as err:
+            raise ValueError(f"network.source = {self.network.source!r} is not allowed: {err}") from None
+        if (shape[0], shape[2]) != (N_INPUTS, N_CLASSES):
+            raise ValueError(f"network.source = {self.network.source!r} is not allowed: its network maps {shape[0]} "
+                             f"inputs to {shape[2]} outputs, the digits need {N_INPUTS} -> {N_CLASSES}")
+        return shape
 
-    def pending(self) -> dict[str, str]:
-        """The declared candidates that are not computed yet, with the reason."""
-        return {k: c.pending for k, c in self.chips.items() if c.pending}
+    def computed(self) -> dict[str, SpikingChip | AnalogMacChip]:
+        """Every candidate, by name (all are computed)."""
+        return dict(self.chips)
 
 
 SECTION_SCHEMA = DeploySection

@@ -1,7 +1,9 @@
 """The ``deploy`` stage: every candidate over every replicate, one row per candidate, sweeps.
 
-* :func:`run_replicates`: the flow (``neurobench.experiments.deploy.flow``) for every computed
-  candidate and replicate; replicate 0 also runs the Brian2 check and writes the NIR files;
+* :func:`run_replicates`: the flow (``neurobench.experiments.deploy.flow``) for every
+  candidate and replicate, fanned out through ``neurobench.executor`` (one task per candidate
+  and replicate); replicate 0 also runs the Brian2 check, and the NIR files of its spiking
+  candidates are written here, after the fan-out;
 * :func:`candidate_rows` / :func:`summary_table`: the numbers per (candidate, replicate) and
   their mean and std per candidate; :func:`pareto_front`: the candidates no other beats on two
   numbers;
@@ -21,12 +23,25 @@ import numpy as np
 import pandas as pd
 
 from ...conversion.evaluation import evaluate_network
+from ...executor import ExecutorParams, Session, map_tasks
 from ...hardware.programming import programming_cost
 from ...mapping.espine import evaluate, rechip
 from ...progress import track
 from ...schema import replace
-from .chips import RramDevice
-from .flow import CandidateRun, cells_per_tile, deploy_candidate, device_lifetime, replicate, run_policy, train_network
+from .chips import AnalogMacChip, GatedSynapseDevice, RramDevice
+from .flow import (
+    CandidateRun,
+    CandidateTask,
+    candidate_task,
+    cells_per_tile,
+    device_lifetime,
+    export_nir,
+    replicate,
+    run_policy,
+    train_network,
+)
+from .gated import gated_programming, retention_ns
+from .mac import MacRun, mac_cost, mac_programming, run_on_mac
 from .params import DeploySection
 
 __all__ = ["NUMBERS", "PROVENANCE", "Results", "candidate_rows", "headline_metrics", "pareto_front",
@@ -37,50 +52,72 @@ NUMBERS = ("accuracy", "agreement", "latency_us", "energy_nj", "lifetime", "prog
 """The numbers of a candidate's row (units in the names: us, nJ, ms, uJ per inference or per programming)."""
 
 PROVENANCE: dict[str, tuple[str, str]] = {
-    "accuracy": ("Mern et al. 2018 layer-wise LP conversion (neurobench.conversion), clock simulator",
-                 "n_steps: the rate-code window per inference"),
-    "agreement": ("same as accuracy: share of test samples with the ANN's decision", "n_steps"),
-    "latency_us": ("Chen et al. 2024 many-core model, our reconstruction (neurobench.hardware.multicore) on the "
-                   "eSpine/SpiNeMap placement", "cost.syn_event_ns [inferred]"),
-    "energy_nj": ("Chen et al. 2024 many-core model, our reconstruction (compute, spike packets, tokens, static)",
-                  "cost.syn_event_pj [inferred]"),
+    "accuracy": ("spiking: Mern et al. 2018 layer-wise LP conversion (neurobench.conversion), clock simulator; "
+                 "analog MAC: the trained ANN on Weis et al. 2020's noisy MAC (neurobench.analog), a new chip "
+                 "instance per replicate",
+                 "spiking: n_steps, the rate-code window per inference; analog MAC: mac.sigma_trial [ours]"),
+    "agreement": ("same as accuracy: share of test samples with the ANN's decision", "as accuracy"),
+    "latency_us": ("spiking: Chen et al. 2024 many-core model, our reconstruction (neurobench.hardware.multicore) "
+                   "on the eSpine/SpiNeMap placement; analog MAC: integration passes (sends) x pass time",
+                   "spiking: cost.syn_event_ns [inferred]; analog MAC: cost.pass_ns [inferred]"),
+    "energy_nj": ("spiking: Chen et al. 2024 many-core model, our reconstruction (compute, spike packets, tokens, "
+                  "static); analog MAC: Stradmann et al. 2022's measured ASIC power (192 uJ / 276 us) x latency",
+                  "spiking: cost.syn_event_pj [inferred]; analog MAC: cost.power_w"),
     "lifetime": ("PCM: eSpine write endurance (power law, [inferred]); RRAM: Song, Titirsha & Das read "
-                 "disturb (our form, [inferred])", "PCM: endurance.exponent; RRAM: chip temperature"),
-    "programming_ms": ("ours: write-and-verify, one cell per crossbar at a time (neurobench.hardware.programming)",
-                       "device.programming.pulses_per_cell [inferred]"),
-    "programming_uj": ("ours: write-and-verify pulses times pulse + verify energy",
-                       "device.programming.pulses_per_cell [inferred]"),
-    "synops": ("NeuroBench Effective_ACs per inference (neurobench.metrics.activity.synaptic_operations)",
-               "n_steps (spikes grow with the window)"),
+                 "disturb (our form, [inferred]); gated synapse: retention of Jones & Jha 2020's decay law "
+                 "(neurobench.devices) over the latency; analog MAC: SRAM weights, no endurance limit (inf)",
+                 "PCM: endurance.exponent; RRAM: chip temperature; gated: synapse.tau_decay [inferred]"),
+    "programming_ms": ("PCM, RRAM: ours, write-and-verify, one cell per crossbar at a time "
+                       "(neurobench.hardware.programming); gated: program-and-verify pulses of the device model "
+                       "(neurobench.devices.programming); analog MAC: SRAM words over the upload bandwidth",
+                       "PCM, RRAM: device.programming.pulses_per_cell [inferred]; gated: write.width; "
+                       "analog MAC: cost.write_gbit_s [inferred]"),
+    "programming_uj": ("PCM, RRAM: ours, pulses x (pulse + verify energy); gated: the device model's pulses and "
+                       "reads x pulse_pj, read_pj; analog MAC: SRAM bits x write energy per bit",
+                       "PCM, RRAM: pulses_per_cell [inferred]; gated: pulse_pj [inferred]; analog MAC: "
+                       "cost.write_pj_per_bit [inferred]"),
+    "synops": ("NeuroBench: Effective_ACs per inference of the SNN (neurobench.metrics.activity."
+               "synaptic_operations); analog MAC: effective MACs of the ANN (non-zero inputs x outputs)",
+               "spiking: n_steps (spikes grow with the window)"),
 }
 """Number -> (the model that produced it, the assumption that drives it)."""
 
 
 @dataclass
 class Results:
-    """Every candidate's flow output per replicate (``runs[name][r]``), and the pending ones."""
+    """Every candidate's flow output per replicate (``runs[name][r]``) and the ANN's accuracy."""
 
-    runs: dict[str, list[CandidateRun]] = field(default_factory=dict)
+    runs: dict[str, list[CandidateRun | MacRun]] = field(default_factory=dict)
     ann_accuracy: list[float] = field(default_factory=list)
-    pending: dict[str, str] = field(default_factory=dict)
 
 
-def run_replicates(cfg: DeploySection, nir_dir: str | Path | None = None) -> Results:
-    """Train the network of every replicate and deploy it on every computed candidate."""
-    out = Results(pending=cfg.pending())
-    for r in track(range(cfg.n_seeds), "deploy: replicates"):
+def run_replicates(cfg: DeploySection, nir_dir: str | Path | None = None,
+                   executor: ExecutorParams | Session = ExecutorParams()) -> Results:
+    """Train the network of every replicate, then deploy it on every candidate: one
+    ``flow.candidate_task`` per (candidate, replicate), run where ``executor`` says (results in
+    task order, identical for every executor kind). Replicate 0's spiking candidates are
+    written to ``nir_dir/<name>.nir``."""
+    out = Results()
+    tasks = []
+    for r in track(range(cfg.n_seeds), "deploy: networks"):
         rep = replicate(cfg, r)
         trained = train_network(rep)
         out.ann_accuracy.append(trained.test_accuracy)
-        for name, chip in cfg.computed().items():
-            nir = Path(nir_dir) / f"{name}.nir" if (nir_dir is not None and r == 0) else None
-            run = deploy_candidate(trained, name, chip, rep, brian=r == 0, nir_path=nir)
-            out.runs.setdefault(name, []).append(run)
+        tasks += [CandidateTask(trained, name, chip, rep, r, brian=r == 0) for name, chip in cfg.chips.items()]
+    for task, run in zip(tasks, map_tasks(candidate_task, tasks, executor, "deploy: candidates")):
+        out.runs.setdefault(task.name, []).append(run)
+        if nir_dir is not None and task.r == 0 and isinstance(run, CandidateRun):
+            export_nir(run.worn, Path(nir_dir) / f"{task.name}.nir", cfg.dt)
     return out
 
 
-def row_of(run: CandidateRun) -> dict[str, float]:
+def row_of(run: CandidateRun | MacRun) -> dict[str, float]:
     """One candidate's numbers from one replicate (see :data:`NUMBERS`)."""
+    if isinstance(run, MacRun):
+        return {"accuracy": run.accuracy, "agreement": run.agreement, "latency_us": run.latency_ns / 1e3,
+                "energy_nj": run.energy_pj / 1e3, "lifetime": run.lifetime,
+                "programming_ms": run.programming.time_ns / 1e6, "programming_uj": run.programming.energy_pj / 1e6,
+                "synops": run.synops, "hidden": float(run.deployed.hidden)}
     sim, timed, worn = run.simulated, run.timed, run.worn
     return {
         "accuracy": sim.accuracy, "agreement": sim.agreement,
@@ -98,19 +135,20 @@ def candidate_rows(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary_table(rows: pd.DataFrame, cfg: DeploySection | None = None) -> pd.DataFrame:
+def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Per candidate, ``mean ± std`` over replicates of every number (std with ddof 1; 0 for one
-    replicate), plus the pending candidates with their reason."""
+    replicate; an unbounded number shows as ``inf``)."""
     cells = []
     for name, g in rows.groupby("candidate", sort=False):
         row: dict[str, Any] = {"candidate": name}
         for k in NUMBERS:
             v = g[k].to_numpy(dtype=float)
+            if np.isinf(v).any():
+                row[k] = "inf"
+                continue
             sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
             row[k] = f"{v.mean():.4g} ± {sd:.2g}"
         cells.append(row)
-    if cfg is not None:
-        cells += [{"candidate": name, "accuracy": f"pending: {why}"} for name, why in cfg.pending().items()]
     return pd.DataFrame(cells).set_index("candidate")
 
 
@@ -137,14 +175,52 @@ def provenance_table() -> pd.DataFrame:
     return pd.DataFrame([{"number": k, "model": m, "assumption": a} for k, (m, a) in PROVENANCE.items()])
 
 
+def _mac_sweep(name: str, run: MacRun, f: float) -> list[tuple]:
+    """The analog MAC candidate's numbers with each assumption times ``f`` (replicate 0's chip
+    instance and noise; the mapping fixed)."""
+    d, chip = run.deployed, run.deployed.chip
+    t = d.previous
+    mac = replace(run.mac, sigma_trial=run.mac.sigma_trial * f)
+    scores, _ = run_on_mac(d, t.x_test, mac)
+    c = chip.cost
+    return [
+        (name, "accuracy", "mac.sigma_trial", f, float((scores.argmax(axis=1) == t.y_test).mean())),
+        (name, "latency_us", "cost.pass_ns", f, mac_cost(d, replace(c, pass_ns=c.pass_ns * f))[0] / 1e3),
+        (name, "energy_nj", "cost.power_w", f, mac_cost(d, replace(c, power_w=c.power_w * f))[1] / 1e3),
+        (name, "programming_ms", "cost.write_gbit_s", f,
+         mac_programming(d, replace(c, write_gbit_s=c.write_gbit_s * f)).time_ns / 1e6),
+        (name, "programming_uj", "cost.write_pj_per_bit", f,
+         mac_programming(d, replace(c, write_pj_per_bit=c.write_pj_per_bit * f)).energy_pj / 1e6),
+    ]
+
+
+def _gated_sweep(name: str, run: CandidateRun, cfg: DeploySection, f: float) -> list[tuple]:
+    """The gated synapse's lifetime (tau_decay x f) and programming energy (pulse_pj x f)."""
+    dev = run.deployed.chip.device
+    life = retention_ns(replace(dev, synapse=replace(dev.synapse, tau_decay=dev.synapse.tau_decay * f)))
+    placed = run.placed
+    g = placed.mapped.graph
+    used = g.weight != 0
+    pc = gated_programming(g.weight[used], placed.mapping.cell[used, 0], placed.mesh.rows * placed.mesh.cols,
+                           replace(dev, pulse_pj=dev.pulse_pj * f), cfg.mapping_seed)
+    return [(name, "lifetime", "synapse.tau_decay", f, life / run.timed.latency_ns),
+            (name, "programming_uj", "pulse_pj", f, pc.energy_pj / 1e6)]
+
+
 def sweeps(results: Results, cfg: DeploySection) -> pd.DataFrame:
     """Each number of every candidate (replicate 0) with its dominant assumption multiplied by each
     of ``sweep.factors`` (RRAM lifetime: at each of ``sweep.temperatures``), the trained network,
-    the conversion and the placement fixed. Columns: candidate, number, assumption, factor (or
-    temperature in K), value."""
+    the conversion (or MAC mapping) and the placement fixed; the assumptions are
+    :data:`PROVENANCE`'s. Columns: candidate, number, assumption, factor (or temperature in K),
+    value."""
     rows = []
+    rep0 = replicate(cfg, 0)
     for name, runs in results.runs.items():
         run = runs[0]
+        if isinstance(run, MacRun):
+            for f in cfg.sweep.factors:
+                rows += _mac_sweep(name, run, f)
+            continue
         chip = run.deployed.chip
         sim, placed, timed = run.simulated, run.placed, run.timed
         n = sim.workload.n_samples
@@ -159,6 +235,9 @@ def sweeps(results: Results, cfg: DeploySection) -> pd.DataFrame:
                 s = run_policy(timed.load, chip, cost)
                 value = s.energy.total_pj / n / scale if number == "energy_nj" else s.makespan_ns / n / scale
                 rows.append((name, number, f"cost.{key}", f, value))
+            if isinstance(chip.device, GatedSynapseDevice):
+                rows += _gated_sweep(name, run, rep0, f)
+                continue
             prog = replace(chip.device.programming, pulses_per_cell=chip.device.programming.pulses_per_cell * f)
             pc = programming_cost(cells_per_tile(placed), prog)
             rows.append((name, "programming_uj", "pulses_per_cell", f, pc.energy_pj / 1e6))
@@ -177,12 +256,17 @@ def sweeps(results: Results, cfg: DeploySection) -> pd.DataFrame:
 
 def headline_metrics(rows: pd.DataFrame, results: Results) -> dict[str, float]:
     """``metrics.json``: per candidate the mean and std over replicates of every number
-    (``<candidate>_<number>`` and ``..._std``), and the ANN's mean test accuracy."""
+    (``<candidate>_<number>`` and ``..._std``), and the ANN's mean test accuracy. An unbounded
+    number (the SRAM lifetime of the analog MAC) is left out and flagged by
+    ``<candidate>_<number>_unbounded = 1`` (JSON has no infinity)."""
     out: dict[str, float] = {"ann_accuracy": float(np.mean(results.ann_accuracy)),
-                             "n_candidates": float(len(results.runs)), "n_pending": float(len(results.pending))}
+                             "n_candidates": float(len(results.runs))}
     for name, g in rows.groupby("candidate", sort=False):
         for k in NUMBERS:
             v = g[k].to_numpy(dtype=float)
+            if not np.isfinite(v).all():
+                out[f"{name}_{k}_unbounded"] = 1.0
+                continue
             out[f"{name}_{k}"] = float(v.mean())
             out[f"{name}_{k}_std"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
     return out
@@ -190,7 +274,8 @@ def headline_metrics(rows: pd.DataFrame, results: Results) -> dict[str, float]:
 
 def brian_table(results: Results) -> pd.DataFrame:
     """The clock vs Brian2 spike-count check of every candidate's deployed SNN (replicate 0)."""
-    return pd.DataFrame([{"candidate": name, **(runs[0].simulated.brian or {})} for name, runs in results.runs.items()])
+    return pd.DataFrame([{"candidate": name, **(runs[0].simulated.brian or {})} for name, runs in results.runs.items()
+                         if isinstance(runs[0], CandidateRun)])
 
 
 def flow_notes(results: Results) -> list[str]:
@@ -205,18 +290,21 @@ def numbers_frame(rows: pd.DataFrame, numbers: Sequence[str] = NUMBERS) -> pd.Da
 
 
 def candidates_table(cfg: DeploySection) -> pd.DataFrame:
-    """The candidates as a table: kind, constraint family, device, cores, crossbar, policy, status."""
+    """The candidates as a table: kind, constraint family, neuron, device, cores, crossbar, policy."""
     rows = []
     for name, chip in cfg.chips.items():
-        if chip.kind != "spiking":
+        if isinstance(chip, AnalogMacChip):
+            m = chip.mac
             rows.append({"candidate": name, "kind": chip.kind, "description": chip.description,
-                         "status": f"pending: {chip.pending}"})
+                         "family": f"{m.weight_bits}-bit weights, {m.input_bits}-bit inputs (no conversion)",
+                         "neuron": "ReLU (ANN)", "device": "SRAM synapses",
+                         "cores": f"{chip.cols} columns", "crossbar": f"{m.chunk_rows} signed rows", "sync": "layer "
+                         "by layer"})
             continue
         rows.append({"candidate": name, "kind": chip.kind, "description": chip.description,
                      "family": chip.constraints.family, "neuron": f"{chip.neuron.model} ({chip.neuron.reset})",
                      "device": chip.device.kind, "cores": f"{chip.noc.rows}x{chip.noc.cols}",
-                     "crossbar": f"{chip.crossbar.n}x{chip.crossbar.n}", "sync": chip.sync,
-                     "status": f"pending: {chip.pending}" if chip.pending else "computed"})
+                     "crossbar": f"{chip.crossbar.n}x{chip.crossbar.n}", "sync": chip.sync})
     return pd.DataFrame(rows).set_index("candidate")
 
 

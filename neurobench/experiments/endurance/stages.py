@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ...executor import ExecutorParams, Session, session_of
 from ...hardware.crossbar import CrossbarParams, program_currents, series_currents
 from ...hardware.endurance import PcmEndurance, pcm_endurance
 from ...hardware.mesh import Mesh
@@ -26,7 +27,6 @@ from ...mapping.espine import Chip, Mapping, MappingConfig, evaluate, map_worklo
 from ...mapping.placement import place_by_lifetime, place_sequential
 from ...mapping.lifetime import endurance_ratio, rram_lifetime
 from ...mapping.partition import cluster_traffic
-from ...progress import track
 from ...schema import replace
 from ...units import PJ_PER_UJ
 from ..common import geometric_mean
@@ -328,10 +328,18 @@ class Replicate:
         return pd.DataFrame({n: gain_parts(self.results[n]) for n in self.life.index}).T
 
 
-def run_replicates(cfg: EnduranceSection, sim: SimulatedSet) -> list[Replicate]:
-    """:func:`run_replicate` for ``r = 0 .. n_seeds - 1`` (progress through
-    ``neurobench.progress.track``)."""
-    return [run_replicate(cfg, r, sim) for r in track(range(cfg.n_seeds), "endurance: replicates")]
+def replicate_task(task: tuple[EnduranceSection, int, SimulatedSet]) -> Replicate:
+    """:func:`run_replicate` of the task ``(cfg, r, sim)``: the executor's task function (pure:
+    every seed is derived from ``(cfg, r)``)."""
+    return run_replicate(*task)
+
+
+def run_replicates(cfg: EnduranceSection, sim: SimulatedSet,
+                   executor: ExecutorParams | Session = ExecutorParams()) -> list[Replicate]:
+    """:func:`run_replicate` for ``r = 0 .. n_seeds - 1``, one task per replicate, run where
+    ``executor`` says (the results are identical for every executor)."""
+    with session_of(executor) as session:
+        return session.map(replicate_task, [(cfg, r, sim) for r in range(cfg.n_seeds)], "endurance: replicates")
 
 
 def run_replicate(cfg: EnduranceSection, r: int, sim: SimulatedSet) -> Replicate:

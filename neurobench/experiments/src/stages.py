@@ -25,10 +25,10 @@ import torch
 from ...data import load_dataset, poisson, train_test_split
 from ...data.frames import frames_from_events
 from ...data.saccade import saccade_sensor_size, saccades
+from ...executor import ExecutorParams, Session, session_of
 from ...models.lif import LIFNet
 from ...models.src import SRCNet, SRCParams, single_neuron
 from ...models.src_brian import src_brian_forward
-from ...progress import track
 from ...schema import replace as replace_params
 from ...seeds import child_seed
 from ...training.bptt import evaluate, train_bptt
@@ -186,37 +186,47 @@ def train_model(name: str, data: StudyData, cfg: SrcSection, progress: bool = Fa
     return model, row, history, {"train_s": res.train_s, "samples_per_s": res.samples_per_s}
 
 
-def run_replicates(cfg: SrcSection, progress: bool = False):
-    """Every model of ``MODELS`` (only the rate task's with ``events.task: none``) trained in
-    each of ``cfg.n_seeds`` replicates (``replicate_section``), plus ``src_deep_no_bypass`` in
-    replicate 0 when ``cfg.ablation``.
+def run_replicate(task: tuple[SrcSection, int]):
+    """Replicate ``r`` (the task ``(cfg, r)``, ``replicate_section``): every model of ``MODELS``
+    (only the rate task's with ``events.task: none``) trained, plus ``src_deep_no_bypass`` in
+    replicate 0 when ``cfg.ablation``. Returns (result rows, history rows, (data, models),
+    timings, the NeuroBench-style row of every model of ``MODELS``, ``table.model_row``). Pure
+    (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
+    cfg, r = task
+    rcfg = replicate_section(cfg, r)
+    data = load_study_data(rcfg)
+    names = [n for n, (task, _, _) in MODELS.items() if task in data.tasks]
+    if r == 0 and cfg.ablation:
+        names.append("src_deep_no_bypass")
+    models, rows, histories, timings, nb = {}, [], [], {}, {}
+    for name in names:
+        cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
+        model, row, hist, t = train_model(name, data, rcfg, False, cell)
+        models[name] = model
+        rows.append({"replicate": r, **row})
+        if name in MODELS:  # not the ablation, trained in replicate 0 only
+            nb[name] = model_row(model, data.tasks[row["task"]][data.test_idx], row["accuracy"])
+        histories += [{"replicate": r, **h} for h in hist]
+        timings.update({f"{k}[{name}][r{r}]": v for k, v in t.items()})
+    return rows, histories, (data, models), timings, nb
+
+
+def run_replicates(cfg: SrcSection, executor: ExecutorParams | Session = ExecutorParams()):
+    """Every replicate of ``cfg.n_seeds`` (:func:`run_replicate`, one task per replicate, run
+    where ``executor`` says; the results are identical for every executor).
 
     Returns (results: one row per replicate and model, with ``replicate``; histories; models and
     data of replicate 0; timings in wall seconds, keys ``<what>[<model>][r<r>]``, not
     reproducible; the NeuroBench-style rows of every model, one per replicate
     (``table.model_row``)).
     """
-    rows, histories, timings, first, nb = [], [], {}, None, {}
-    for r in track(range(cfg.n_seeds), desc="src replicates", show=progress):
-        rcfg = replicate_section(cfg, r)
-        data = load_study_data(rcfg)
-        names = [n for n, (task, _, _) in MODELS.items() if task in data.tasks]
-        if r == 0 and cfg.ablation:
-            names.append("src_deep_no_bypass")
-        models = {}
-        for name in names:
-            cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
-            model, row, hist, t = train_model(name, data, rcfg, progress, cell)
-            models[name] = model
-            rows.append({"replicate": r, **row})
-            if name in MODELS:  # not the ablation, trained in replicate 0 only
-                nb.setdefault(name, []).append(model_row(model, data.tasks[row["task"]][data.test_idx],
-                                                         row["accuracy"]))
-            histories += [{"replicate": r, **h} for h in hist]
-            timings.update({f"{k}[{name}][r{r}]": v for k, v in t.items()})
-        if r == 0:
-            first = (data, models)
-    return pd.DataFrame(rows), pd.DataFrame(histories), first, timings, nb
+    with session_of(executor) as session:
+        results = session.map(run_replicate, [(cfg, r) for r in range(cfg.n_seeds)], "src: replicates")
+    rows = [row for res in results for row in res[0]]
+    histories = [h for res in results for h in res[1]]
+    timings = {k: v for res in results for k, v in res[3].items()}
+    nb = {name: [res[4][name] for res in results] for name in results[0][4]}
+    return pd.DataFrame(rows), pd.DataFrame(histories), results[0][2], timings, nb
 
 
 def neuron_study(p: SRCParams, drives, n_steps: int) -> tuple[pd.DataFrame, dict[float, dict]]:

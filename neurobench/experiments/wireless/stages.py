@@ -24,7 +24,7 @@ import torch
 from ...data import load_dataset, train_test_split
 from ...data.frames import frames_from_events
 from ...data.saccade import saccade_sensor_size, saccades
-from ...progress import track
+from ...executor import ExecutorParams, Session, session_of
 from ...schema import replace as replace_params
 from ...seeds import child_seed
 from ...training.bptt import train_bptt
@@ -216,17 +216,25 @@ def run_replicate(cfg: WirelessSection, r: int, progress: bool = False) -> tuple
     return row, art
 
 
-def run_replicates(cfg: WirelessSection, progress: bool = False) -> tuple[pd.DataFrame, dict]:
-    """Every replicate of ``cfg.n_seeds``. Returns (one row per replicate; the artefacts of every
-    replicate's curves concatenated with a ``replicate`` column, plus replicate 0's data and
-    ``neurobench``: the NeuroBench-style rows of the trained chain, one per replicate
-    (``table.chain_row``))."""
-    rows, arts = [], []
+def replicate_task(task: tuple[WirelessSection, int]) -> tuple[dict, dict]:
+    """:func:`run_replicate` of the task ``(cfg, r)`` with torch on one thread: the executor's
+    task function (pure: every seed is derived from ``(cfg, r)``)."""
+    cfg, r = task
     with single_thread():
-        for r in track(range(cfg.n_seeds), desc="wireless replicates", show=progress):
-            row, art = run_replicate(cfg, r, progress)
-            rows.append(row)
-            arts.append(art)
+        return run_replicate(cfg, r, False)
+
+
+def run_replicates(cfg: WirelessSection, executor: ExecutorParams | Session = ExecutorParams()
+                   ) -> tuple[pd.DataFrame, dict]:
+    """Every replicate of ``cfg.n_seeds`` (one task per replicate, run where ``executor`` says;
+    the results are identical for every executor). Returns (one row per replicate; the artefacts
+    of every replicate's curves concatenated with a ``replicate`` column, plus replicate 0's data
+    and ``neurobench``: the NeuroBench-style rows of the trained chain, one per replicate
+    (``table.chain_row``))."""
+    with session_of(executor) as session:
+        results = session.map(replicate_task, [(cfg, r) for r in range(cfg.n_seeds)], "wireless: replicates")
+    rows = [row for row, _ in results]
+    arts = [art for _, art in results]
     out = {name: pd.concat([a[name].assign(replicate=r) for r, a in enumerate(arts)], ignore_index=True)
            for name in ("history", "snr", "time", "bits", "levels")}
     out["data"] = arts[0]["data"]

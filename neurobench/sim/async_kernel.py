@@ -1,0 +1,382 @@
+"""Compiled (numba) event kernel of asynchronous execution: the same run as the numpy reference
+``neurobench.sim.asynchronous`` (read its docstring for the semantics), spike for spike.
+
+The numpy path advances all samples of a batch in lockstep of forward steps; since nothing couples
+samples (the scheduler's random numbers are a pure function of ``(seed, sample, frame, step,
+neuron)``, ``max_steps`` and the stopping rules act per sample), this kernel runs one sample at a
+time through all its frames, on per-sample state of ``N`` neurons that stays in cache. Every
+floating-point operation of the reference is reproduced in the same order, so results are
+bit-identical (tested for every scheduler and option):
+
+* currents of one forward step: per target, ``0.0 + w_1 + w_2 + ...`` over the emitted spikes in
+  ascending neuron id (the order of scipy's sparse product in ``_deliver``); targets whose sum is
+  exactly 0 receive nothing and do not check their threshold; then one ``v += sum``;
+* targets are visited in scipy's output order (most recently first-touched first), which fixes
+  the order of ``AsyncRecord.output_events`` within a (frame, step, sample);
+* scheduling keys use the same splitmix64 counter hash as ``schedulers.uniform``; the ``F``
+  smallest keys by (primary, secondary, neuron id) are emitted, as ``schedulers.select`` does.
+
+Only the built-in strategies (``random``, ``momentum``, ``fifo``, ``round_robin``) are compiled;
+``simulate_async`` falls back to numpy for any other ``Scheduler`` subclass.
+
+Compiled functions are cached on disk (numba ``cache=True``: ``__pycache__`` beside this file, or
+numba's user-wide cache directory when that is read-only); when no cache location is writable
+the kernel is compiled in memory at every first call of a process.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+try:  # numba is optional: without it simulate_async runs the numpy reference
+    import numba
+except ImportError:  # pragma: no cover - numba is pinned in the project environment
+    numba = None
+
+__all__ = ["AVAILABLE", "SCHEDULER_CODES", "compile_seconds", "run_kernel"]
+
+AVAILABLE = numba is not None
+
+# Scheduler name -> kernel code (``schedulers.SCHEDULERS`` names).
+SCHEDULER_CODES = {"random": 0, "momentum": 1, "fifo": 2, "round_robin": 3}
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
+
+
+_uncached: list[str] = []
+
+
+def _jit(fn):
+    """``numba.njit`` with the on-disk cache, or without it when no cache location is writable
+    (one warning per process)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        if not _uncached:
+            warnings.warn("numba cannot cache the async event kernel (no writable cache location): "
+                          "it is compiled at every first call of a process", RuntimeWarning, stacklevel=2)
+        _uncached.append(fn.__name__)
+        return numba.njit(cache=False, nogil=True)(fn)
+
+
+def _mix(x):
+    """splitmix64 finaliser of one uint64 (wrap-around arithmetic), as ``schedulers._mix``."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
+
+
+def _chain(h, counter):
+    """One link of the counter hash chain: ``mix(h ^ counter)``."""
+    return _mix(h ^ np.uint64(counter))
+
+
+def _to_unit(h):
+    """float64 in [0, 1) from a hash: ``(h >> 11) * 2**-53``."""
+    return np.float64(h >> _S11) * 2.0**-53
+
+
+def _uniform(seed, sample, frame, step, neuron):
+    """``schedulers.uniform(seed, sample, frame, step, neuron)`` for one entry, float64 in [0, 1).
+    The kernel hoists the chain: one link per pending entry and step."""
+    return _to_unit(_chain(_chain(_chain(_chain(_mix(np.uint64(seed)), sample), frame), step), neuron))
+
+
+def _before(p1, s1, g1, p2, s2, g2):
+    """Entry 1 goes before entry 2: (primary, secondary, neuron id) ascending."""
+    if p1 != p2:
+        return p1 < p2
+    if s1 != s2:
+        return s1 < s2
+    return g1 < g2
+
+
+def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+            best_p, best_s, best_g, emit):
+    """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
+    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
+    (``h_step``: the hash chain of seed, sample, frame and step), kept in a sorted buffer."""
+    if qlen <= forward_group:
+        for k in range(qlen):
+            emit[k] = queue[k]
+        emit[:qlen].sort()
+        return qlen
+    q = max(n_queues, 1)
+    n_best = 0
+    for k in range(qlen):
+        g = queue[k]
+        u = _to_unit(_chain(h_step, g))
+        if sched == 0:  # random
+            p, s = u, 0.0
+        elif sched == 1:  # momentum: largest relative overshoot first
+            p, s = -over[g], u
+        elif sched == 2:  # fifo: earliest enqueue step first
+            p, s = np.float64(enq[g]), u
+        else:  # round robin over populations
+            turn = (layer_of[g] - (step - 1)) % q
+            if turn < 0:
+                turn += q
+            p, s = np.float64(turn), u
+        if n_best == forward_group:
+            if not _before(p, s, g, best_p[n_best - 1], best_s[n_best - 1], best_g[n_best - 1]):
+                continue
+            pos = n_best - 1
+        else:
+            pos = n_best
+            n_best += 1
+        while pos > 0 and _before(p, s, g, best_p[pos - 1], best_s[pos - 1], best_g[pos - 1]):
+            best_p[pos] = best_p[pos - 1]
+            best_s[pos] = best_s[pos - 1]
+            best_g[pos] = best_g[pos - 1]
+            pos -= 1
+        best_p[pos], best_s[pos], best_g[pos] = p, s, g
+    for k in range(forward_group):
+        emit[k] = best_g[k]
+    emit[:forward_group].sort()
+    return forward_group
+
+
+def _grow(events, n_events):
+    """``events`` with room for one more row (capacity doubled when full)."""
+    if n_events < events.shape[0]:
+        return events
+    bigger = np.empty((2 * events.shape[0], events.shape[1]), dtype=events.dtype)
+    bigger[:n_events] = events[:n_events]
+    return bigger
+
+
+def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset, beta, has_leak,
+            n_in, out_off, n_layers, forward_group, prioritize, refractory, halt_after, max_steps, sched, seed,
+            record_frames, count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted):
+    """Run samples ``b0 .. b1 - 1`` (see the module docstring); fills the per-sample outputs and
+    returns the output events as rows ``(sample, output neuron, global step, frame, step)``."""
+    n = indptr.shape[0] - 1
+    n_frames = x.shape[1]
+    n_out = n - out_off
+    v = np.zeros(n)
+    ref = np.zeros(n, dtype=np.bool_)
+    pend = np.zeros(n, dtype=np.int64)
+    enq = np.zeros(n, dtype=np.int64)
+    over = np.full(n, np.inf)
+    acc = np.zeros(n)
+    touched = np.zeros(n, dtype=np.bool_)
+    touch_list = np.zeros(n, dtype=np.int64)
+    queue = np.zeros(n, dtype=np.int64)
+    cand = np.zeros(n, dtype=np.int64)
+    emit = np.zeros(max(min(forward_group, n), n_in), dtype=np.int64)
+    width = min(forward_group, n) + 1
+    best_p = np.zeros(width)
+    best_s = np.zeros(width)
+    best_g = np.zeros(width, dtype=np.int64)
+    events = np.zeros((64, 5), dtype=np.int64)
+    n_events = 0
+    for b in range(b0, b1):
+        v[:] = 0.0
+        ref[:] = False
+        pend[:] = 0
+        enq[:] = 0
+        over[:] = np.inf
+        total = 0
+        base = 0
+        h_sample = _chain(_mix(np.uint64(seed)), ids[b])
+        for f in range(n_frames):
+            if halted[b]:
+                break
+            h_frame = _chain(h_sample, f)
+            if has_leak:
+                for g in range(n_in, n):
+                    v[g] *= beta[g]
+            if refractory:
+                ref[:] = False
+            qlen = 0
+            n_emit = 0
+            for i in range(n_in):
+                if x[b, f, i]:
+                    input_events[b] += 1
+                    if prioritize:
+                        emit[n_emit] = i
+                        n_emit += 1
+                    else:
+                        pend[i] = 1
+                        enq[i] = 0
+                        queue[qlen] = i
+                        qlen += 1
+            step = 0
+            while True:
+                if step > 0 or prioritize:
+                    sg = base + step
+                    # deliver the emitted spikes (ascending ids): per-target sums in touch order
+                    n_touch = 0
+                    for k in range(n_emit):
+                        g = emit[k]
+                        lo, hi = indptr[g], indptr[g + 1]
+                        synops[b, layer_of[g]] += hi - lo
+                        for j in range(lo, hi):
+                            t = indices[j]
+                            if not touched[t]:
+                                touched[t] = True
+                                touch_list[n_touch] = t
+                                n_touch += 1
+                            acc[t] += weights[j]
+                    # the queue keeps the entries still pending
+                    kept = 0
+                    for k in range(qlen):
+                        if pend[queue[k]] > 0:
+                            queue[kept] = queue[k]
+                            kept += 1
+                    qlen = kept
+                    # threshold checks of the targets with non-zero net current, scipy's order
+                    n_cand = 0
+                    for k in range(n_touch - 1, -1, -1):
+                        t = touch_list[k]
+                        w = acc[t]
+                        acc[t] = 0.0
+                        touched[t] = False
+                        if w == 0.0 or (refractory and ref[t]):
+                            continue
+                        v[t] += w
+                        if v[t] >= v_th[t]:
+                            cand[n_cand] = t
+                            n_cand += 1
+                    # spikes: reset, bookkeeping, queue
+                    total += n_cand
+                    for k in range(n_cand):
+                        t = cand[k]
+                        th = v_th[t]
+                        over[t] = (v[t] - th) / th
+                        v[t] = 0.0 if zero_reset[t] else v[t] - th
+                        count[b, t] += 1
+                        if record_frames:
+                            frame_counts[b, f, t - n_in] += 1
+                        if refractory:
+                            ref[t] = True
+                        if t >= out_off:
+                            o = t - out_off
+                            events = _grow(events, n_events)
+                            events[n_events, 0] = b
+                            events[n_events, 1] = o
+                            events[n_events, 2] = sg
+                            events[n_events, 3] = f
+                            events[n_events, 4] = step
+                            n_events += 1
+                            if first[b, o] < 0:
+                                first[b, o] = sg
+                                first_spikes[b, o] = total
+                        else:
+                            if pend[t] == 0:
+                                enq[t] = step
+                                queue[qlen] = t
+                                qlen += 1
+                            pend[t] += 1
+                    # stopping rule
+                    if halt_after >= 0 and not halted[b]:
+                        first_any = -1
+                        for o in range(n_out):
+                            if first[b, o] >= 0 and (first_any < 0 or first[b, o] < first_any):
+                                first_any = first[b, o]
+                        if first_any >= 0 and sg >= first_any + halt_after:
+                            halted[b] = True
+                            for k in range(qlen):
+                                pend[queue[k]] = 0
+                            qlen = 0
+                elif halt_after >= 0 and not halted[b]:  # queued input, no delivery at step 0
+                    first_any = -1
+                    for o in range(n_out):
+                        if first[b, o] >= 0 and (first_any < 0 or first[b, o] < first_any):
+                            first_any = first[b, o]
+                    if first_any >= 0 and base >= first_any + halt_after:
+                        halted[b] = True
+                        for k in range(qlen):
+                            pend[queue[k]] = 0
+                        qlen = 0
+                if qlen == 0:
+                    break
+                if step == max_steps:
+                    for k in range(qlen):
+                        dropped[b] += pend[queue[k]]
+                        pend[queue[k]] = 0
+                    break
+                step += 1
+                n_emit = _select(queue, qlen, forward_group, sched, _chain(h_frame, step), step, n_layers,
+                                 layer_of, enq, over, best_p, best_s, best_g, emit)
+                for k in range(n_emit):
+                    pend[emit[k]] -= 1
+                steps[b, f] = step
+            base += steps[b, f]
+    return events[:n_events].copy()
+
+
+if AVAILABLE:
+    _mix = _jit(_mix)
+    _chain = _jit(_chain)
+    _to_unit = _jit(_to_unit)
+    _uniform = _jit(_uniform)
+    _before = _jit(_before)
+    _select = _jit(_select)
+    _grow = _jit(_grow)
+    _kernel = _jit(_kernel)
+
+_compile_seconds: list[float] = []
+
+
+def compile_seconds() -> float | None:
+    """Seconds the first kernel call of this process took beyond running (compilation or loading
+    from the cache), None before the first call."""
+    return _compile_seconds[0] if _compile_seconds else None
+
+
+def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: str, seed: int,
+               record_frames: bool, progress: bool = False):
+    """Run the compiled kernel on ``x`` (bool, (batch, n_frames, n_in)); returns the
+    ``AsyncRecord`` the numpy reference returns for the same run."""
+    import time
+
+    from tqdm import tqdm
+
+    from .events import AsyncRecord
+
+    if not AVAILABLE:
+        raise RuntimeError("the async event kernel needs numba, which does not import")
+    batch, n_frames, n_in = x.shape
+    n = graph.n_total
+    n_out = graph.sizes[-1]
+    beta = np.concatenate([np.ones(n_in), np.repeat(graph.beta_layer, graph.sizes[1:])]).astype(np.float64)
+    count = np.zeros((batch, n), dtype=np.int64)
+    synops = np.zeros((batch, graph.n_layers), dtype=np.int64)
+    input_events = np.zeros(batch, dtype=np.int64)
+    steps = np.zeros((batch, n_frames), dtype=np.int64)
+    first = np.full((batch, n_out), -1, dtype=np.int64)
+    first_spikes = np.full((batch, n_out), -1, dtype=np.int64)
+    frame_counts = np.zeros((batch, n_frames, n - n_in) if record_frames else (1, 1, 1), dtype=np.int64)
+    dropped = np.zeros(batch, dtype=np.int64)
+    halted = np.zeros(batch, dtype=np.bool_)
+    halt_after = -1 if config.halt_after is None else int(config.halt_after)
+    args = (np.ascontiguousarray(x, dtype=np.bool_), np.ascontiguousarray(ids, dtype=np.int64),
+            graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.weights.astype(np.float64),
+            graph.layer_of.astype(np.int64), graph.v_th.astype(np.float64), graph.zero_reset.astype(np.bool_),
+            beta, bool(np.any(beta != 1.0)), int(n_in), int(graph.output_offset), int(graph.n_layers),
+            int(config.forward_group), bool(config.prioritize_input), bool(config.refractory), halt_after,
+            int(config.max_steps), int(SCHEDULER_CODES[scheduler_name]), np.uint64(seed), bool(record_frames),
+            count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted)
+    chunk = max(1, batch // 20) if progress else batch
+    parts = []
+    for b0 in tqdm(range(0, batch, chunk), desc="async sim (numba)", disable=not progress, leave=False):
+        tic = time.perf_counter()
+        parts.append(_kernel(b0, min(b0 + chunk, batch), *args))
+        if not _compile_seconds:
+            _compile_seconds.append(time.perf_counter() - tic)
+    events = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.int64)
+    order = np.lexsort((events[:, 0], events[:, 4], events[:, 3]))  # (frame, step, sample), stable
+    events = events[order]
+    off = graph.offsets
+    layers = range(1, graph.n_layers + 1)
+    spike_count = [count[:, off[i] : off[i + 1]].copy() for i in layers]
+    fc = [frame_counts[:, :, off[i] - n_in : off[i + 1] - n_in] for i in layers] if record_frames else None
+    out_events = (events[:, 0].copy(), events[:, 1].copy(), events[:, 2].copy())
+    return AsyncRecord(spike_count, synops, input_events, steps, first, first_spikes, out_events, fc, dropped, halted)

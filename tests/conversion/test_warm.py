@@ -1,0 +1,96 @@
+"""The warm-started highspy LP path (lp_solver="highspy") against the scipy reference."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from neurobench.conversion import warm
+from neurobench.conversion.constraints import Analog, Digital
+from neurobench.conversion.highs import solve_model
+from neurobench.conversion.layer import NeuronOptions, PoolOptions, _chunks, solve_layer
+from neurobench.conversion.model import WeightModel
+from neurobench.conversion.problem import NeuronProblem
+
+
+def layer(seed: int = 0, S: int = 60, n: int = 10, m: int = 6):
+    """Rates in [0, 1), targets of a random layer plus noise; negative targets are silent."""
+    rng = np.random.default_rng(seed)
+    R = rng.random((S, n))
+    Z = R @ rng.normal(size=(n, m)) + 0.1 * rng.normal(size=(S, m))
+    return R, Z, Z < 0
+
+
+def objectives(constraints, objective="l1", silent_mode="hinge", max_error=None, seed=0):
+    """Per-neuron penalised objectives of one layer, solved serially (one warm chunk)."""
+    R, Z, silent = layer(seed)
+    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, "serial",
+                      options=NeuronOptions(silent_mode=silent_mode), max_error=max_error,
+                      progress=False)
+    return np.array([s.objective + s.penalty for s in sol.solutions]), sol
+
+
+ANALOG = [dict(w_min=-2.0, w_max=2.0), dict(w_min=-2.0, w_max=2.0, total_conductance=3.0),
+          dict(w_min=-2.0, w_max=2.0, weight_penalty=0.05), dict(w_min=0.0, w_max=2.0, weight_penalty=0.05),
+          dict(w_min=-1.0, w_max=1.0, differential=True, g_max=1.0, total_conductance=4.0)]
+
+
+@pytest.mark.parametrize("objective", ["l1", "linf"])
+@pytest.mark.parametrize("silent_mode,max_error", [("hinge", None), ("hard", None), ("hinge", 2.0),
+                                                   ("hard", 2.0)])
+@pytest.mark.parametrize("kw", ANALOG)
+def test_analog_objective_matches_scipy(objective, silent_mode, max_error, kw):
+    ref, _ = objectives(Analog(**kw, lp_solver="scipy"), objective, silent_mode, max_error)
+    before = dict(warm.STATS)
+    got, _ = objectives(Analog(**kw, lp_solver="highspy"), objective, silent_mode, max_error)
+    assert warm.STATS["solves"] - before["solves"] == len(got)   # every neuron took the warm path
+    assert warm.STATS["builds"] - before["builds"] == 1          # ... in one model
+    np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("objective", ["l1", "linf"])
+def test_relaxation_of_a_grid_model_matches_scipy(objective):
+    """The digital and hybrid heuristics solve LPs in scaled variables (``w = M x``, a bias on
+    the grid): same optimum as the reference. (Their rounded weights can differ when the
+    relaxation is degenerate: another optimal vertex rounds elsewhere.)"""
+    R, Z, silent = layer(3)
+    step = 0.25
+    for j in range(Z.shape[1]):
+        prob = NeuronProblem(R=R, z=Z[:, j], silent=silent[:, j])
+        model = WeightModel(G=R * step, M=step * np.eye(R.shape[1]), lb=np.full(R.shape[1], -7.0),
+                            ub=np.full(R.shape[1], 7.0), integer=np.zeros(R.shape[1], bool), bias=True,
+                            bias_coef=step, bias_lb=-7.0, bias_ub=7.0, penalty=0.01)
+        ref, got = (solve_model(prob, model, objective, time_limit=10.0, mip_rel_gap=1e-4, lp_solver=lp)
+                    for lp in ("scipy", "highspy"))
+        assert got.message.startswith("warm")
+        np.testing.assert_allclose(got.fun, ref.fun, rtol=1e-7, atol=1e-9)
+
+
+def test_deterministic_and_independent_of_workers():
+    c = Analog(w_min=-2.0, w_max=2.0, lp_solver="highspy", warm_chunk=4)
+    R, Z, silent = layer(1, m=10)
+    runs = [solve_layer(R, Z, silent, 0.0, "l1", c, ex, parallel=PoolOptions(max_workers=w, chunk_size=1),
+                        progress=False).weights
+            for ex, w in (("serial", 1), ("serial", 1), (ThreadPoolExecutor(3), 3))]
+    assert np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
+    assert [len(ch) for ch in _chunks(10, 1, 3, c.warm_chunk)] == [4, 4, 2]
+
+
+def test_outside_a_chunk_nothing_is_kept():
+    R, Z, silent = layer(2)
+    from neurobench.conversion.solve import solve_neuron
+    c = Analog(w_min=-2.0, w_max=2.0, lp_solver="highspy")
+    a = solve_neuron(R, Z[:, 0], silent[:, 0], constraints=c)
+    solve_neuron(R, Z[:, 1], silent[:, 1], constraints=c)
+    b = solve_neuron(R, Z[:, 0], silent[:, 0], constraints=c)
+    assert np.array_equal(a.weights, b.weights)
+
+
+def test_lp_solver_is_validated():
+    with pytest.raises(ValidationError, match="lp_solver"):
+        Analog(lp_solver="gurobi")
+    with pytest.raises(ValidationError, match="warm_chunk"):
+        Digital(warm_chunk=0)
