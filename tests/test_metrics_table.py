@@ -127,3 +127,67 @@ def test_table_means_and_stds_over_replicates_display_and_json(clock_row):
     assert all(isinstance(v, float) and math.isfinite(v) for v in flat.values())
     with pytest.raises(ValueError, match="mixes kinds"):
         T.neurobench_table({"x": [clock_row, ann]})
+
+
+def test_rows_without_class_labels_have_nan_accuracy_and_say_why(clock_row):
+    net = dense_net()
+    x = np.zeros((2, T_STEPS, 4))
+    x[0, 0, [0, 1]] = 1
+    x[0, 1, 1] = 1
+    x[0, 2, 0] = 1
+    rec = metrics.zero_delay_record(simulate(net, metrics.pad_input(x, 2), record_spikes=True), net, T_STEPS)
+    r = T.clock_metrics(rec, None, net)
+    assert math.isnan(r["ClassificationAccuracy"]) and r["note"] == T.NO_CLASSES
+    assert {k: r[k] for k in T.COLUMNS[:-1]} == {k: clock_row[k] for k in T.COLUMNS[:-1]}
+    a = T.ann_metrics([W1], [None], [np.ones((2, 3))], [], None, None)
+    assert math.isnan(a["ClassificationAccuracy"]) and T.NO_CLASSES in a["note"]
+
+
+def test_tensor_synops_counts_delayed_deliveries_inside_the_run():
+    # taps at delays 0 and 2 steps; T = 4; input 0 fires at t0 and t3, input 2 at t3
+    w = np.zeros((2, 3, 2))
+    w[0, 0, 0] = w[1, 0, 1] = w[0, 2, 1] = 1.0
+    s = np.zeros((1, 4, 3))
+    s[0, [0, 3], 0] = 1
+    s[0, 3, 2] = 1
+    # tap 0: input 0's 2 spikes x fan-out 1; tap 1 (lands at t + 2 <= 3): input 0 at t0 x 1; input 2 at t3 lands late
+    # dense: every synapse on the 4 steps of tap 0 and the 2 steps of tap 1
+    assert T.tensor_synops(w, s, [0, 2]) == (3.0, 4 * 6 + 2 * 6)
+    # a plain (n_out, n_in) weight: every input value counts, once per step
+    assert T.tensor_synops(w[:, :, 0], s) == (2.0, 4 * 6)
+
+
+def test_sequence_row_splits_acs_and_macs_by_the_input_values():
+    w0, w1 = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[2.0, 0.0]])
+    x = np.zeros((1, 2, 2))
+    x[0, 0] = [1, 1]  # binary: ACs, fan-outs [2, 1]
+    h = np.array([[[0.5, 0.0], [0.0, 0.0]]])  # real-valued layer output: MACs, fan-outs [1, 0]
+    r = T.sequence_metrics("recurrent SNN", T.tensor_metrics([w0, w1]), [w0, w1], [x, h], [h], 1.0, note="n")
+    assert (r["Effective_ACs"], r["Effective_MACs"], r["Dense"]) == (3.0, 1.0, 2 * 4 + 2 * 2)
+    assert r["ActivationSparsity"] == 3 / 4 and r["ParameterCount"] == 6 and r["note"] == "n"
+
+
+def test_ann_row_of_a_conv_net_counts_kernels_and_in_bounds_synapses():
+    from neurobench.ann import Ann
+    from neurobench.ann.table import ann_row
+    from neurobench.network import AvgPool2d, Conv2d
+
+    rng = np.random.default_rng(0)
+    kernels = rng.normal(size=(2, 1, 3, 3))
+    kernels[0, 0, 1, 1] = 0.0  # a zero weight: no connection, still a dense synapse
+    conv = Conv2d(kernels, np.zeros(2), padding=1)
+    ann = Ann((1, 4, 4), (conv, AvgPool2d(2), Dense(rng.normal(size=(3, 8)), np.zeros(3))),
+              ("relu", "linear", "linear"))
+    x = rng.random((5, 1, 4, 4))
+    r = ann_row(ann, x, np.array([0, 1, 2, 0, 1]))
+    assert r["ParameterCount"] == 2 * 9 + 2 + 3 * 8 + 3 and r["Footprint"] == 47 * 4
+    # 3x3 kernel, padding 1 on 4x4: 4 corners x 4 + 8 edges x 6 + 4 inner x 9 = 100 taps per channel; pooling not counted
+    assert r["Dense"] == 2 * 100 + 24
+    assert r["ConnectionSparsity"] == round(1 / 42, 4)
+    # every input pixel is non-zero: the conv's MACs are its 200 taps less the 16 of the zero weight;
+    # the dense layer's are its non-zero inputs x 3
+    pooled = ann.forward(x)[1]
+    assert r["Effective_MACs"] == pytest.approx(184 + 3 * np.count_nonzero(pooled) / 5)
+    relu = ann.forward(x)[0]
+    assert r["ActivationSparsity"] == pytest.approx(np.mean(relu == 0))
+    assert r["ClassificationAccuracy"] == np.mean(ann.forward(x)[-1].argmax(1) == [0, 1, 2, 0, 1])

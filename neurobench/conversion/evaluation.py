@@ -59,9 +59,10 @@ def snn_outputs(network: Network, readout: Readout, x: np.ndarray, *, n_steps: i
 
 def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray, y: np.ndarray, *,
                      n_steps: int, dt: float, input_rate: float,
-                     kinds: Sequence[ReadoutKind] = READOUTS) -> dict[str, Any]:
+                     kinds: Sequence[ReadoutKind] = READOUTS, keep_record: bool = False) -> dict[str, Any]:
     """Task score and agreement with the ANN under each read-out kind, activity and size of one
-    converted network, from one simulation.
+    converted network, from one simulation (with ``keep_record``, also its ``SimRecord`` as
+    ``result["record"]``, e.g. for ``neurobench.metrics.table.clock_metrics``).
 
     ``result[kind]["score"]``: accuracy (classification) or R^2 (regression) on ``y``;
     ``result[kind]["agreement"]``: share of samples with the ANN's decision (classification) or
@@ -91,6 +92,8 @@ def evaluate_network(network: Network, readout: Readout, ann: Ann, x: np.ndarray
         "neurons": int(sum(network.sizes[1:])),
         "synapses": n_synapses,
     })
+    if keep_record:
+        result["record"] = record
     return result
 
 

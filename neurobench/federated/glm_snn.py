@@ -255,24 +255,30 @@ def train_steps(st: GLMState, rs: RuleState, p: GLMParams, rule: RuleParams, x: 
         yield rs.step
 
 
-def predict_scores(st: GLMState, p: GLMParams, x: np.ndarray, n_out: int, uniforms: np.ndarray) -> np.ndarray:
+def predict_scores(st: GLMState, p: GLMParams, x: np.ndarray, n_out: int, uniforms: np.ndarray,
+                   record: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Class scores (B, n_out) of one network (``st`` with D = 1) on the batch ``x`` (B, T, n_in):
     the expected output spike count ``sum_t sigma(u_out[t])`` while hidden and output neurons are
-    sampled with the draws ``uniforms`` (B, T, N)."""
+    sampled with the draws ``uniforms`` (B, T, N); with ``record``, also those sampled spikes
+    (B, T, N) bool."""
     f = _Filters(p)
     B, T, n_in = x.shape
     n = st.gamma.shape[1]
     hist = np.zeros((B, p.filter_length, n_in + n))
     scores = np.zeros((B, n_out))
     keep = _recurrent_mask(p, n, n_out)
+    spikes = np.zeros((B, T, n), dtype=bool) if record else None
     for t in range(T):
         tr, fb = _traces(f, hist, n_in)
         sig = _sigmoid(_potential(st, tr, fb))
         scores += sig[:, n - n_out:]
         hist[:, 1:] = hist[:, :-1]
         hist[:, 0, :n_in] = x[:, t]
-        hist[:, 0, n_in:] = (uniforms[:, t] < sig) * keep
-    return scores
+        fired = uniforms[:, t] < sig
+        hist[:, 0, n_in:] = fired * keep
+        if record:
+            spikes[:, t] = fired
+    return (scores, spikes) if record else scores
 
 
 def evaluate(st: GLMState, p: GLMParams, x: np.ndarray, y: np.ndarray, n_out: int, seed: int) -> float:

@@ -45,8 +45,10 @@ from .footprint import BYTES_FLOAT32, connection_sparsity, footprint, parameter_
 from .summary import summary
 
 __all__ = [
+    "ARGMAX_NOTE",
     "COLUMNS",
     "KINDS",
+    "NO_CLASSES",
     "ann_metrics",
     "async_metrics",
     "clock_metrics",
@@ -54,8 +56,10 @@ __all__ = [
     "neurobench_json",
     "neurobench_table",
     "row",
+    "sequence_metrics",
     "static_metrics",
     "tensor_metrics",
+    "tensor_synops",
 ]
 
 COLUMNS = ("Footprint", "ConnectionSparsity", "ParameterCount", "ActivationSparsity",
@@ -103,6 +107,32 @@ def tensor_metrics(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray | 
             "ConnectionSparsity": sparsity, "ParameterCount": float(count)}
 
 
+def tensor_synops(weight: np.ndarray, s: np.ndarray, taps: Sequence[int] | np.ndarray = (0,)) -> tuple[float, float]:
+    """(effective, dense) synaptic operations per sample of one projection applied at every step:
+    ``weight`` (n_out, n_in) or, with synaptic delays, (n_out, n_in, K) with tap delays ``taps``
+    (K,) in steps, on inputs ``s`` (batch, T, n_in) (a dense or recurrent layer: ``taps=(0,)``).
+    NeuroBench's count of a ``Linear`` layer run over T steps, extended to delayed synapses:
+
+    * effective ``= (1/B) sum_b sum_k sum_j #{t <= T-1-d_k: s[b, t, j] != 0} * #{i: w[i, j, k] != 0}``;
+    * dense ``= sum_k max(T - d_k, 0) * n_out * n_in`` (every synapse at every step it delivers).
+
+    The caller decides whether they are ACs (binary ``s``) or MACs (real-valued ``s``).
+    """
+    s = np.asarray(s)
+    weight = np.asarray(weight)
+    weight = weight[:, :, None] if weight.ndim == 2 else weight
+    n_steps = s.shape[1]
+    fan = np.count_nonzero(weight, axis=0)  # (n_in, K)
+    active = np.cumsum(s != 0, axis=1)  # (B, T, n_in): active inputs up to each step
+    effective = dense = 0.0
+    for k, d in enumerate(np.asarray(taps, dtype=np.int64)):
+        last = n_steps - 1 - int(d)
+        if last >= 0:
+            effective += float((active[:, last, :] @ fan[:, k]).mean())
+            dense += float((last + 1) * weight.shape[0] * weight.shape[1])
+    return effective, dense
+
+
 def row(kind: str, static: Mapping[str, float], activation_sparsity: float, effective_acs: float,
         effective_macs: float, dense: float, accuracy: float, note: str = "") -> dict:
     """One row of the table from numbers the stage computed (per sample, NeuroBench's units).
@@ -126,12 +156,62 @@ def row(kind: str, static: Mapping[str, float], activation_sparsity: float, effe
     return {"kind": kind, **out, "note": note}
 
 
+ARGMAX_NOTE = ("accuracy by NeuroBench's argmax of the output spike counts (a tie goes to the lowest index, a silent "
+               "sample to class 0), where our decoder breaks ties by the first spike and counts a silent sample wrong")
+"""The note of a clock SNN row whose report states accuracies by our decoder (``predict``'s default)."""
+
+NO_CLASSES = "no class labels (regression task): ClassificationAccuracy undefined"
+"""The note of a row whose network solves no classification task (``labels=None``)."""
+
+
+def _with(reason: str, note: str) -> str:
+    return "; ".join(t for t in (reason, note) if t)
+
+
+def sequence_metrics(kind: str, static: Mapping[str, float], weights: Sequence[np.ndarray],
+                     inputs: Sequence[np.ndarray], hidden: Sequence[np.ndarray], accuracy: float,
+                     taps: Sequence | None = None, note: str = "") -> dict:
+    """The row of a network run over T steps outside the clock simulator (a torch model: delay,
+    recurrent-cell or LIF network) from one forward pass: ``weights[l]`` (n_out, n_in) or
+    (n_out, n_in, K) is applied at every step to ``inputs[l]`` (batch, T, n_in) with tap delays
+    ``taps[l]`` (default: none), ``hidden`` are the outputs of its neuron layers (batch, T, n)
+    and ``accuracy`` is the argmax accuracy of its readout.
+
+    ``ActivationSparsity`` = zero entries / all entries of ``hidden``; each projection's
+    :func:`tensor_synops` are ``Effective_ACs`` when its input is binary (0/1), else
+    ``Effective_MACs``; ``Dense`` their dense counts; ``static`` from :func:`tensor_metrics`.
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"need one input per projection: {len(weights)} weights, {len(inputs)} inputs")
+    taps = [(0,)] * len(weights) if taps is None else list(taps)
+    acs = macs = dense = 0.0
+    for w, s, d in zip(weights, inputs, taps):
+        s = np.asarray(s)
+        effective, n_dense = tensor_synops(w, s, d)
+        if np.isin(np.unique(s), (0, 1)).all():
+            acs += effective
+        else:
+            macs += effective
+        dense += n_dense
+    total = sum(np.asarray(h).size for h in hidden)
+    zeros = sum(int(np.asarray(h).size - np.count_nonzero(h)) for h in hidden)
+    sparsity = zeros / total if total else float("nan")
+    reason = "" if total else "no hidden neuron layer: ActivationSparsity undefined"
+    return row(kind, static, sparsity, acs, macs, dense, accuracy, _with(reason, note))
+
+
 def clock_metrics(record: SimRecord, labels, network: Network, kind: str = "clock SNN",
                   note: str = "") -> dict:
     """The row of a clock-simulated run of ``network`` on samples with ``labels``: every column
     from ``summary(record, labels, network, convention="neurobench")`` (argmax accuracy,
-    pooling synapses not counted, per sample over the record's steps)."""
-    s = summary(record, labels, network, convention="neurobench")
+    pooling synapses not counted, per sample over the record's steps). ``labels=None``: a
+    network without classes (regression): ``ClassificationAccuracy`` NaN, the note says so."""
+    if labels is None:
+        labels = np.zeros(record.layers[0].spike_count.shape[0], dtype=int)
+        s = summary(record, labels, network, convention="neurobench") | {"accuracy": float("nan")}
+        note = _with(NO_CLASSES, note)
+    else:
+        s = summary(record, labels, network, convention="neurobench")
     return row(kind, static_metrics(network), s["activation_sparsity"], s["effective_acs"],
                s["effective_macs"], s["dense_synops"], s["accuracy"], note)
 
@@ -147,12 +227,13 @@ def async_metrics(record: AsyncRecord, labels, network: Network, note: str = "")
     reason = "event-driven run: no time steps, so ActivationSparsity and Dense are undefined"
     return row("async SNN", static_metrics(network), float("nan"),
                float(record.synops.sum(axis=1).mean()), 0.0, float("nan"),
-               classification_accuracy(pred, lab), f"{reason}; {note}" if note else reason)
+               classification_accuracy(pred, lab), _with(reason, note))
 
 
 def ann_metrics(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray | None],
                 inputs: Sequence[np.ndarray], hidden: Sequence[np.ndarray], predictions, labels,
-                note: str = "") -> dict:
+                note: str = "", static: Mapping[str, float] | None = None,
+                dense: float | None = None) -> dict:
     """The row of a feed-forward ANN of dense layers ``y = W x + b`` (``W``: (n_out, n_in)).
 
     ``inputs[l]``: the input of layer ``l`` per sample, shape (batch, n_in); ``hidden``: the
@@ -163,6 +244,12 @@ def ann_metrics(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray | Non
       ``Effective_ACs = 0``, ``Dense = sum_l size(W_l)`` (one step per sample);
     * ``ActivationSparsity = #{zero entries of hidden} / #{entries of hidden}``;
     * static metrics from :func:`tensor_metrics` (the torch model has a bias per layer).
+
+    ``labels=None``: a network without classes (regression): ``ClassificationAccuracy`` NaN, the
+    note says so (``predictions`` ignored). A convolution enters as its unrolled (n_out, n_in)
+    matrix (``Network.weight_matrix(i).toarray()``), which counts the same MACs; then pass
+    ``static`` (:func:`tensor_metrics` of the kernels) and ``dense`` (the layers' synapses
+    within the input bounds, per sample), which the unrolled matrices would get wrong.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"need one input per layer: {len(weights)} weights, {len(inputs)} inputs")
@@ -176,11 +263,15 @@ def ann_metrics(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray | Non
     acts = [np.asarray(h) for h in hidden]
     total = sum(a.size for a in acts)
     sparsity = sum(int(np.count_nonzero(a == 0)) for a in acts) / total if total else float("nan")
-    accuracy = classification_accuracy(class_indices("predictions", predictions), class_indices("labels", labels))
-    dense = float(sum(np.asarray(w).size for w in weights))
+    if labels is None:
+        accuracy, note = float("nan"), _with(NO_CLASSES, note)
+    else:
+        accuracy = classification_accuracy(class_indices("predictions", predictions), class_indices("labels", labels))
+    if dense is None:
+        dense = float(sum(np.asarray(w).size for w in weights))
     reason = "" if total else "no hidden activation module: ActivationSparsity undefined"
-    return row("ANN", tensor_metrics(weights, biases), sparsity, 0.0, macs, dense, accuracy,
-               "; ".join(t for t in (reason, note) if t))
+    return row("ANN", tensor_metrics(weights, biases) if static is None else static, sparsity, 0.0, macs,
+               float(dense), accuracy, _with(reason, note))
 
 
 def neurobench_table(rows: Mapping[str, Sequence[Mapping]]) -> pd.DataFrame:

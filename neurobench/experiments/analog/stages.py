@@ -25,6 +25,7 @@ from ...schema import replace
 from ...seeds import child_seed
 from ...training.common import single_thread
 from .params import AnalogSection
+from .table import analog_row
 
 __all__ = ["SWEEPS", "Images", "build_net", "characterisation", "chip_mac", "load_digits", "mnist_run",
            "monotone_within_error", "replicate_section", "run_replicate", "run_replicates", "sweep", "variant"]
@@ -178,15 +179,22 @@ def run_replicate(cfg: AnalogSection, r: int, progress: bool = False) -> dict:
                **{f"{k}_chip_std": float(chips_frame[k].std(ddof=1)) for k in ("deployed", "aware")},
                **{f"monotone_{q}": float(monotone_within_error(sweeps[sweeps.quantity == q])) for q in SWEEPS},
                **characterisation(cfg, r), "n_sends": net.n_sends, "n_train": len(data.x_train)}
-    return {"row": row, "chips": chips_frame, "sweeps": sweeps, "net": net}
+        neurobench = {"float": analog_row(net, data.x_test, data.y_test, None, "the linear software model"),
+                      "quantised": analog_row(net, data.x_test, data.y_test, quiet,
+                                              "the MAC without noise or fixed pattern")}
+    return {"row": row, "chips": chips_frame, "sweeps": sweeps, "net": net, "neurobench": neurobench}
 
 
-def run_replicates(cfg: AnalogSection, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Every replicate: (results, one row per replicate; chips; sweeps)."""
+def run_replicates(cfg: AnalogSection, progress: bool = False
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[dict]]]:
+    """Every replicate: (results, one row per replicate; chips; sweeps; the NeuroBench-style rows
+    (``table.analog_row``) of the trained network in the linear model and quantised on the MAC,
+    one per replicate)."""
     outs = [run_replicate(cfg, r, progress) for r in track(range(cfg.n_seeds), desc="replicates", show=progress)]
     results = pd.DataFrame([o["row"] for o in outs])
+    nb = {name: [o["neurobench"][name] for o in outs] for name in outs[0]["neurobench"]}
     return results, pd.concat([o["chips"] for o in outs], ignore_index=True), pd.concat(
-        [o["sweeps"] for o in outs], ignore_index=True)
+        [o["sweeps"] for o in outs], ignore_index=True), nb
 
 
 def mnist_run(cfg: AnalogSection, progress: bool = False) -> dict[str, float] | None:

@@ -27,13 +27,13 @@ def readout_of(entry: dict[str, Any]) -> Readout:
 
 
 def evaluate_entry(network: Network, entry: dict[str, Any], ann: Ann, x: np.ndarray, y: np.ndarray,
-                   cfg: ConversionSection, n_steps: int | None = None) -> dict[str, Any]:
+                   cfg: ConversionSection, n_steps: int | None = None, keep_record: bool = False) -> dict[str, Any]:
     """Score and agreement under both read-outs, near-tie share, activity and size of one
     converted network on ``(x, y)``, run for ``n_steps`` steps (default ``cfg.n_steps``); see
-    ``neurobench.conversion.evaluation.evaluate_network``."""
+    ``neurobench.conversion.evaluation.evaluate_network`` (``keep_record``: the run's record too)."""
     n_steps = cfg.n_steps if n_steps is None else int(n_steps)
     return evaluation.evaluate_network(network, readout_of(entry), ann, x, y, n_steps=n_steps, dt=cfg.dt,
-                                       input_rate=cfg.input_rate)
+                                       input_rate=cfg.input_rate, keep_record=keep_record)
 
 
 def brian_agreement(network: Network, x: np.ndarray, cfg: ConversionSection) -> dict[str, Any]:

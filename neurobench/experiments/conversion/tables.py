@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ...ann import Ann
+from ...ann.table import ann_row
 from ...ann.train import evaluate
 from ...conversion.evaluation import READOUTS
+from ...metrics import table
 from ...network import AvgPool2d, Network
 from .evaluate import brian_agreement, evaluate_entry, layer_rate_errors, weight_levels
 from .models import data_of, eval_split, load_anns, load_entry_network, replicate, training_summary
@@ -109,16 +111,25 @@ def _solver_method(study: Study, family: str) -> str:
     return getattr(spec, "method", None) or getattr(spec, "m_step", None) or "lp"
 
 
-def results_table(study: Study) -> pd.DataFrame:
+def results_table(study: Study, neurobench: dict[str, list[dict]] | None = None) -> pd.DataFrame:
     """One row per converted network and replicate at ``cfg.n_steps``: ``evaluate_entry``'s
     numbers, the ANN's score, ``drop_pp``, the family's solver method, solver statuses, largest
-    MIP gap and conversion time (s)."""
+    MIP gap and conversion time (s).
+
+    ``neurobench``: a dict that receives, from the same runs, the NeuroBench-style rows
+    (:func:`neurobench_snn_row`) of the unpruned LP and baseline networks, one per replicate
+    under ``<network>/<family>/<method>``."""
     rows = []
     for rep in study.replicates:
         for name, entry in rep.entries.items():
             kind = entry["network"]
             x, y = rep.tests[kind]
-            result = evaluate_entry(rep.networks[name], entry, rep.anns[kind], x, y, rep.cfg)
+            result = evaluate_entry(rep.networks[name], entry, rep.anns[kind], x, y, rep.cfg,
+                                    keep_record=neurobench is not None)
+            record = result.pop("record", None)
+            if neurobench is not None and entry["method"] in MAIN_METHODS:
+                neurobench.setdefault(f"{kind}/{entry['family']}/{entry['method']}", []).append(
+                    neurobench_snn_row(record, rep.networks[name], y, rep.anns[kind], study.cfg))
             rows.append({
                 "seed": rep.r, "name": name, "network": kind, "family": entry["family"], "method": entry["method"],
                 "solver": _solver_method(study, entry["family"]) if entry["method"] != "baseline" else "normalisation",
@@ -130,6 +141,29 @@ def results_table(study: Study) -> pd.DataFrame:
     results = pd.DataFrame(rows)
     results["drop_pp"] = 100 * (results.ann_score - results.score)
     return results
+
+
+def neurobench_snn_row(record, network: Network, y: np.ndarray, ann: Ann, cfg: ConversionSection) -> dict:
+    """The ``clock SNN`` row of a converted network's evaluation run (``record``) on test labels
+    ``y``: accuracy is the argmax of the output spike counts (NeuroBench's convention, not the
+    report's score, which uses ``cfg.evaluate.readout`` and our tie rule); a regression network
+    has none (NaN)."""
+    if ann.task != "classification":
+        return table.clock_metrics(record, None, network)
+    note = table.ARGMAX_NOTE + ("" if cfg.evaluate.readout == "count" else
+                                f"; the report's score uses the {cfg.evaluate.readout} read-out")
+    return table.clock_metrics(record, y, network, note=note)
+
+
+def neurobench_rows(study: Study, snn_rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Rows of the report's NeuroBench-style table: ``<network>/ann``, each trained ANN on its
+    test samples (``neurobench.ann.table.ann_row``, one run of the ANN per replicate), then the
+    converted networks' rows ``snn_rows`` that :func:`results_table` collected."""
+    rows: dict[str, list[dict]] = {}
+    for rep in study.replicates:
+        for kind, ann in rep.anns.items():
+            rows.setdefault(f"{kind}/ann", []).append(ann_row(ann, *rep.tests[kind]))
+    return rows | dict(snn_rows)
 
 
 def main_results(results: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from ...sim import simulate
 from ...training.bptt import BPTTParams, evaluate, predict, train_bptt
 from ...training.common import single_thread
 from .params import DelaysSection
+from .table import delay_row
 from .tasks import coincidence_frames
 
 __all__ = ["TaskData", "brian_check", "build_net", "leg_name", "load_task", "memory_tables", "quantized_copy",
@@ -244,6 +245,10 @@ def run_replicate(cfg: DelaysSection, r: int, progress: bool = False) -> tuple[d
         row["rows_acc_no_delays"], _ = _fit(rplain, rows, rcfg.training, "rows no-delay epochs", progress)
     row["n_train"], row["n_test"] = len(data.train_idx), len(data.test_idx)
     art["histories"] = pd.DataFrame(histories)
+    art["neurobench"] = {"delays": delay_row(net, xt, row["acc_delays"]),
+                         "no_delays": delay_row(plain, xt, row["acc_no_delays"], kind="clock SNN")}
+    if "net_k1" in art:
+        art["neurobench"]["pooled_k1"] = delay_row(art["net_k1"], xt, row["acc_pool1"])
     return row, art
 
 
@@ -259,19 +264,23 @@ def run_replicates(cfg: DelaysSection, executor: ExecutorParams | Session = Exec
                    ) -> tuple[pd.DataFrame, dict]:
     """Every replicate of ``cfg.n_seeds`` (one task per replicate, run where ``executor`` says;
     the results are identical for every executor). Returns (one row per replicate; the artefacts
-    of replicate 0, plus ``histories`` and ``pooling`` of every replicate, and ``brian_s``
-    summed over replicates)."""
+    of replicate 0, plus ``histories`` and ``pooling`` of every replicate, ``brian_s`` summed
+    over replicates and ``neurobench``, the NeuroBench-style rows (``table.delay_row``) of the
+    trained networks with delays, without delays and pooled to k = 1, one per replicate)."""
     with session_of(executor) as session:
         results = session.map(replicate_task, [(cfg, r) for r in range(cfg.n_seeds)], "delays: replicates")
-    rows, first, histories, pooling, brian_s = [], None, [], [], 0.0
+    rows, first, histories, pooling, brian_s, nb = [], None, [], [], 0.0, {}
     for r, (row, art) in enumerate(results):
         rows.append(row)
         histories.append(art["histories"].assign(replicate=r))
         pooling.append(art["pooling"].assign(replicate=r))
         brian_s += art["brian_s"]
+        for name, nb_row in art["neurobench"].items():
+            nb.setdefault(name, []).append(nb_row)
         if r == 0:
             first = art
     first["histories"] = pd.concat(histories, ignore_index=True)
     first["pooling"] = pd.concat(pooling, ignore_index=True)
     first["brian_s"] = brian_s
+    first["neurobench"] = nb
     return pd.DataFrame(rows), first

@@ -11,12 +11,13 @@ stage). Replicate ``r`` draws device variation, pulse and read noise from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ...ann import Ann
+from ...ann.table import ann_row
 from ...ann.train import load_data, train_ann
 from ...conversion import Converter, Digital
 from ...conversion.evaluation import Readout, evaluate_network
@@ -34,6 +35,7 @@ from ...devices import (
     synthetic_curves,
 )
 from ...devices.programming import ProgramParams, program_levels
+from ...metrics import table
 from ...network import Dense, Network
 from ...progress import track
 from ...schema import replace as replace_params
@@ -151,7 +153,8 @@ def fit_recovery(cfg: DevicesSection, r: int) -> tuple[dict[str, float], pd.Data
 @dataclass
 class DigitsTask:
     """The converted digits network, its weight grid steps (mV per level) and levels, the
-    test data and the accuracies of the ANN and of the ideal (unprogrammed) SNN."""
+    test data, the accuracies of the ANN and of the ideal (unprogrammed) SNN, and ``neurobench``:
+    the NeuroBench-style rows of the ANN and of the ideal SNN (one each, from the same runs)."""
 
     ann: Ann
     network: Network
@@ -163,13 +166,15 @@ class DigitsTask:
     y_test: np.ndarray
     acc_ann: float
     acc_ideal: float
+    neurobench: dict[str, list[dict]] = field(default_factory=dict)
 
 
-def _accuracy(network: Network, task_readout: Readout, ann: Ann, x, y, cfg: DevicesSection) -> float:
+def _accuracy(network: Network, task_readout: Readout, ann: Ann, x, y, cfg: DevicesSection) -> tuple[float, dict]:
+    """Accuracy of ``network`` under the count read-out and its NeuroBench-style row, one run."""
     n = cfg.network
     r = evaluate_network(network, task_readout, ann, x, y, n_steps=n.n_steps, dt=1.0, input_rate=n.input_rate,
-                         kinds=("count",))
-    return float(r["count"]["score"])
+                         kinds=("count",), keep_record=True)
+    return float(r["count"]["score"]), table.clock_metrics(r["record"], y, network, note=table.ARGMAX_NOTE)
 
 
 def digits_task(cfg: DevicesSection) -> DigitsTask:
@@ -188,7 +193,8 @@ def digits_task(cfg: DevicesSection) -> DigitsTask:
     levels = [np.rint(layer.weight / s).astype(np.int64) for layer, s in zip(network.layers, steps)]
     acc_ann = float(np.mean(ann.predict(x_te) == y_te))
     task = DigitsTask(ann, network, readout, steps, levels, 2 ** (n.bits - 1) - 1, x_te, y_te, acc_ann, 0.0)
-    task.acc_ideal = _accuracy(network, readout, ann, x_te, y_te, cfg)
+    task.acc_ideal, ideal_row = _accuracy(network, readout, ann, x_te, y_te, cfg)
+    task.neurobench = {"ann": [ann_row(ann, x_te, y_te)], "ideal": [ideal_row]}
     return task
 
 
@@ -215,13 +221,16 @@ def _summary(per_weight: pd.DataFrame) -> dict[str, float]:
             "mean_time_ns": float(per_weight["time (ns)"].mean())}
 
 
-def write_study(cfg: DevicesSection, task: DigitsTask, r: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def write_study(cfg: DevicesSection, task: DigitsTask, r: int,
+                neurobench: dict[str, list[dict]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replicate ``r`` of the write study: at the nominal device and write scheme
     (``sweep = "nominal"``, ``value = alpha_p``), for every ``alphas`` value and for every
     ``sigma_sweep`` value (at the device's own non-linearity), open loop and program-and-verify.
     Returns (one row per setting: accuracy, its loss against the ideal 4-bit SNN in pp, RMS
     write error in levels, mean pulses and write time per weight; one row per setting and level:
-    pulses, time and RMS error)."""
+    pulses, time and RMS error). ``neurobench``: a dict that receives, from the same runs, the
+    NeuroBench-style rows of the networks written at the nominal setting, under
+    ``nominal/open_loop`` and ``nominal/verify``."""
     seed = child_seed(cfg.device_seed, r)
     settings = [("nominal", cfg.device.alpha_p, cfg.device, cfg.program)]
     settings += [("alpha", a, replace_params(cfg.device, alpha_p=a, alpha_d=a), cfg.program) for a in cfg.alphas]
@@ -233,7 +242,9 @@ def write_study(cfg: DevicesSection, task: DigitsTask, r: int) -> tuple[pd.DataF
             rng = np.random.default_rng(child_seed(seed, index))
             index += 1
             net, per_weight = program_network(task, device, prog, verify, rng)
-            acc = _accuracy(net, task.readout, task.ann, task.x_test, task.y_test, cfg)
+            acc, nb_row = _accuracy(net, task.readout, task.ann, task.x_test, task.y_test, cfg)
+            if neurobench is not None and sweep == "nominal":
+                neurobench.setdefault(f"nominal/{scheme.replace(' ', '_')}", []).append(nb_row)
             rows.append({"replicate": r, "sweep": sweep, "value": value, "scheme": scheme, "accuracy": acc,
                          "loss_pp": 100.0 * (task.acc_ideal - acc), **_summary(per_weight)})
             by_level = per_weight.groupby("level").agg(
@@ -243,16 +254,18 @@ def write_study(cfg: DevicesSection, task: DigitsTask, r: int) -> tuple[pd.DataF
     return pd.DataFrame(rows), pd.concat(levels, ignore_index=True)
 
 
-def run_replicates(cfg: DevicesSection, task: DigitsTask, progress: bool = False
+def run_replicates(cfg: DevicesSection, task: DigitsTask, progress: bool = False,
+                   neurobench: dict[str, list[dict]] | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
     """``n_seeds`` replicates of the fit recovery and the write study. Returns (fit rows, write
-    rows, per-level rows, the fit curves of every replicate)."""
+    rows, per-level rows, the fit curves of every replicate); ``neurobench`` receives the
+    NeuroBench-style rows of ``write_study``."""
     fits, writes, levels, curves = [], [], [], []
     for r in track(range(cfg.n_seeds), desc="replicates", show=progress):
         row, c = fit_recovery(cfg, r)
         fits.append(row)
         curves.append(c)
-        w, lv = write_study(cfg, task, r)
+        w, lv = write_study(cfg, task, r, neurobench)
         writes.append(w)
         levels.append(lv)
     return pd.DataFrame(fits), pd.concat(writes, ignore_index=True), pd.concat(levels, ignore_index=True), curves

@@ -22,6 +22,7 @@ from ...progress import track
 from ...schema import replace as replace_params
 from ...seeds import child_seed
 from .params import FederatedSection
+from .table import glm_row
 
 __all__ = ["MODES", "Digits", "device_indices", "load_digits_spikes", "replicate_section", "run_replicate", "run_replicates",
            "sweep_summary", "uplink_table"]
@@ -89,11 +90,12 @@ def _run(data: Digits, cfg: FederatedSection, fl, mode: str) -> FLResult:
 def run_replicate(cfg: FederatedSection, r: int, progress: bool = False) -> tuple[dict, dict]:
     """Replicate ``r`` (module docstring). Returns (one row of numbers: ``acc_<mode>`` and
     ``ten_acc_<mode>`` as fractions, uplink totals; artefacts: ``curves`` (accuracy along
-    training), ``sweeps`` (E-FL-2 rows), ``data``)."""
+    training), ``sweeps`` (E-FL-2 rows), ``data``, ``neurobench``: the NeuroBench-style rows of
+    the final two-class federated (server) and centralised networks, ``table.glm_row``)."""
     rcfg = replicate_section(cfg, r)
     data = load_digits_spikes(rcfg, rcfg.classes)
     row: dict = {"replicate": r, "n_train": len(data.train_idx), "n_test": len(data.test_idx)}
-    curves, sweeps = [], []
+    curves, sweeps, nb = [], [], {}
     jobs = [("two", m) for m in MODES]
     if rcfg.ten_class:
         jobs += [("ten", m) for m in MODES]
@@ -105,6 +107,9 @@ def run_replicate(cfg: FederatedSection, r: int, progress: bool = False) -> tupl
         if kind in ("two", "ten"):
             res = _run(data if kind == "two" else ten, rcfg, rcfg.fl if kind == "two" else ten_fl, what)
             prefix = "acc" if kind == "two" else "ten_acc"
+            if kind == "two" and what in ("federated", "centralised"):
+                nb[what] = glm_row(res.final, rcfg.glm, data.x[data.test_idx], data.y[data.test_idx],
+                                   data.n_classes, rcfg.eval_seed)
             row[f"{prefix}_{what}"] = res.final_accuracy
             if what == "federated":
                 row[f"{prefix.replace('acc', 'uplink_floats')}"] = float(res.uplink_floats)
@@ -121,21 +126,25 @@ def run_replicate(cfg: FederatedSection, r: int, progress: bool = False) -> tupl
         acc = sw[sw.sweep == kind].accuracy.to_numpy()  # ordered from most to least communication
         row[f"{kind}_max_rise"] = float(np.max(np.concatenate([[0.0], np.diff(acc)])))
         row[f"{kind}_drop"] = float(acc[0] - acc[-1])
-    return row, {"curves": pd.DataFrame(curves), "sweeps": sw, "data": data}
+    return row, {"curves": pd.DataFrame(curves), "sweeps": sw, "data": data, "neurobench": nb}
 
 
 def run_replicates(cfg: FederatedSection, progress: bool = False) -> tuple[pd.DataFrame, dict]:
     """Every replicate of ``cfg.n_seeds``. Returns (one row per replicate; artefacts with
-    ``curves`` and ``sweeps`` of all replicates and replicate 0's ``data``)."""
-    rows, curves, sweeps, first = [], [], [], {}
+    ``curves`` and ``sweeps`` of all replicates, replicate 0's ``data`` and ``neurobench``, the
+    NeuroBench-style rows of every replicate by network)."""
+    rows, curves, sweeps, first, nb = [], [], [], {}, {}
     for r in range(cfg.n_seeds):
         row, art = run_replicate(cfg, r, progress)
         rows.append(row)
         curves.append(art["curves"])
         sweeps.append(art["sweeps"])
+        for name, nb_row in art["neurobench"].items():
+            nb.setdefault(name, []).append(nb_row)
         first = first or art
     return pd.DataFrame(rows), {"curves": pd.concat(curves, ignore_index=True),
-                                "sweeps": pd.concat(sweeps, ignore_index=True), "data": first["data"]}
+                                "sweeps": pd.concat(sweeps, ignore_index=True), "data": first["data"],
+                                "neurobench": nb}
 
 
 def sweep_summary(sweeps: pd.DataFrame, kind: str) -> pd.DataFrame:

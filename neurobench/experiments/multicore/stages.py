@@ -31,17 +31,19 @@ from ...hardware.multicore import (
 )
 from ...hardware.multicore_replay import Replay, replay, replay_many
 from ...hardware.workload import Assignment, Workload
+from ...metrics import table
 from ...network import Network
 from ...progress import track
 from ...schema import replace as replace_params
 from ...units import PJ_PER_UJ
 from ..common import geometric_mean
 from .params import MulticoreSection
-from .workloads import Digits, ReplicateSeeds, input_batch, networks, record_workloads, replicate_seeds
+from .workloads import (Digits, ReplicateSeeds, batch_indices, input_batch, networks, record_workloads,
+                        replicate_seeds)
 
 __all__ = [
     "Replicate", "Run", "assumed_costs", "barrier_sweep", "cost_sensitivity", "energy_breakdown", "exactness",
-    "gantt", "headline_frame", "imbalance_sweep", "latency_sweep", "negative_controls", "partitions",
+    "gantt", "headline_frame", "imbalance_sweep", "latency_sweep", "negative_controls", "neurobench_rows", "partitions",
     "run_replicate", "run_replicates", "run_workloads", "speedup_at", "static_sweep", "summary", "zero_costs",
 ]
 
@@ -59,7 +61,9 @@ class Run:
 
 @dataclass(frozen=True, eq=False)
 class Replicate:
-    """Everything of replicate ``seeds.replicate``: networks, workloads, runs and their table."""
+    """Everything of replicate ``seeds.replicate``: networks, workloads, runs and their table,
+    and the NeuroBench-style row of every network (``table.clock_metrics`` of the run that
+    recorded its workload, on the batch's test labels)."""
 
     seeds: ReplicateSeeds
     networks: dict[str, Network]
@@ -67,6 +71,11 @@ class Replicate:
     accuracy: dict[str, float]
     runs: dict[tuple[str, str], Run]
     headline: pd.DataFrame
+    neurobench: dict[str, dict] | None = None
+
+
+UNTRAINED_NOTE = "random weights (a stand-in workload): its accuracy is chance"
+"""The note of the rows of the untrained workloads (``conv``, ``sparse``)."""
 
 
 def zero_costs(cost: CostModel) -> CostModel:
@@ -119,15 +128,25 @@ def run_replicate(cfg: MulticoreSection, data: Digits, r: int) -> Replicate:
     seeds = replicate_seeds(cfg, r)
     _, spikes = input_batch(cfg, data, seeds)
     nets, accuracy = networks(cfg, data, seeds)
-    workloads = record_workloads(nets, spikes, cfg.dt)
+    records: dict = {}
+    workloads = record_workloads(nets, spikes, cfg.dt, records)
+    labels = data.y_test[batch_indices(cfg, data, seeds)]
+    nb = {name: table.clock_metrics(rec, labels, nets[name], note="" if name in accuracy else UNTRAINED_NOTE)
+          for name, rec in records.items()}
+    del records
     headline, runs = run_workloads(nets, workloads, cfg, seeds.partition)
     headline.insert(0, "replicate", r)
-    return Replicate(seeds, nets, workloads, accuracy, runs, headline)
+    return Replicate(seeds, nets, workloads, accuracy, runs, headline, nb)
 
 
 def run_replicates(cfg: MulticoreSection, data: Digits, progress: bool = False) -> list[Replicate]:
     """Replicates ``0 .. n_seeds - 1`` (progress through ``neurobench.progress.track``)."""
     return [run_replicate(cfg, data, r) for r in track(range(cfg.n_seeds), "multicore: replicates", show=progress)]
+
+
+def neurobench_rows(reps: list[Replicate]) -> dict[str, list[dict]]:
+    """The NeuroBench-style table's rows: every workload's network, one row per replicate."""
+    return {name: [rep.neurobench[name] for rep in reps] for name in reps[0].neurobench}
 
 
 def headline_frame(reps: list[Replicate]) -> pd.DataFrame:

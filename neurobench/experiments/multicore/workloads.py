@@ -43,7 +43,7 @@ from ...sim import simulate
 from ..common import random_test_network
 from .params import MulticoreSection
 
-__all__ = ["WORKLOADS", "Digits", "ReplicateSeeds", "input_batch", "networks", "record_workloads",
+__all__ = ["WORKLOADS", "Digits", "ReplicateSeeds", "batch_indices", "input_batch", "networks", "record_workloads",
            "replicate_seeds", "sparse_network", "workloads_table"]
 
 WORKLOADS = ("conv", "mlp", "deep mlp", "cnn", "sparse")
@@ -85,12 +85,18 @@ def replicate_seeds(cfg: MulticoreSection, r: int) -> ReplicateSeeds:
                           conv, sparse)
 
 
-def input_batch(cfg: MulticoreSection, data: Digits, seeds: ReplicateSeeds) -> tuple[np.ndarray, np.ndarray]:
-    """``batch_size`` test images drawn without replacement (``seeds.sample``) and their Poisson
-    spikes (batch, n_steps, 1, 8, 8) at ``max_rate`` Hz (``seeds.encoder``)."""
+def batch_indices(cfg: MulticoreSection, data: Digits, seeds: ReplicateSeeds) -> np.ndarray:
+    """The test indices of :func:`input_batch`'s images: ``batch_size`` drawn without
+    replacement (``seeds.sample``), sorted."""
     rng = np.random.default_rng(seeds.sample)
     n = min(cfg.batch_size, len(data.x_test))
-    images = data.x_test[np.sort(rng.choice(len(data.x_test), size=n, replace=False))]
+    return np.sort(rng.choice(len(data.x_test), size=n, replace=False))
+
+
+def input_batch(cfg: MulticoreSection, data: Digits, seeds: ReplicateSeeds) -> tuple[np.ndarray, np.ndarray]:
+    """``batch_size`` test images drawn without replacement (``seeds.sample``, :func:`batch_indices`)
+    and their Poisson spikes (batch, n_steps, 1, 8, 8) at ``max_rate`` Hz (``seeds.encoder``)."""
+    images = data.x_test[batch_indices(cfg, data, seeds)]
     return images, poisson(images, cfg.n_steps, cfg.dt, cfg.max_rate, seeds.encoder)
 
 
@@ -132,13 +138,17 @@ def networks(cfg: MulticoreSection, data: Digits, seeds: ReplicateSeeds) -> tupl
     return nets, {k: evaluate(a, data.x_test, data.y_test) for k, a in anns.items()}
 
 
-def record_workloads(nets: Mapping[str, Network], input_spikes, dt: float) -> dict[str, Workload]:
+def record_workloads(nets: Mapping[str, Network], input_spikes, dt: float,
+                     records: dict | None = None) -> dict[str, Workload]:
     """Simulate every network on ``input_spikes`` (batch, n_steps, ...) with a time step of ``dt``
-    ms (``neurobench.sim.simulate``) and keep its spike trains as a :class:`Workload`."""
+    ms (``neurobench.sim.simulate``) and keep its spike trains as a :class:`Workload`
+    (``records``: a dict that receives each network's ``SimRecord`` too)."""
     out = {}
     for name, net in nets.items():
         rec = simulate(net, input_spikes, dt, record_spikes=True)
         out[name] = Workload.from_network(net, spike_trains(rec, input_spikes), name=name)
+        if records is not None:
+            records[name] = rec
     return out
 
 

@@ -33,6 +33,7 @@ from ...schema import replace as replace_params
 from ...seeds import child_seed
 from ...training.bptt import evaluate, train_bptt
 from .params import SrcSection
+from .table import model_row
 
 __all__ = ["MODELS", "StudyData", "brian_crosscheck", "build_model", "load_study_data", "neuron_study", "rate_frames",
            "replicate_section", "run_replicates", "saccade_frames", "stimulus_sweep", "train_model"]
@@ -189,22 +190,25 @@ def run_replicate(task: tuple[SrcSection, int]):
     """Replicate ``r`` (the task ``(cfg, r)``, ``replicate_section``): every model of ``MODELS``
     (only the rate task's with ``events.task: none``) trained, plus ``src_deep_no_bypass`` in
     replicate 0 when ``cfg.ablation``. Returns (result rows, history rows, (data, models),
-    timings). Pure (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
+    timings, the NeuroBench-style row of every model of ``MODELS``, ``table.model_row``). Pure
+    (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
     cfg, r = task
     rcfg = replicate_section(cfg, r)
     data = load_study_data(rcfg)
     names = [n for n, (task, _, _) in MODELS.items() if task in data.tasks]
     if r == 0 and cfg.ablation:
         names.append("src_deep_no_bypass")
-    models, rows, histories, timings = {}, [], [], {}
+    models, rows, histories, timings, nb = {}, [], [], {}, {}
     for name in names:
         cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
         model, row, hist, t = train_model(name, data, rcfg, False, cell)
         models[name] = model
         rows.append({"replicate": r, **row})
+        if name in MODELS:  # not the ablation, trained in replicate 0 only
+            nb[name] = model_row(model, data.tasks[row["task"]][data.test_idx], row["accuracy"])
         histories += [{"replicate": r, **h} for h in hist]
         timings.update({f"{k}[{name}][r{r}]": v for k, v in t.items()})
-    return rows, histories, (data, models), timings
+    return rows, histories, (data, models), timings, nb
 
 
 def run_replicates(cfg: SrcSection, executor: ExecutorParams | Session = ExecutorParams()):
@@ -213,14 +217,16 @@ def run_replicates(cfg: SrcSection, executor: ExecutorParams | Session = Executo
 
     Returns (results: one row per replicate and model, with ``replicate``; histories; models and
     data of replicate 0; timings in wall seconds, keys ``<what>[<model>][r<r>]``, not
-    reproducible).
+    reproducible; the NeuroBench-style rows of every model, one per replicate
+    (``table.model_row``)).
     """
     with session_of(executor) as session:
         results = session.map(run_replicate, [(cfg, r) for r in range(cfg.n_seeds)], "src: replicates")
     rows = [row for res in results for row in res[0]]
     histories = [h for res in results for h in res[1]]
     timings = {k: v for res in results for k, v in res[3].items()}
-    return pd.DataFrame(rows), pd.DataFrame(histories), results[0][2], timings
+    nb = {name: [res[4][name] for res in results] for name in results[0][4]}
+    return pd.DataFrame(rows), pd.DataFrame(histories), results[0][2], timings, nb
 
 
 def neuron_study(p: SRCParams, drives, n_steps: int) -> tuple[pd.DataFrame, dict[float, dict]]:

@@ -32,6 +32,7 @@ from ...training.common import single_thread
 from ...wireless.frame import frame_channel_uses, frame_link
 from ...wireless.jscc import NeuroJSCC, decode_over_time
 from .params import WirelessSection
+from .table import chain_row
 
 __all__ = ["LinkData", "build_chain", "decision_uses", "frame_accuracy", "load_data", "replicate_section",
            "run_replicate", "run_replicates", "snn_curves", "split_noiseless", "uses_over_levels"]
@@ -210,7 +211,8 @@ def run_replicate(cfg: WirelessSection, r: int, progress: bool = False) -> tuple
            "snr": pd.concat([snn_snr.assign(system="SNN + impulse radio"),
                              frame_snr.assign(system=f"frame, {rcfg.frame.bits}-bit BPSK")], ignore_index=True),
            "time": snn_time, "bits": frame_bits,
-           "levels": uses_over_levels(snn_time, frame_bits, rcfg.decision_fraction_sweep)}
+           "levels": uses_over_levels(snn_time, frame_bits, rcfg.decision_fraction_sweep),
+           "neurobench": chain_row(model, data.x[data.test_idx], data.y[data.test_idx])}
     return row, art
 
 
@@ -226,7 +228,9 @@ def run_replicates(cfg: WirelessSection, executor: ExecutorParams | Session = Ex
                    ) -> tuple[pd.DataFrame, dict]:
     """Every replicate of ``cfg.n_seeds`` (one task per replicate, run where ``executor`` says;
     the results are identical for every executor). Returns (one row per replicate; the artefacts
-    of every replicate's curves concatenated with a ``replicate`` column, plus replicate 0's data)."""
+    of every replicate's curves concatenated with a ``replicate`` column, plus replicate 0's data
+    and ``neurobench``: the NeuroBench-style rows of the trained chain, one per replicate
+    (``table.chain_row``))."""
     with session_of(executor) as session:
         results = session.map(replicate_task, [(cfg, r) for r in range(cfg.n_seeds)], "wireless: replicates")
     rows = [row for row, _ in results]
@@ -234,4 +238,5 @@ def run_replicates(cfg: WirelessSection, executor: ExecutorParams | Session = Ex
     out = {name: pd.concat([a[name].assign(replicate=r) for r, a in enumerate(arts)], ignore_index=True)
            for name in ("history", "snr", "time", "bits", "levels")}
     out["data"] = arts[0]["data"]
+    out["neurobench"] = {"neurojscc": [a["neurobench"] for a in arts]}
     return pd.DataFrame(rows), out
