@@ -24,7 +24,7 @@ from torch import nn
 from ..schema import Params
 from .src import Readout, check_architecture, init_uniform, readout_logits
 
-__all__ = ["LIFNet", "LIFParams"]
+__all__ = ["LIFNet", "LIFParams", "SpikeSurrogate"]
 
 Surrogate = Literal["atan", "fast_sigmoid", "sigmoid"]
 
@@ -37,10 +37,27 @@ class LIFParams(Params):
     surrogate: Surrogate = Field("fast_sigmoid", description="snnTorch surrogate gradient (default slopes)")
 
 
-def _surrogate(name: str):
-    from snntorch import surrogate
+class SpikeSurrogate:
+    """snnTorch's surrogate spike function ``name`` (default slope), picklable: snnTorch builds
+    its surrogates as closures, which cannot cross to a worker process (``neurobench.executor``
+    returns trained models from its tasks); this keeps only the name and builds the closure on
+    first use, so the function computed is snnTorch's own."""
 
-    return getattr(surrogate, name)()
+    def __init__(self, name: str) -> None:
+        self.name, self._fn = name, None
+
+    def __call__(self, x):
+        if self._fn is None:
+            from snntorch import surrogate
+
+            self._fn = getattr(surrogate, self.name)()
+        return self._fn(x)
+
+    def __getstate__(self) -> dict:
+        return {"name": self.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.name, self._fn = state["name"], None
 
 
 class LIFNet(nn.Module):
@@ -59,7 +76,7 @@ class LIFNet(nn.Module):
             [nn.Parameter(init_uniform((b, a), 1.0 / math.sqrt(a), gen, dtype)) for a, b in zip(sizes[:-1], sizes[1:])])
         self.biases = nn.ParameterList([nn.Parameter(torch.zeros(n, dtype=dtype)) for n in sizes[1:-1]])
         self.out_bias = nn.Parameter(torch.zeros(sizes[-1], dtype=dtype))
-        self.lifs = nn.ModuleList([snn.Leaky(beta=p.beta, threshold=p.threshold, spike_grad=_surrogate(p.surrogate),
+        self.lifs = nn.ModuleList([snn.Leaky(beta=p.beta, threshold=p.threshold, spike_grad=SpikeSurrogate(p.surrogate),
                                              reset_mechanism="subtract") for _ in hidden])
 
     def forward(self, x: torch.Tensor, record: bool = False):

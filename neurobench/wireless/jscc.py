@@ -29,7 +29,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from ..models.lif import LIFNet, LIFParams
+from ..models.lif import LIFNet, LIFParams, SpikeSurrogate
 from ..models.src import init_uniform
 from ..schema import Params
 from .channel import ChannelParams
@@ -54,7 +54,6 @@ class NeuroJSCC(nn.Module):
     def __init__(self, n_in: int, n_classes: int, p: NeuroJSCCParams, channel: ChannelParams,
                  snr_db: float | None, init: torch.Generator, link_seed: int) -> None:
         import snntorch as snn
-        from snntorch import surrogate
 
         super().__init__()
         self.channel, self.snr_db = channel, snr_db
@@ -65,7 +64,7 @@ class NeuroJSCC(nn.Module):
         self.enc_biases = nn.ParameterList([nn.Parameter(torch.zeros(n)) for n in sizes[1:]])
         lif = p.neurons
         self.enc_lifs = nn.ModuleList([snn.Leaky(beta=lif.beta, threshold=lif.threshold,
-                                                 spike_grad=getattr(surrogate, lif.surrogate)(),
+                                                 spike_grad=SpikeSurrogate(lif.surrogate),
                                                  reset_mechanism="subtract") for _ in sizes[1:]])
         self.decoder = LIFNet(p.n_channels, (p.decoder_hidden,), n_classes, lif, readout="sum", generator=init)
 
