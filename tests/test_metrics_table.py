@@ -32,14 +32,18 @@ def dense_net() -> Network:
 
 
 @pytest.fixture(scope="module")
-def clock_row():
+def clock_record():
     net = dense_net()
     x = np.zeros((2, T_STEPS, 4))
     x[0, 0, [0, 1]] = 1
     x[0, 1, 1] = 1
     x[0, 2, 0] = 1
-    rec = metrics.zero_delay_record(simulate(net, metrics.pad_input(x, 2), record_spikes=True), net, T_STEPS)
-    return T.clock_metrics(rec, LABELS, net)
+    return metrics.zero_delay_record(simulate(net, metrics.pad_input(x, 2), record_spikes=True), net, T_STEPS)
+
+
+@pytest.fixture(scope="module")
+def clock_row(clock_record):
+    return T.clock_metrics(clock_record, LABELS, dense_net())
 
 
 def test_clock_row_every_column_by_hand(clock_row):
@@ -129,14 +133,8 @@ def test_table_means_and_stds_over_replicates_display_and_json(clock_row):
         T.neurobench_table({"x": [clock_row, ann]})
 
 
-def test_rows_without_class_labels_have_nan_accuracy_and_say_why(clock_row):
-    net = dense_net()
-    x = np.zeros((2, T_STEPS, 4))
-    x[0, 0, [0, 1]] = 1
-    x[0, 1, 1] = 1
-    x[0, 2, 0] = 1
-    rec = metrics.zero_delay_record(simulate(net, metrics.pad_input(x, 2), record_spikes=True), net, T_STEPS)
-    r = T.clock_metrics(rec, None, net)
+def test_rows_without_class_labels_have_nan_accuracy_and_say_why(clock_record, clock_row):
+    r = T.clock_metrics(clock_record, None, dense_net())
     assert math.isnan(r["ClassificationAccuracy"]) and r["note"] == T.NO_CLASSES
     assert {k: r[k] for k in T.COLUMNS[:-1]} == {k: clock_row[k] for k in T.COLUMNS[:-1]}
     a = T.ann_metrics([W1], [None], [np.ones((2, 3))], [], None, None)
