@@ -25,6 +25,8 @@ Python writes there would make the directory look modified. In ``dvc.yaml`` ever
 entry under ``neurobench/`` is owned by this module; other entries (the notebook, other stages'
 outputs) are kept as written, and a pipeline stage's notebook is added when missing.
 
+A ``foreach`` stage is analysed through its ``do`` block (one deps list for every instance).
+
 ``python -m neurobench.deps check``   exit status 1 and the differences when ``dvc.yaml`` is stale
 ``python -m neurobench.deps write``   rewrite only the ``deps:`` lists of ``dvc.yaml``
 ``python -m neurobench.deps show STAGE``   print one stage's computed deps
@@ -279,8 +281,9 @@ def load_stages(dvc_yaml: Path = DVC_YAML) -> dict[str, Stage]:
     spec = yaml.safe_load(dvc_yaml.read_text()) or {}
     stages = {}
     for name, body in (spec.get("stages") or {}).items():
+        body = _template_body(body)
         if not isinstance(body, dict) or "cmd" not in body:
-            continue  # foreach/matrix templates are not analysed
+            continue  # matrix templates are not analysed
         cmds = body["cmd"] if isinstance(body["cmd"], list) else [body["cmd"]]
         deps = body.get("deps") or []
         if not all(isinstance(d, str) for d in deps):
@@ -292,6 +295,14 @@ def load_stages(dvc_yaml: Path = DVC_YAML) -> dict[str, Stage]:
             params |= {str(k).split(".")[0] for k in keys}
         stages[name] = Stage(name, [str(c) for c in cmds], list(deps), params)
     return stages
+
+
+def _template_body(body):
+    """A ``foreach`` stage's ``do`` block (its command, deps and params, with ``${key}`` /
+    ``${item}`` placeholders that never name a module or a params section), else ``body``."""
+    if isinstance(body, dict) and "foreach" in body and isinstance(body.get("do"), dict):
+        return body["do"]
+    return body
 
 
 def is_managed(dep: str) -> bool:
@@ -397,6 +408,8 @@ def rewrite(text: str, wanted: dict[str, list[str]]) -> str:
     for key, body in stages_node.value:
         if key.value not in wanted or not isinstance(body, yaml.MappingNode):
             continue
+        template = _get(body, "do") if _get(body, "foreach") is not None else None
+        body = template if isinstance(template, yaml.MappingNode) else body
         new = wanted[key.value]
         deps_key, deps = next(((k, v) for k, v in body.value if k.value == "deps"), (None, None))
         if deps is None or (isinstance(deps, yaml.ScalarNode) and deps.value in ("", None)):
@@ -470,7 +483,7 @@ def write(dvc_yaml: Path = DVC_YAML) -> tuple[list[str], dict[str, str]]:
 
 def _with_deps(spec: dict, deps: dict[str, list[str]]) -> dict:
     for name, want in deps.items():
-        spec["stages"][name]["deps"] = want
+        _template_body(spec["stages"][name])["deps"] = want
     return spec
 
 

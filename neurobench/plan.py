@@ -22,30 +22,39 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 __all__ = ["downstream_plan", "main", "stage_graph", "status_reasons"]
 
 
-def _paths(entries: list[Any] | None) -> list[str]:
-    """The paths of a ``deps``/``outs`` list of ``dvc.yaml`` (plain strings or one-key dicts)."""
-    return [e if isinstance(e, str) else next(iter(e)) for e in entries or []]
+def _resolved_stages(dvc_yaml: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """Each stage of ``dvc_yaml`` as DVC resolves it (``foreach`` instances such as
+    ``deploy_candidate@pcm_analog``, ``${...}`` paths filled from ``params.yaml``), in file order:
+    name -> (deps, outputs incl. metrics and plots), paths relative to the file's folder."""
+    from dvc.repo import Repo
+
+    root = dvc_yaml.resolve().parent
+    with Repo(str(root)) as repo:
+        stages = [s for s in repo.index.stages if Path(s.path).resolve() == dvc_yaml.resolve()]
+
+        def rel(items) -> list[str]:
+            return [Path(i.fs_path).relative_to(root).as_posix() for i in items]
+
+        return {s.name: ([d for d in rel(s.deps) if not d.endswith("params.yaml")], rel(s.outs)) for s in stages}
 
 
 def stage_graph(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, list[str]]:
-    """Each stage of ``dvc_yaml`` (in file order) with the stages whose outputs it depends on (a
-    dependency equal to, or inside, another stage's output, metrics or plots file)."""
-    stages = yaml.safe_load(Path(dvc_yaml).read_text())["stages"]
-    produced = {name: _paths(s.get("outs")) + _paths(s.get("metrics")) + _paths(s.get("plots"))
-                for name, s in stages.items()}
+    """Each stage of ``dvc_yaml`` (in file order, ``foreach`` instances by their DVC names) with
+    the stages whose outputs it depends on (a dependency equal to, inside, or holding another
+    stage's output, metrics or plots file)."""
+    stages = _resolved_stages(Path(dvc_yaml))
 
     def made_by(dep: str) -> list[str]:
-        return [name for name, outs in produced.items()
-                if any(dep == out or dep.startswith(out.rstrip("/") + "/") for out in outs)]
+        d = dep.rstrip("/")
+        return [name for name, (_, outs) in stages.items()
+                if any(d == out or d.startswith(out + "/") or out.startswith(d + "/") for out in outs)]
 
-    return {name: sorted({up for dep in _paths(s.get("deps")) for up in made_by(dep) if up != name},
-                         key=list(stages).index)
-            for name, s in stages.items()}
+    order = list(stages)
+    return {name: sorted({up for dep in deps for up in made_by(dep) if up != name}, key=order.index)
+            for name, (deps, _) in stages.items()}
 
 
 def status_reasons(status: dict[str, Any]) -> dict[str, str]:

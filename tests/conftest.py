@@ -107,5 +107,5 @@ def built_reports(tmp_path_factory) -> BuiltReports:
 
     root = tmp_path_factory.mktemp("built_reports")
     stages = [name for name, stage in yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"].items()
-              if stage["cmd"] == f"python -m neurobench.pipeline run {name}"]
+              if stage.get("cmd") == f"python -m neurobench.pipeline run {name}"]  # not foreach templates
     return BuiltReports(root, small_params(root), stages)

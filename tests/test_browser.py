@@ -50,7 +50,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = [name for name, stage in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"].items()
-          if stage["cmd"] == f"python -m neurobench.pipeline run {name}"]  # notebook stages, dvc.yaml order
+          if stage.get("cmd") == f"python -m neurobench.pipeline run {name}"]  # notebook stages, dvc.yaml order
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TIMEOUT_S = 60  # per browser run

@@ -31,8 +31,8 @@ def test_every_neurobench_stage_is_analysed(repo_root):
     analysed, errors = deps.analyse(repo_root / "dvc.yaml")
     assert not errors, errors
     stages = yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"]
-    running_neurobench = [name for name, body in stages.items()
-                          if "neurobench." in str(body.get("cmd"))]
+    running_neurobench = [name for name, body in stages.items()  # foreach stages: their `do` template
+                          if "neurobench." in str(body.get("cmd") or body.get("do", {}).get("cmd"))]
     assert sorted(analysed) == sorted(running_neurobench)
 
 
@@ -43,13 +43,19 @@ def _dvc() -> str:
     return str(dvc)
 
 
-def _outputs(stages: dict) -> set[str]:
-    outs = set()
-    for body in stages.values():
-        for kind in ("outs", "metrics", "plots"):
-            for entry in body.get(kind) or []:
-                outs.add(entry if isinstance(entry, str) else next(iter(entry)))
-    return outs
+def _outputs(repo_root: Path) -> set[str]:
+    """Every output path of every stage, relative to the root, as DVC resolves them (``foreach``
+    instances and ``${...}`` paths included)."""
+    from dvc.repo import Repo
+
+    with Repo(str(repo_root)) as repo:
+        return {Path(out.fs_path).relative_to(repo_root).as_posix()
+                for stage in repo.index.stages for out in stage.outs}
+
+
+def _produced(path: str, outputs: set[str]) -> bool:
+    """``path`` is an output, or a folder holding outputs (a dep on several stages' outputs)."""
+    return path in outputs or any(out.startswith(path.rstrip("/") + "/") for out in outputs)
 
 
 def test_dvc_lock_matches_the_code_and_params(repo_root):
@@ -63,7 +69,7 @@ def test_dvc_lock_matches_the_code_and_params(repo_root):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"dvc status failed:\n{result.stdout}\n{result.stderr}"
     status = json.loads(result.stdout or "{}")
-    produced = _outputs(yaml.safe_load((repo_root / "dvc.yaml").read_text())["stages"])
+    produced = _outputs(repo_root)
     stale = []
     for stage, changes in status.items():
         for change in changes:
@@ -74,7 +80,7 @@ def test_dvc_lock_matches_the_code_and_params(repo_root):
             for kind, what in change.items():
                 if kind == "changed deps":
                     stale += [f"{stage}: dep {path} {how}" for path, how in what.items()
-                              if path not in produced]
+                              if not _produced(path, produced)]
                 elif kind == "changed params":
                     stale += [f"{stage}: params {f} {how}" for f, how in what.items()]
                 elif kind != "changed outs":
@@ -178,3 +184,41 @@ def test_rewrite_changes_only_deps_lists():
             outs:
               - out/b
         """)
+
+
+def test_foreach_stage_is_analysed_and_rewritten_through_its_do_block(tmp_path):
+    _write(tmp_path, {"neurobench/__init__.py": "", "neurobench/config.py": "",
+                      "neurobench/run.py": "from . import low\n", "neurobench/low.py": "",
+                      "neurobench/experiments/chips/params.py": ""})
+    text = textwrap.dedent("""\
+        stages:
+          per_chip:
+            foreach: ${chips}
+            do:
+              cmd: python -m neurobench.run ${key}
+              params:
+                - chips.${key}
+              outs:
+                - out/${key}
+        """)
+    (tmp_path / "dvc.yaml").write_text(text)
+    stage = deps.load_stages(tmp_path / "dvc.yaml")["per_chip"]
+    assert stage.cmd == ["python -m neurobench.run ${key}"] and stage.params == {"chips"}
+    deps.write(tmp_path / "dvc.yaml")
+    assert (tmp_path / "dvc.yaml").read_text() == textwrap.dedent("""\
+        stages:
+          per_chip:
+            foreach: ${chips}
+            do:
+              cmd: python -m neurobench.run ${key}
+              deps:
+                - neurobench/__init__.py
+                - neurobench/experiments/chips/params.py
+                - neurobench/low.py
+                - neurobench/run.py
+              params:
+                - chips.${key}
+              outs:
+                - out/${key}
+        """)
+    assert deps.differences(tmp_path / "dvc.yaml") == []

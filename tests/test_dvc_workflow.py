@@ -107,3 +107,36 @@ def test_plan_lists_what_repro_would_run_where_a_dry_run_cannot(repo_copy):
     assert {"simulator", "conversion", "async", "endurance", "src", "delays", "index"} <= set(lines)
     assert "after conversion, async" in lines["endurance"]
     assert "outputs" in lines["conversion"]  # never built here
+
+
+@pytest.mark.slow
+def test_changing_one_chip_reruns_only_that_candidates_stage(repo_copy):
+    # issue 17: every candidate chip is its own stage (deploy_candidate@<name>) with the shared
+    # settings and its own deploy.chips.<name> as params
+    path = repo_copy / "params.yaml"
+    original = path.read_text()
+    rram = {"kind": "spiking", "constraints": {"family": "digital", "bits": 4, "method": "round"},
+            "noc": {"rows": 1, "cols": 2}, "crossbar": {"n": 64}, "sync": "barrier", "device": {"kind": "rram"}}
+    try:
+        params = yaml.safe_load(original)
+        params["executor"]["kind"] = "local"
+        params["deploy"].update({
+            "network": {"hidden": 12, "epochs": 2, "min_hidden": 4}, "calibration_samples": 30, "n_steps": 16,
+            "test_samples": 30, "timing_samples": 3, "brian_samples": 0, "pso": {"particles": 3, "iterations": 2},
+            "n_seeds": 1, "sweep": {"factors": [0.5, 2.0], "temperatures": [300.0]},
+            "chips": {"rram": rram, "mac": {"kind": "analog_mac", "cols": 64}}})
+        path.write_text(yaml.safe_dump(params, sort_keys=False))
+        first = _run([str(DVC), "repro", "deploy_candidate"], repo_copy).stdout
+        assert "Running stage 'deploy_candidate@rram'" in first and "Running stage 'deploy_candidate@mac'" in first
+        stored = {n: (repo_copy / "models" / "deploy" / n / "result.json").read_bytes() for n in ("rram", "mac")}
+        params["deploy"]["chips"]["rram"]["device"]["temperature"] = 330.0
+        path.write_text(yaml.safe_dump(params, sort_keys=False))
+        status = json.loads(_run([str(DVC), "status", "--json"], repo_copy).stdout)
+        assert "deploy_candidate@rram" in status and "deploy_candidate@mac" not in status
+        second = _run([str(DVC), "repro", "deploy_candidate"], repo_copy).stdout
+        assert "Running stage 'deploy_candidate@rram'" in second
+        assert "Running stage 'deploy_candidate@mac'" not in second
+        assert (repo_copy / "models" / "deploy" / "mac" / "result.json").read_bytes() == stored["mac"]
+        assert (repo_copy / "models" / "deploy" / "rram" / "result.json").read_bytes() != stored["rram"]
+    finally:
+        path.write_text(original)

@@ -98,6 +98,7 @@ def small_params(tmp_path) -> Path:
     params["interop"]["conversion_dir"] = str(tmp_path / "models" / "conversion" / "snn")
     params["interop"]["async_dir"] = str(tmp_path / "models" / "async")
     params["interop"]["nir_dir"] = str(tmp_path / "models" / "nir")
+    params["deploy"]["models_dir"] = str(tmp_path / "models" / "deploy")
     for section, values in SMALL.items():
         for key, value in values.items():
             if isinstance(value, dict) and (section, key) not in REPLACED:
@@ -111,7 +112,7 @@ def small_params(tmp_path) -> Path:
 
 def test_every_notebook_is_a_stage_and_every_stage_runs_a_notebook():
     notebook_stages = {nb.stem for nb in NOTEBOOKS}
-    run_stages = {name for name, s in STAGES.items() if s["cmd"].startswith("python -m neurobench.pipeline run")}
+    run_stages = {name for name, s in STAGES.items() if s.get("cmd", "").startswith("python -m neurobench.pipeline run")}
     assert notebook_stages == run_stages
     for name in run_stages:
         assert STAGES[name]["cmd"] == f"python -m neurobench.pipeline run {name}"

@@ -2,6 +2,18 @@
 
 from neurobench.plan import downstream_plan, stage_graph, status_reasons
 
+
+def dvc_project(tmp_path, text: str, params: str = ""):
+    """A DVC project (no git) in ``tmp_path`` with ``text`` as its dvc.yaml; returns its path."""
+    from dvc.repo import Repo
+
+    Repo.init(str(tmp_path), no_scm=True).close()
+    if params:
+        (tmp_path / "params.yaml").write_text(params)
+    path = tmp_path / "dvc.yaml"
+    path.write_text(text)
+    return path
+
 DVC_YAML = """
 stages:
   a:
@@ -24,14 +36,12 @@ stages:
 
 
 def test_graph_links_a_dependency_inside_another_stages_output(tmp_path):
-    path = tmp_path / "dvc.yaml"
-    path.write_text(DVC_YAML)
+    path = dvc_project(tmp_path, DVC_YAML)
     assert stage_graph(path) == {"a": [], "b": ["a"], "c": [], "index": ["a", "b"]}
 
 
 def test_plan_adds_every_stage_downstream_of_a_changed_one(tmp_path):
-    path = tmp_path / "dvc.yaml"
-    path.write_text(DVC_YAML)
+    path = dvc_project(tmp_path, DVC_YAML)
     status = {"a": [{"changed deps": {"x.py": "modified", "y.py": "modified", "z.py": "modified", "w.py": "new"}},
                     {"changed outs": {"models/a": "deleted"}}],
               "dvc.yaml:c": ["always changed"]}
@@ -41,3 +51,20 @@ def test_plan_adds_every_stage_downstream_of_a_changed_one(tmp_path):
         "a": "changed deps (x.py, y.py, z.py, ...); outputs deleted", "b": "after a", "c": "always changed",
         "index": "after a, b"}
     assert downstream_plan(stage_graph(path), {}) == {}
+
+
+def test_graph_resolves_foreach_instances_and_templated_paths(tmp_path):
+    path = dvc_project(tmp_path, """
+stages:
+  chip:
+    foreach: ${chips}
+    do:
+      cmd: x ${key}
+      params: ["chips.${key}"]
+      outs: ["${folder}/${key}"]
+  report:
+    cmd: x
+    deps: ["${folder}"]
+    outs: [reports/r.html]
+""", "folder: models/deploy\nchips:\n  a: {v: 1}\n  b: {v: 2}\n")
+    assert stage_graph(path) == {"chip@a": [], "chip@b": [], "report": ["chip@a", "chip@b"]}

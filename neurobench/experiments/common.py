@@ -3,7 +3,7 @@ summaries of a per-replicate results table."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,10 +28,13 @@ def random_test_network(input_shape: Sequence[int], neuron: NeuronParams,
                           seed=p.weight_seed, weight_gain=p.weight_gain)
 
 
-def stage_command(section: str, description: str, run, argv: list[str] | None = None) -> int:
-    """The ``main`` of a DVC stage command that is not a notebook (``python -m ... [--params F]
-    [--progress]``): validate section ``section`` and the ``executor`` section of the params
-    file, then ``run(cfg, progress, executor)``.
+def stage_command(section: str, description: str, run, argv: list[str] | None = None,
+                  argument: tuple[str, str, Callable[[Any, str], None]] | None = None) -> int:
+    """The ``main`` of a DVC stage command that is not a notebook (``python -m ... [ARG]
+    [--params F] [--progress]``): validate section ``section`` and the ``executor`` section of
+    the params file, then ``run(cfg, progress, executor)``; with ``argument`` (name, help,
+    check), one positional argument more: ``check(cfg, value)`` raises ValueError for a value
+    that is not allowed (before any compute), then ``run(cfg, progress, executor, value)``.
 
     Returns the exit status: 0, or 2 with one ``error: ...`` line naming the key when the params
     file is invalid (nothing is computed then).
@@ -44,6 +47,8 @@ def stage_command(section: str, description: str, run, argv: list[str] | None = 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--params", default=str(config.DEFAULT_PARAMS), help="params file (default: params.yaml)")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
+    if argument is not None:
+        parser.add_argument(argument[0], help=argument[1])
     args = parser.parse_args(argv)
     try:
         cfg = config.load_section(section, args.params)
@@ -51,7 +56,16 @@ def stage_command(section: str, description: str, run, argv: list[str] | None = 
     except config.ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    run(cfg, args.progress, executor)
+    extra = []
+    if argument is not None:
+        value = getattr(args, argument[0])
+        try:
+            argument[2](cfg, value)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        extra = [value]
+    run(cfg, args.progress, executor, *extra)
     return 0
 
 

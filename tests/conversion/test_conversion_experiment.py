@@ -14,6 +14,7 @@ from neurobench.experiments.conversion import entries, tables
 from neurobench.experiments.conversion import evaluate as ev
 from neurobench.experiments.conversion import models as ex
 from neurobench.experiments.conversion.stages import ensure_models
+from neurobench.fingerprint import PACKAGE_ROOT
 from neurobench.seeds import child_seed
 from neurobench.sim import simulate
 from neurobench.sim.static import encode
@@ -72,7 +73,7 @@ def test_code_fingerprint_follows_every_source_file_of_the_listed_code(tmp_path)
     (root / "conversion" / "new.py").write_text("")
     assert len({before, models.code_fingerprint(code, root)}) == 2
     # the real lists name existing code, and converting depends on everything training does
-    assert all((models.PACKAGE_ROOT / rel).exists() for rel in models.CONVERT_CODE)
+    assert all((PACKAGE_ROOT / rel).exists() for rel in models.CONVERT_CODE)
     assert set(models.TRAIN_CODE) <= set(models.CONVERT_CODE)
 
 

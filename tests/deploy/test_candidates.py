@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
@@ -12,7 +13,9 @@ from neurobench.executor import ExecutorParams
 from neurobench.experiments.deploy import flow, gated, mac
 from neurobench.experiments.deploy.chips import GatedSynapseDevice
 from neurobench.experiments.deploy.params import DeploySection
-from neurobench.experiments.deploy.stages import Results, candidate_rows, headline_metrics, run_replicates, sweeps
+from neurobench.experiments.deploy.results import compute_candidates
+from neurobench.experiments.deploy.stages import candidate_rows, headline_metrics
+from neurobench.experiments.deploy.sweeps import SWEEP_COLUMNS, candidate_sweep
 from neurobench.interop.nir import write_nir
 from neurobench.network import Dense, Network
 from neurobench.neurons import NeuronParams
@@ -107,7 +110,7 @@ def test_gated_candidate_through_the_flow(trained):
     ret = gated.retention_ns(cfg.chips["g"].device)
     assert run.worn.lifetime == pytest.approx(ret / run.timed.latency_ns)
     assert run.worn.programming.cells == 2 * int(np.count_nonzero(run.placed.mapped.graph.weight))
-    sw = sweeps(Results(runs={"g": [run]}), cfg)
+    sw = pd.DataFrame(candidate_sweep("g", run, cfg), columns=SWEEP_COLUMNS)
     life = sw[(sw.number == "lifetime")].set_index("factor")["value"]
     assert life[2.0] == pytest.approx(4 * life[0.5], rel=1e-9)  # retention linear in tau_decay (factor 2 / 0.5)
 
@@ -135,7 +138,7 @@ def test_network_from_a_nir_file(trained, tmp_path):
         np.testing.assert_allclose(a.weight, b.weight)
         np.testing.assert_allclose(a.bias, b.bias)
     assert read.test_accuracy == trained.test_accuracy
-    rows = candidate_rows(run_replicates(cfg))
+    rows = candidate_rows(compute_candidates(cfg, cfg.chips))
     assert list(rows.candidate) == ["rram"] and rows.hidden[0] == 12
     with pytest.raises(config.ConfigError, match="source"):
         tiny({"rram": RRAM}, network={"source": "model.pt"})
@@ -150,7 +153,7 @@ def test_network_from_a_nir_file(trained, tmp_path):
 @pytest.mark.slow
 def test_local_and_process_executors_agree():
     cfg = tiny({"rram": RRAM, "mac": MAC})
-    a = headline_metrics(candidate_rows(r := run_replicates(cfg)), r)
-    b = headline_metrics(candidate_rows(s := run_replicates(cfg, executor=ExecutorParams(kind="process",
+    a = headline_metrics(candidate_rows(r := compute_candidates(cfg, cfg.chips)), r)
+    b = headline_metrics(candidate_rows(s := compute_candidates(cfg, cfg.chips, executor=ExecutorParams(kind="process",
                                                                                          workers=2))), s)
     assert a == b and {"rram_accuracy", "mac_accuracy", "mac_lifetime_unbounded"} <= set(a)

@@ -8,7 +8,8 @@ from neurobench import config
 from neurobench.experiments.deploy import flow
 from neurobench.experiments.deploy.check import core_lower_bound
 from neurobench.experiments.deploy.params import DeploySection
-from neurobench.experiments.deploy.stages import candidate_rows, headline_metrics, run_replicates
+from neurobench.experiments.deploy.results import compute_candidates
+from neurobench.experiments.deploy.stages import candidate_rows, headline_metrics
 
 TINY = {"network": {"hidden": 12, "epochs": 2, "min_hidden": 4}, "calibration_samples": 30, "n_steps": 16,
         "test_samples": 30, "timing_samples": 3, "brian_samples": 1, "pso": {"particles": 3, "iterations": 2},
@@ -84,6 +85,6 @@ def test_bad_params_name_the_key():
 
 def test_same_params_same_metrics():
     cfg = tiny(chips={"rram": CHIPS["rram"]})
-    a = headline_metrics(candidate_rows(r := run_replicates(cfg)), r)
-    b = headline_metrics(candidate_rows(s := run_replicates(cfg)), s)
+    a = headline_metrics(candidate_rows(r := compute_candidates(cfg, cfg.chips)), r)
+    b = headline_metrics(candidate_rows(s := compute_candidates(cfg, cfg.chips)), s)
     assert a == b

@@ -18,7 +18,6 @@ Replicate
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import numpy as np
 
 from ...ann import Ann
 from ...ann.train import DATA_OF_KIND, load_data
+from ...fingerprint import code_fingerprint, fingerprint
 from ...network import Network
 from ...schema import replace
 from ...seeds import child_seed
@@ -39,13 +39,6 @@ UNUSED_BY_CONVERT = ("evaluate", "models_dir")
 """Keys of the ``conversion`` section that the converted SNNs do not depend on."""
 
 
-def fingerprint(values: dict[str, Any]) -> str:
-    """First 16 hex digits of the SHA-256 of the JSON form of ``values`` (keys sorted)."""
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-"""The ``neurobench`` package folder, whose sources the model fingerprints cover."""
 TRAIN_CODE = ("ann", "data", "neurons", "network.py", "serialize.py", "schema.py", "seeds.py", "units.py",
               "io.py", "experiments/conversion/train.py", "experiments/conversion/models.py",
               "experiments/conversion/params.py")
@@ -55,17 +48,6 @@ progress bars)."""
 CONVERT_CODE = TRAIN_CODE + ("conversion", "sim", "metrics", "experiments/conversion/convert.py",
                              "experiments/conversion/entries.py")
 """... and the converted SNNs (conversion, simulation for calibration, read-out constants)."""
-
-
-def code_fingerprint(paths: tuple[str, ...], root: Path = PACKAGE_ROOT) -> str:
-    """First 16 hex digits of the SHA-256 of the relative path and bytes of every ``.py`` file
-    of ``paths`` under ``root`` (sorted): changes with any edit of the code that builds a model."""
-    digest = hashlib.sha256()
-    for rel in paths:
-        path = root / rel
-        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def train_fingerprint(cfg: ConversionSection) -> str:

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ...mapping.placement import PsoParams
-from ...schema import Params
+from ...schema import Folder, Params
 from ...units import rate_fits_time_step
 from .check import impossible_reason
 from .chips import AnalogMacChip, Chip, SpikingChip, default_chips
@@ -98,6 +98,8 @@ class DeploySection(Params):
                                                       "network.train_seed, network.data_seed and mapping_seed")
     sweep: DeploySweepParams = Field(default_factory=DeploySweepParams)
     chips: dict[str, Chip] = Field(default_factory=default_chips, description="candidate chips by name")
+    models_dir: Folder = Field("models/deploy", description="folder of each candidate's results "
+                                                            "(<name>/result.json, <name>/<name>.nir)")
 
     _input_rate_fits = field_validator("input_rate")(rate_fits_time_step)
     _max_rate_fits = field_validator("max_rate")(rate_fits_time_step)
