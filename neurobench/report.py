@@ -13,6 +13,7 @@ integers as integers, floats to 4 significant digits, long tables in a scrollabl
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 import tempfile
@@ -80,9 +81,12 @@ WRAP_EM = 24
 def table_html(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600, digits: int = 4) -> str:
     """``frame`` as a complete HTML table (every row, column and character, numbers formatted by
     :func:`format_value`) in a ``div`` that scrolls when it is taller than ``max_height_px``
-    (``None``: never) or wider than the page; the header row stays visible while scrolling."""
+    (``None``: never) or wider than the page; the header row stays visible while scrolling.
+    A list of strings in ``frame.attrs["notes"]`` (the NeuroBench-style table's footnotes,
+    ``neurobench.metrics.neurobench_display``) is shown below the box as a numbered list."""
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
+    notes = list(frame.attrs.get("notes", ()))
     shown = frame.copy()
     shown = shown.map(lambda v: format_value(v, digits)) if len(shown.columns) else shown
 
@@ -105,7 +109,10 @@ def table_html(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600,
     style = ("<style>.neurobench-scroll thead tr:first-child th { position: sticky; top: 0; "
              "background: var(--jp-layout-color0, white); z-index: 1; } "
              ".neurobench-scroll td, .neurobench-scroll tbody th { white-space: nowrap; }</style>")
-    return f'{style}<div class="neurobench-scroll" style="{height}overflow: auto; max-width: 100%;">{table}</div>'
+    footnotes = ("" if not notes else '<ol class="neurobench-notes">'
+                 + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes) + "</ol>")
+    return (f'{style}<div class="neurobench-scroll" style="{height}overflow: auto; max-width: 100%;">{table}</div>'
+            f"{footnotes}")
 
 
 def show_table(frame: pd.DataFrame | pd.Series, max_height_px: int | None = 600, digits: int = 4) -> None:

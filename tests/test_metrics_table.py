@@ -5,6 +5,7 @@ display and its ``metrics.json`` keys."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -123,6 +124,8 @@ def test_table_means_and_stds_over_replicates_display_and_json(clock_row):
     shown = T.neurobench_display(table)
     assert shown.loc["snn", "ClassificationAccuracy"] == "0.7000 ± 0.2000"
     assert shown.loc["ann", "Effective_MACs"] == 3.0  # one replicate: the number, for show_table
+    assert list(shown.columns) == ["kind", "replicates", *T.COLUMNS, "notes"]
+    assert list(shown["notes"]) == ["", ""] and shown.attrs[T.NOTES_ATTR] == []  # no note, no footnote
     flat = T.neurobench_json(table)
     assert flat["neurobench/snn/ClassificationAccuracy"] == pytest.approx(0.7)
     assert flat["neurobench/snn/Footprint"] == 112 and flat["neurobench/snn/Footprint_std"] == 0.0
@@ -189,3 +192,24 @@ def test_ann_row_of_a_conv_net_counts_kernels_and_in_bounds_synapses():
     relu = ann.forward(x)[0]
     assert r["ActivationSparsity"] == pytest.approx(np.mean(relu == 0))
     assert r["ClassificationAccuracy"] == np.mean(ann.forward(x)[-1].argmax(1) == [0, 1, 2, 0, 1])
+
+
+def test_display_numbers_the_distinct_notes_and_lists_them_below_the_table(clock_row):
+    from neurobench import report
+
+    static = T.tensor_metrics([np.array([[1.0, 0.0]])])
+    nan_note = "an event-driven run has no time steps"
+    rows = {"a": [dict(clock_row, note=T.NO_CLASSES)], "b": [clock_row],
+            "c": [T.row("delay SNN", static, float("nan"), 1.0, 0.0, 2.0, 0.5, note=nan_note)],
+            "d": [dict(clock_row, note=T.NO_CLASSES)]}
+    table = T.neurobench_table(rows)
+    shown = T.neurobench_display(table)
+    assert "note" not in shown.columns
+    assert list(shown["notes"]) == ["1", "", "2", "1"]  # one number per distinct note, first seen first
+    assert shown.attrs[T.NOTES_ATTR] == [T.NO_CLASSES, nan_note]
+    html = report.table_html(shown)
+    table_part, _, below = html.partition("</table>")
+    assert T.NO_CLASSES not in table_part and nan_note not in table_part
+    assert re.findall(r"<li>(.*?)</li>", below) == [T.NO_CLASSES, nan_note]
+    assert below.index("<ol") < below.index("</ol>")
+    assert not any("note" in key for key in T.neurobench_json(table))  # notes are not numbers

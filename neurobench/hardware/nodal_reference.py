@@ -109,22 +109,7 @@ class SparseCircuit:
 
 
 def program_currents_sparse(params: CrossbarParams, g: np.ndarray | None = None) -> np.ndarray:
-    """Reference of ``crossbar.program_currents``: the same currents in A by the sparse LU solve.
-
-    Parameters
-    ----------
-    params : CrossbarParams
-        Wire resistances, programming voltage and bias scheme (``params.n`` is ignored when
-        ``g`` is given).
-    g : array (m, n), optional
-        Cell conductances in siemens (default: every cell at ``1 / params.r_cell``).
-
-    Returns
-    -------
-    array (m, n)
-        ``I[i, j] = G[i, j] (w[i, j] - b[i, j])`` with cell (i, j) selected and all other lines
-        half-selected by ``params.bias``; with zero wire resistance this is ``G v_prog``.
-    """
+    """``crossbar.program_currents`` (read its docstring in ``crossbar.py``) by SuperLU: the test oracle."""
     g = params.conductance() if g is None else np.asarray(g, dtype=np.float64)
     m, n = g.shape
     circuit = SparseCircuit(g, params.r_wl, params.r_bl)
@@ -145,15 +130,7 @@ def program_currents_sparse(params: CrossbarParams, g: np.ndarray | None = None)
 
 def read_voltages_sparse(params: CrossbarParams, g: np.ndarray | None = None,
                   active_rows: np.ndarray | None = None) -> np.ndarray:
-    """Reference of ``crossbar.read_voltages``: the same voltages in V by the sparse LU solve.
-
-    Parameters
-    ----------
-    g : array (m, n), optional
-        Programmed conductances in siemens (default uniform ``1 / params.r_cell``).
-    active_rows : bool array (m,), optional
-        Rows driven during the read (default all: a full-vector read, the worst case).
-    """
+    """``crossbar.read_voltages`` (read its docstring in ``crossbar.py``) by SuperLU: the test oracle."""
     g = params.conductance() if g is None else np.asarray(g, dtype=np.float64)
     m, n = g.shape
     active = np.ones(m, bool) if active_rows is None else np.asarray(active_rows, bool)

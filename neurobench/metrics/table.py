@@ -23,7 +23,8 @@ and ``note``. It is built by the function for the kind of network:
 A metric without meaning for a network is NaN and the row's ``note`` says why (a row with a NaN
 and no note is an error), never a silent 0. :func:`neurobench_table` collects the rows of every
 network and replicate into a tidy frame (mean and sample std over replicates),
-:func:`neurobench_display` formats it with the claims table's ``format_measure`` and
+:func:`neurobench_display` formats it with the claims table's ``format_measure`` (the notes as
+footnotes: a number per row, the notes listed below the table) and
 :func:`neurobench_json` flattens it into ``metrics.json`` keys ``neurobench/<network>/<metric>``.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "ARGMAX_NOTE",
     "COLUMNS",
     "KINDS",
+    "NOTES_ATTR",
     "NO_CLASSES",
     "ann_metrics",
     "async_metrics",
@@ -300,10 +302,21 @@ def neurobench_table(rows: Mapping[str, Sequence[Mapping]]) -> pd.DataFrame:
     return pd.DataFrame(lines, columns=columns).set_index("network")
 
 
+NOTES_ATTR = "notes"
+"""Key of ``DataFrame.attrs`` under which :func:`neurobench_display` leaves the numbered notes
+(``report.table_html`` shows them as a numbered list below the table)."""
+
+
 def neurobench_display(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as shown in a report: one cell per metric, ``"mean ± std"`` (claims'
     ``format_measure``) where the network has three or more replicates, else the mean as a
-    number (``report.show_table`` formats it, NaN as ``n/a``; the note says why)."""
+    number (``report.show_table`` formats it, NaN as ``n/a``; the note says why).
+
+    The notes are not a column (long text makes rows tall and the table wider than the page):
+    each distinct note gets a number, in order of first appearance; the column ``notes`` holds
+    the row's number (empty without a note) and ``attrs[NOTES_ATTR]`` the list of notes, which
+    ``report.show_table`` prints below the table as a numbered list.
+    """
     from ..claims import format_measure
 
     shown = pd.DataFrame(index=table.index)
@@ -312,7 +325,12 @@ def neurobench_display(table: pd.DataFrame) -> pd.DataFrame:
     for c in COLUMNS:
         shown[c] = [format_measure(m, s, digits=4) if n >= 3 and not math.isnan(m) else float(m)
                     for m, s, n in zip(table[c], table[f"{c}_std"], table["replicates"])]
-    shown["note"] = table["note"]
+    notes: list[str] = []
+    for note in table["note"]:
+        if note and note not in notes:
+            notes.append(note)
+    shown["notes"] = [str(notes.index(note) + 1) if note else "" for note in table["note"]]
+    shown.attrs[NOTES_ATTR] = notes
     return shown
 
 

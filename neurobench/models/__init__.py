@@ -4,6 +4,8 @@
   parameters ``SRCParams``, state ``SRCState``, the pure step function ``src_step``, shallow and
   deep networks ``SRCNet`` with a linear non-spiking readout, ``count_spikes``;
 * ``lif``: the snnTorch ``Leaky`` baseline of the same size and readout (``LIFNet``);
+* ``surrogate``: snnTorch's surrogate spike functions, picklable (``SpikeSurrogate``): the one
+  place the models here and ``neurobench.training`` get them;
 * ``src_brian``: the same forward map as difference equations in Brian2 (``src_brian_forward``),
   the cross-check of the torch forward;
 * ``delays``: multi-tap synaptic delay projections (``DelayLinear``), LIF layers, networks

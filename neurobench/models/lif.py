@@ -14,7 +14,6 @@ only the neuron differs between the two networks. Weights are drawn like ``SRCNe
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 import torch
@@ -23,11 +22,10 @@ from torch import nn
 
 from ..schema import Params
 from .src import Readout, check_architecture, init_uniform, readout_logits
+from .surrogate import SpikeSurrogate, Surrogate
 
+# SpikeSurrogate lives in .surrogate; it stays importable from here for the SRC and wireless code
 __all__ = ["LIFNet", "LIFParams", "SpikeSurrogate"]
-
-Surrogate = Literal["atan", "fast_sigmoid", "sigmoid"]
-
 
 class LIFParams(Params):
     """The baseline's ``snntorch.Leaky`` neurons (units: steps; dimensionless potentials)."""
@@ -35,29 +33,6 @@ class LIFParams(Params):
     beta: float = Field(0.9, ge=0, le=1, description="membrane decay per step")
     threshold: float = Field(1.0, gt=0, description="firing threshold")
     surrogate: Surrogate = Field("fast_sigmoid", description="snnTorch surrogate gradient (default slopes)")
-
-
-class SpikeSurrogate:
-    """snnTorch's surrogate spike function ``name`` (default slope), picklable: snnTorch builds
-    its surrogates as closures, which cannot cross to a worker process (``neurobench.executor``
-    returns trained models from its tasks); this keeps only the name and builds the closure on
-    first use, so the function computed is snnTorch's own."""
-
-    def __init__(self, name: str) -> None:
-        self.name, self._fn = name, None
-
-    def __call__(self, x):
-        if self._fn is None:
-            from snntorch import surrogate
-
-            self._fn = getattr(surrogate, self.name)()
-        return self._fn(x)
-
-    def __getstate__(self) -> dict:
-        return {"name": self.name}
-
-    def __setstate__(self, state: dict) -> None:
-        self.name, self._fn = state["name"], None
 
 
 class LIFNet(nn.Module):

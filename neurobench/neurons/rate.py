@@ -17,6 +17,7 @@ import numpy as np
 
 from ..units import MS_PER_S
 from .params import NeuronParams
+from .rate_kernels import lif_subtract_isi
 
 
 def max_rate(params: NeuronParams) -> float:
@@ -111,8 +112,25 @@ def discrete_max_rate(params: NeuronParams, dt: float) -> float:
     return MS_PER_S / (dt * (frozen_steps(params, dt) + 1))
 
 
-def _lif_subtract_isi(q: np.ndarray, a: float, v_th: float, frozen: int, burn_in: int) -> np.ndarray:
-    """Long-run mean inter-spike interval in steps of ``v <- a v + q`` with reset ``v -= v_th``.
+def _lif_subtract_isi(q: np.ndarray, a: float, v_th: float, frozen: int, burn_in: int,
+                      residue: np.ndarray | None = None) -> np.ndarray:
+    """Long-run mean inter-spike interval in steps of ``v <- a v + q`` with reset ``v -= v_th``,
+    for per-step charges ``q > v_th (1 - a)`` mV: the compiled kernel
+    (``neurobench.neurons.rate_kernels.lif_subtract_isi``), bit-identical to the numpy reference
+    :func:`_lif_subtract_isi_numpy` (read it for the method; ``residue`` as there)."""
+    q = np.ascontiguousarray(q, dtype=np.float64).ravel()
+    out = np.empty(q.shape, dtype=np.float64)
+    x = np.empty(q.shape, dtype=np.float64) if residue is None else residue
+    lif_subtract_isi(q, a, np.log(a), v_th, frozen, burn_in, _LIF_SUBTRACT_WINDOW, out, x)
+    return out
+
+
+def _lif_subtract_isi_numpy(q: np.ndarray, a: float, v_th: float, frozen: int, burn_in: int,
+                            residue: np.ndarray | None = None) -> np.ndarray:
+    """Long-run mean inter-spike interval in steps of ``v <- a v + q`` with reset ``v -= v_th``
+    (the numpy reference of :func:`_lif_subtract_isi`, all charges in lockstep); the residue
+    ``x`` (mV) left after the last spike is written into ``residue`` when given (a test hook:
+    it shows a change of the floats that leaves the integer intervals alone).
 
     Event-driven: from the residue ``x`` left after a spike, the next spike needs the smallest
     ``k >= 1`` with ``u - (u - x) a^k >= v_th`` (``u = q / (1 - a)``), and leaves
@@ -141,6 +159,8 @@ def _lif_subtract_isi(q: np.ndarray, a: float, v_th: float, frozen: int, burn_in
         x = v - v_th
         if spike >= burn_in:
             isis[spike - burn_in] = k.astype(np.int64)
+    if residue is not None:
+        residue[...] = x
     isis += frozen
     mean = isis.mean(axis=0)
     todo = np.arange(q.size)

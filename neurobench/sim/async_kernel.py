@@ -151,6 +151,22 @@ def _grow(events, n_events):
     return bigger
 
 
+def _halts(first_b, halt_after, now, queue, qlen, pend):
+    """The stopping rule of one sample at global step ``now``: true when some output neuron has
+    spiked (``first_b``: global step of each output's first spike, -1 for none) and ``now`` is
+    ``halt_after`` steps or more past the earliest of them; the pending entries of the ``qlen``
+    queued neurons are then cleared (the caller empties the queue)."""
+    first_any = -1
+    for o in range(first_b.shape[0]):
+        if first_b[o] >= 0 and (first_any < 0 or first_b[o] < first_any):
+            first_any = first_b[o]
+    if first_any >= 0 and now >= first_any + halt_after:
+        for k in range(qlen):
+            pend[queue[k]] = 0
+        return True
+    return False
+
+
 def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset, beta, has_leak,
             n_in, out_off, n_layers, forward_group, prioritize, refractory, halt_after, max_steps, sched, seed,
             record_frames, count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted):
@@ -158,7 +174,6 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     returns the output events as rows ``(sample, output neuron, global step, frame, step)``."""
     n = indptr.shape[0] - 1
     n_frames = x.shape[1]
-    n_out = n - out_off
     v = np.zeros(n)
     ref = np.zeros(n, dtype=np.bool_)
     pend = np.zeros(n, dtype=np.int64)
@@ -274,27 +289,11 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                                 queue[qlen] = t
                                 qlen += 1
                             pend[t] += 1
-                    # stopping rule
-                    if halt_after >= 0 and not halted[b]:
-                        first_any = -1
-                        for o in range(n_out):
-                            if first[b, o] >= 0 and (first_any < 0 or first[b, o] < first_any):
-                                first_any = first[b, o]
-                        if first_any >= 0 and sg >= first_any + halt_after:
-                            halted[b] = True
-                            for k in range(qlen):
-                                pend[queue[k]] = 0
-                            qlen = 0
-                elif halt_after >= 0 and not halted[b]:  # queued input, no delivery at step 0
-                    first_any = -1
-                    for o in range(n_out):
-                        if first[b, o] >= 0 and (first_any < 0 or first[b, o] < first_any):
-                            first_any = first[b, o]
-                    if first_any >= 0 and base >= first_any + halt_after:
-                        halted[b] = True
-                        for k in range(qlen):
-                            pend[queue[k]] = 0
-                        qlen = 0
+                # stopping rule, also at step 0 of queued input (no delivery then)
+                if halt_after >= 0 and not halted[b] and _halts(first[b], halt_after, base + step, queue,
+                                                                qlen, pend):
+                    halted[b] = True
+                    qlen = 0
                 if qlen == 0:
                     break
                 if step == max_steps:
@@ -320,6 +319,7 @@ if AVAILABLE:
     _before = _jit(_before)
     _select = _jit(_select)
     _grow = _jit(_grow)
+    _halts = _jit(_halts)
     _kernel = _jit(_kernel)
 
 _compile_seconds: list[float] = []

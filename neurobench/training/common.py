@@ -18,24 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..models.surrogate import SURROGATES
 from ..network import Network
 
-__all__ = ["SURROGATES", "TrainConfig", "TrainResult", "batches", "init_weights", "single_thread", "spike_surrogate"]
-
-SURROGATES = ("atan", "fast_sigmoid", "sigmoid")
-"""Names of the surrogate gradients ``spike_surrogate`` builds (snnTorch's, default slopes)."""
-
-
-def spike_surrogate(name: str):
-    """snnTorch's surrogate spike function ``name`` (``SURROGATES``): Heaviside forward; backward
-    ``atan``: 1 / (pi (1 + (pi alpha x / 2)^2)) with alpha = 2; ``fast_sigmoid``:
-    1 / (1 + 25 |x|)^2; ``sigmoid``: the derivative of sigmoid(25 x); ``x = v - v_th`` in mV."""
-    from snntorch import surrogate
-
-    if name not in SURROGATES:
-        raise ValueError(f"surrogate must be one of {SURROGATES}, got {name!r}")
-    return getattr(surrogate, name)()
-
+__all__ = ["SURROGATES", "TrainConfig", "TrainResult", "batches", "init_weights", "single_thread"]
 
 @dataclass(frozen=True)
 class TrainConfig:

@@ -22,7 +22,8 @@ from tqdm import tqdm
 from ..network import Dense, Network
 from ..neurons import NeuronParams
 from ..sim.coefficients import leak_factor
-from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread, spike_surrogate
+from ..models.surrogate import SpikeSurrogate
+from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
 
 __all__ = ["SyncNet", "train_sync"]
 
@@ -42,7 +43,7 @@ class SyncNet(nn.Module):
                 fc.weight.copy_(torch.as_tensor(np.asarray(w), dtype=dtype))
             self.fcs.append(fc)
             beta = leak_factor(p, frame_dt)
-            self.lifs.append(snn.Leaky(beta=beta, threshold=p.v_th, spike_grad=spike_surrogate(surrogate),
+            self.lifs.append(snn.Leaky(beta=beta, threshold=p.v_th, spike_grad=SpikeSurrogate(surrogate),
                                        reset_mechanism=p.reset, reset_delay=False))
 
     def forward(self, x: torch.Tensor, input_dropout: float = 0.0,

@@ -28,7 +28,8 @@ from ..seeds import child_seed
 from ..sim.async_torch import AsyncTorchNet, TorchTraining, run_async_torch
 from ..sim.events import AsyncConfig
 from ..sim.schedulers import SCHEDULERS
-from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread, spike_surrogate
+from ..models.surrogate import SpikeSurrogate
+from .common import Timer, TrainConfig, TrainResult, batches, init_weights, single_thread
 
 __all__ = ["train_async"]
 
@@ -65,7 +66,7 @@ def train_async(x, y, neurons: NeuronParams | tuple[NeuronParams, ...], config: 
     cfg = replace(async_config, stop="drain", steps_after_output=0)
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    spike_grad = spike_surrogate(config.surrogate)
+    spike_grad = SpikeSurrogate(config.surrogate)
     result = TrainResult(network=None)  # type: ignore[arg-type]
     weights = init if init is not None else init_weights(sizes, config.init_gain, config.seed)
     with single_thread():
