@@ -76,13 +76,13 @@ def test_relaxation_of_a_grid_model(objective):
 
 def test_dead_zone_matches_all_rows():
     R, Z, silent = layer(4)
-    dz = np.full(R.shape[0], 0.05)
-    for j in range(Z.shape[1]):
-        prob = NeuronProblem(R=R, z=Z[:, j], silent=silent[:, j])
+    probs = [NeuronProblem(R=R, z=Z[:, j], silent=silent[:, j]) for j in range(Z.shape[1])]
+    for prob in probs + [hidden_violations()]:
+        dz = np.full(prob.S, 0.05)
         model = plain_model(prob, -2.0, 2.0)
         ref, got = (solve_model(prob, model, "l1", time_limit=10.0, mip_rel_gap=1e-4, deadzone=dz, rows=rows)
                     for rows in ("all", "generate"))
-        assert got.message.startswith("row generation") == bool(silent[:, j].any())
+        assert got.message.startswith("row generation") == bool(prob.silent.any())
         np.testing.assert_allclose(got.fun, ref.fun, rtol=1e-7, atol=1e-9)
 
 
