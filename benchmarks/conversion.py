@@ -1,14 +1,16 @@
 """Conversion solve times: per layer, in total, and the share spent outside HiGHS.
 
-    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N] [--paths scipy,highspy] [--wide none|few|whole]
+    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N] [--paths scipy,generate,highspy] [--wide none|few|whole]
 
 Cases: (a) the digits MLP 64-100-10 (trained here, deterministic), converted with all training
 images as calibration; (b) a 784-300-100-10 MLP with random He weights on MNIST-shaped random
 inputs in [0, 1] (no download needed), 1000 calibration samples. Analog constraints, ``l1``
 objective, each LP path side by side (``--paths``, the reference first): scipy ``linprog`` per
-neuron, and the warm-started dual simplex of :mod:`neurobench.conversion.warm` (``highspy``).
-Case (b): the first 4 neurons of layer 0 per path by default; ``--wide whole`` converts the whole
-network per path (about 17 min of layer 0 per core and path: neither path meets the target).
+neuron with every row (``scipy``, ``rows="all"``), row generation (``generate``,
+``rows="generate"``, :mod:`neurobench.conversion.rowgen`) and the warm-started dual simplex of
+:mod:`neurobench.conversion.warm` (``highspy``). Case (b): the first 4 neurons of layer 0 per path
+by default; ``--wide whole`` converts the whole network per path (about 17 min of layer 0 per core
+and path: no path meets the target).
 Targets (issue 15) on 2 cores: (a) under 5 s, (b) under 3 minutes, time outside HiGHS under 10 %.
 """
 
@@ -32,13 +34,25 @@ def random_mlp(sizes, seed: int) -> Ann:
     return Ann((sizes[0],), layers, ("relu",) * (len(layers) - 1) + ("linear",))
 
 
-def convert(ann: Ann, x: np.ndarray, workers: int, lp_solver: str, objective: str = "l1"):
+#: The LP paths: the family options each sets.
+PATHS = {"scipy": dict(lp_solver="scipy", rows="all"), "generate": dict(lp_solver="scipy", rows="generate"),
+         "highspy": dict(lp_solver="highspy", rows="all")}
+
+
+def family(path: str) -> Analog:
+    """The benchmark's analog family ([-8, 8] mV) with the options of one LP path."""
+    if path not in PATHS:
+        raise ValueError(f"--paths: {path!r} is not allowed: must be among {sorted(PATHS)}")
+    return Analog(w_min=-8.0, w_max=8.0, time_limit=600.0, **PATHS[path])
+
+
+def convert(ann: Ann, x: np.ndarray, workers: int, path: str, objective: str = "l1"):
     """Convert ``ann`` with one LP path; returns ``(converter, wall seconds)``."""
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers) as pool:
         conv = Converter(objective=objective, n_steps=100, executor=pool,
-                         constraints=Analog(w_min=-8.0, w_max=8.0, time_limit=600.0, lp_solver=lp_solver))
+                         constraints=family(path))
         _, total = timed(lambda: conv.fit(ann, x))
     return conv, total
 
@@ -70,11 +84,13 @@ def compare(name: str, ann: Ann, x: np.ndarray, workers: int, paths: tuple[str, 
 def main() -> int:
     parser = arg_parser(__doc__, repeats=False)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--paths", default="scipy,highspy", help="LP paths, the reference first")
+    parser.add_argument("--paths", default="scipy,generate,highspy", help="LP paths, the reference first")
     parser.add_argument("--wide", choices=("none", "few", "whole"), default="few",
                         help="case (b): skip, a few neurons of layer 0 per path, or the whole network")
     args = parser.parse_args()
     paths = tuple(args.paths.split(","))
+    for path in paths:
+        family(path)  # a bad name fails here, before any compute
     print(f"# Conversion benchmark ({'quick' if args.quick else 'full'}): {machine('numpy', 'scipy', 'highspy')}")
     print(f"load average {os.getloadavg()}")
     x_train, y_train, _, _ = load_data("digits")
@@ -84,7 +100,7 @@ def main() -> int:
     x = np.random.default_rng(1).random((n, sizes[0]))
     if args.wide == "few":
         for lp in paths:
-            l1_wide_layer(random_mlp(sizes, 0), x, neurons=4, lp_solver=lp)
+            l1_wide_layer(random_mlp(sizes, 0), x, neurons=4, path=lp)
     elif args.wide == "whole":
         compare(f"(b) random MLP {'-'.join(map(str, sizes))}", random_mlp(sizes, 0), x, args.workers, paths)
     print(f"load average {os.getloadavg()}")
@@ -92,7 +108,7 @@ def main() -> int:
     return 0
 
 
-def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int, lp_solver: str) -> None:
+def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int, path: str) -> None:
     """The l1 LP on the 784-input layer: the first few neurons in one process, timed."""
     from neurobench.conversion.targets import onset_drive, rate_targets
     from neurobench.conversion import solve_layer
@@ -100,10 +116,10 @@ def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int, lp_solver: str) -> None
     conv = Converter(n_steps=100, executor="serial")
     rates = conv.encode(x).mean(axis=1).reshape(len(x), -1)
     t = rate_targets(ann.forward(x)[0], conv.neuron, conv.max_rate)
-    c = Analog(w_min=-8.0, w_max=8.0, time_limit=600.0, lp_solver=lp_solver)
+    c = family(path)
     layer, seconds = timed(lambda: solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron),
                                                "l1", c, executor="serial", progress=False))
-    print(f"\n(b') {lp_solver}: l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {seconds / neurons:.1f} s per "
+    print(f"\n(b') {path}: l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {seconds / neurons:.1f} s per "
           f"neuron, HiGHS {sum(s.solve_seconds for s in layer.solutions) / neurons:.1f} s "
           f"(statuses {sorted(set(layer.statuses))}, objectives {np.round(layer.objectives, 6).tolist()})")
 

@@ -21,6 +21,13 @@ of them (:class:`FamilyOptions`):
     (the neurons' targets differ too much for a basis to carry over; docs/papers/conversion.md),
     so it is not the default. Same optimum; a degenerate LP can return another
     optimal vertex. MILPs always go through ``scipy.optimize.milp``.
+``rows``
+    Which rows the pure LPs are solved with (the lp_solver ``"scipy"`` path): ``"all"``
+    (default, the reference) builds every row; ``"generate"`` solves them by row generation
+    (:mod:`neurobench.conversion.rowgen`): the silent samples' rows and the error band's rows
+    join the LP only when the solution violates them, re-solved by the dual simplex from the
+    previous basis. The same optimum (to HiGHS's tolerance); a degenerate LP can return another
+    optimal vertex. MILPs always take every row.
 ``weight_penalty``, ``penalty_norm``
     A weight penalty added to every neuron's objective (regularisation against over-fitting the
     calibration rows): ``lambda sum_i |w_i|`` (``"l1"``, ``lambda`` per mV of weight; with the
@@ -62,6 +69,7 @@ PenaltyNorm = Literal["l1", "l2"]
 HybridAssignment = Literal["all", "grouped"]
 HybridStep = Literal["milp", "round"]
 LpSolver = Literal["highspy", "scipy"]
+LpRows = Literal["all", "generate"]
 
 MAX_BITS = 24
 
@@ -88,6 +96,9 @@ class FamilyOptions(Params):
     lp_solver: LpSolver = Field("scipy", description="pure LPs: highspy (one HiGHS model per chunk of a layer, "
                                                        "dual simplex warm-started from the previous neuron's basis) "
                                                        "| scipy (linprog per neuron, the reference)")
+    rows: LpRows = Field("all", description="pure LPs: all (every row built and solved at once, the reference) | "
+                                            "generate (row generation: silent-sample and error-band rows added "
+                                            "only when violated; same optimum)")
     warm_chunk: int = Field(25, ge=1, description="neurons per warm-started chunk of a layer (lp_solver highspy): "
                                                   "the weights depend on it, never on the number of workers")
 

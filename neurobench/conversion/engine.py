@@ -38,7 +38,7 @@ class Engine:
                  mip_rel_gap: float, layer: int | None = None, neuron: int | None = None,
                  descriptions: dict[str, str] | None = None, context: str = "",
                  penalty: float = 0.0, penalty_norm: str = "l1", node_limit: int | None = None,
-                 lp_solver: str = "scipy") -> None:
+                 lp_solver: str = "scipy", rows: str = "all") -> None:
         self.problem = problem
         self.penalty = float(penalty)
         self.penalty_norm = penalty_norm
@@ -47,6 +47,7 @@ class Engine:
         self.mip_rel_gap = float(mip_rel_gap)
         self.node_limit = node_limit
         self.lp_solver = lp_solver
+        self.rows = rows
         self.layer, self.neuron = layer, neuron
         self.descriptions = descriptions or {}
         self.context = context
@@ -80,7 +81,7 @@ class Engine:
         else:
             out = solve_model(self.problem, model, self.objective, time_limit=self.time_limit,
                               mip_rel_gap=self.mip_rel_gap, node_limit=self.node_limit,
-                              lp_solver=self.lp_solver)
+                              lp_solver=self.lp_solver, rows=self.rows)
         self.seconds += out.seconds
         self.n_solves += 1
         if out.status in ("time_limit", "iteration_limit"):

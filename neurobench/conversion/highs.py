@@ -33,7 +33,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from . import warm
 from .model import WeightModel
 from .problem import NeuronProblem
 
@@ -81,7 +80,9 @@ def _status(code: int, message: str) -> str:
 class Assembled:
     """One (MI)LP in scipy's form: minimise ``c @ v`` subject to ``lo <= A v <= hi``,
     ``var_lb <= v <= var_ub``, ``v_j`` integer where ``integrality_j``; ``p``, ``nb``, ``o_y``
-    and ``ng`` locate the weights, the bias and the fan-in indicators in ``v``."""
+    and ``ng`` locate the weights, the bias and the fan-in indicators in ``v``. ``lazy`` marks
+    the rows that row generation (:mod:`.rowgen`) may leave out and check afterwards: the
+    silent samples' rows (hinge, hard) and the error band's rows."""
 
     c: np.ndarray
     A: sp.csr_array
@@ -94,6 +95,7 @@ class Assembled:
     nb: int
     o_y: int
     ng: int
+    lazy: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -155,25 +157,41 @@ class _Layout:
 
 
 class _Rows:
-    """The constraint rows ``lo <= A v <= hi``, collected block by block."""
+    """The constraint rows ``lo <= A v <= hi``, collected block by block; ``lazy`` blocks may
+    be left out by row generation."""
 
     def __init__(self, ncol: int) -> None:
         self.ncol = ncol
         self.blocks: list[sp.csr_array] = []
         self.los: list[np.ndarray] = []
         self.his: list[np.ndarray] = []
+        self.lazy: list[np.ndarray] = []
 
-    def add(self, A, lo, hi) -> None:
+    def add(self, A, lo, hi, *, lazy: bool = False) -> None:
         """Append the rows ``lo <= A v <= hi``."""
         self.blocks.append(sp.csr_array(A))
         self.los.append(np.asarray(lo, dtype=np.float64))
         self.his.append(np.asarray(hi, dtype=np.float64))
+        self.lazy.append(np.full(self.blocks[-1].shape[0], lazy))
 
-    def stack(self) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
-        """``(A, lo, hi)`` of all rows, in the order they were added."""
+    def stack(self) -> tuple[sp.csr_array, np.ndarray, np.ndarray, np.ndarray]:
+        """``(A, lo, hi, lazy)`` of all rows, in the order they were added."""
         if self.blocks:
-            return sp.vstack(self.blocks, format="csr"), np.concatenate(self.los), np.concatenate(self.his)
-        return sp.csr_array((0, self.ncol)), np.zeros(0), np.zeros(0)
+            return (sp.vstack(self.blocks, format="csr"), np.concatenate(self.los),
+                    np.concatenate(self.his), np.concatenate(self.lazy))
+        return sp.csr_array((0, self.ncol)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+
+
+def aux_columns(model: WeightModel) -> np.ndarray:
+    """The variables with an auxiliary column ``u_j >= |x_j|``: both signs allowed and an
+    ``|x_j|`` term (absolute-value budget or l1 weight penalty)."""
+    mixed = (model.lb < 0) & (model.ub > 0)
+    needs_abs = np.zeros(model.p, dtype=bool)
+    if model.abs_limit is not None:
+        needs_abs |= np.asarray(model.abs_coef, dtype=np.float64) != 0
+    if model.penalty > 0:
+        needs_abs |= model.penalty_coefs() != 0
+    return np.flatnonzero(needs_abs & mixed)
 
 
 def _layout(problem: NeuronProblem, model: WeightModel, objective: str,
@@ -183,16 +201,10 @@ def _layout(problem: NeuronProblem, model: WeightModel, objective: str,
     S, p = model.G.shape
     act_idx = np.flatnonzero(problem.active)
     sil_idx = np.flatnonzero(problem.silent)
-    mixed = (model.lb < 0) & (model.ub > 0)
-    needs_abs = np.zeros(p, dtype=bool)
-    if model.abs_limit is not None:
-        needs_abs |= np.asarray(model.abs_coef, dtype=np.float64) != 0
-    if model.penalty > 0:
-        if model.penalty_norm != "l1":
-            raise ValueError(f"penalty_norm = {model.penalty_norm!r} is not allowed with objective "
-                             f"{objective!r}: an LP takes only the l1 weight penalty")
-        needs_abs |= model.penalty_coefs() != 0
-    aux_idx = np.flatnonzero(needs_abs & mixed)
+    if model.penalty > 0 and model.penalty_norm != "l1":
+        raise ValueError(f"penalty_norm = {model.penalty_norm!r} is not allowed with objective "
+                         f"{objective!r}: an LP takes only the l1 weight penalty")
+    aux_idx = aux_columns(model)
     cost_act = act_idx if cost_active else np.zeros(0, dtype=int)
     cost_sil = sil_idx if problem.silent_mode == "hinge" else np.zeros(0, dtype=int)
     dz = np.zeros(S) if deadzone is None else np.asarray(deadzone, dtype=np.float64)
@@ -234,17 +246,18 @@ def _add_error_rows(rows: _Rows, lay: _Layout, base: sp.csr_array, problem: Neur
     if cost_sil.size:
         T = lay.t_columns(cost_sil, (2 if lay.split else 1) * cost_act.size)
         rows.add(base[cost_sil] + T, np.full(cost_sil.size, -np.inf),
-                 np.full(cost_sil.size, problem.i_th))
+                 np.full(cost_sil.size, problem.i_th), lazy=True)
 
 
 def _add_side_rows(rows: _Rows, lay: _Layout, base: sp.csr_array, problem: NeuronProblem) -> None:
     """Hard silent samples (``I_s <= i_th``) and the error band on active samples."""
     sil_idx, act_idx, z = lay.sil_idx, lay.act_idx, problem.z
     if problem.silent_mode == "hard" and sil_idx.size:
-        rows.add(base[sil_idx], np.full(sil_idx.size, -np.inf), np.full(sil_idx.size, problem.i_th))
+        rows.add(base[sil_idx], np.full(sil_idx.size, -np.inf), np.full(sil_idx.size, problem.i_th),
+                 lazy=True)
     if problem.max_error is not None and act_idx.size:
         eps = problem.max_error[act_idx]
-        rows.add(base[act_idx], z[act_idx] - eps, z[act_idx] + eps)
+        rows.add(base[act_idx], z[act_idx] - eps, z[act_idx] + eps, lazy=True)
 
 
 def _variable_bounds(model: WeightModel, lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -280,6 +293,23 @@ def _add_abs_budget(rows: _Rows, lay: _Layout, model: WeightModel) -> None:
     row[:p][neg] = -a[neg]
     row[o_u:o_u + nu] = a[aux_idx]
     rows.add(row[None, :], [-np.inf], [model.abs_limit])
+
+
+def abs_rows(model: WeightModel, n_rest: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """``(A, lo, hi)``: the absolute-value rows (``u_j >= +-x_j``, then the budget if any) in
+    columns ``[x (p) | beta_var (0/1) | u (aux_columns) | n_rest more]`` (the layout's first
+    blocks; :mod:`.warm` builds its model with them)."""
+    aux = aux_columns(model)
+    empty = np.zeros(0, dtype=int)
+    lay = _Layout(objective="l1", S=0, p=model.p, nb=1 if model.bias else 0, nu=aux.size, ng=0,
+                  nt=int(n_rest), act_idx=empty, sil_idx=empty, aux_idx=aux, cost_act=empty,
+                  cost_sil=empty, dz=np.zeros(0), split=False)
+    rows = _Rows(lay.ncol)
+    _add_abs_rows(rows, lay)
+    if model.abs_limit is not None:
+        _add_abs_budget(rows, lay, model)
+    A, lo, hi, _ = rows.stack()
+    return A, lo, hi
 
 
 def _add_fan_in(rows: _Rows, lay: _Layout, model: WeightModel, var_lb: np.ndarray,
@@ -352,9 +382,9 @@ def assemble(problem: NeuronProblem, model: WeightModel, objective: str, *,
         _add_abs_budget(rows, lay, model)
     if model.fan_in is not None:
         _add_fan_in(rows, lay, model, var_lb, var_ub)
-    A, lo, hi = rows.stack()
+    A, lo, hi, lazy = rows.stack()
     c, integrality = _cost_and_integrality(model, lay)
-    return Assembled(c, A, lo, hi, var_lb, var_ub, integrality, lay.p, lay.nb, lay.o_y, lay.ng)
+    return Assembled(c, A, lo, hi, var_lb, var_ub, integrality, lay.p, lay.nb, lay.o_y, lay.ng, lazy)
 
 
 def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,
@@ -395,12 +425,17 @@ def run_highs(asm: Assembled, *, time_limit: float, mip_rel_gap: float,
 def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
                 time_limit: float, mip_rel_gap: float, deadzone: np.ndarray | None = None,
                 cost_active: bool = True, node_limit: int | None = None,
-                lp_solver: str = "scipy") -> Outcome:
+                lp_solver: str = "scipy", rows: str = "all") -> Outcome:
     """Assemble and solve; "infeasible or unbounded" from presolve is re-solved without it.
 
     ``lp_solver="highspy"``: pure LPs go to the warm-started dual simplex of :mod:`.warm`
     first; anything it does not prove optimal (or cannot take) takes the scipy path below.
+    ``rows="generate"``: other pure LPs with lazy rows are solved by row generation
+    (:mod:`.rowgen`) first, with the same fallback.
     """
+    # imported here: both build their models with this module's row builders
+    from . import rowgen, warm
+
     if lp_solver == "highspy" and warm.applies(model, objective, deadzone, cost_active):
         got = warm.solve_warm(problem, model, objective, time_limit=time_limit)
         if got is not None:
@@ -408,6 +443,13 @@ def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
             return Outcome("optimal", xw, bw, fw, None, dtw, "warm-started dual simplex (highspy)",
                            False, None)
     asm = assemble(problem, model, objective, deadzone=deadzone, cost_active=cost_active)
+    if rows == "generate" and not np.any(asm.integrality) and asm.lazy.any():
+        gen = rowgen.solve_generated(asm, time_limit=time_limit)
+        if gen is not None:
+            return Outcome("optimal", gen.v[:asm.p].copy(), float(gen.v[asm.p]) if asm.nb else 0.0,
+                           gen.fun, None, gen.seconds,
+                           f"row generation: {gen.rounds} rounds, {gen.rows} of {gen.total} rows",
+                           False, None)
     code, msg, x, fun, gap, dt, is_mip = run_highs(asm, time_limit=time_limit,
                                                    mip_rel_gap=mip_rel_gap, node_limit=node_limit)
     status = _status(code, msg)

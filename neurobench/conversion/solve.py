@@ -166,7 +166,7 @@ def solve_problem(problem: NeuronProblem, objective: str = "l1",
                  layer=layer, neuron=neuron, descriptions=desc,
                  context=f"{c.family} constraints, objective {objective}",
                  penalty=c.weight_penalty, penalty_norm=c.penalty_norm, node_limit=c.node_limit,
-                 lp_solver=c.lp_solver)
+                 lp_solver=c.lp_solver, rows=c.rows)
     if isinstance(c, Analog):
         return _solve_analog(eng, c)
     if isinstance(c, Digital):

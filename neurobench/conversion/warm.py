@@ -18,7 +18,8 @@ Uniform layouts (``I_s = G_s x + c_b beta_var``, every sample ``s`` has its rows
                  I_s + t >= z_s / -inf                      active / silent
     both, with a hard band or hard silent samples: rows I_s in [z_s - eps_s, z_s + eps_s]
          (active, band), (-inf, i_th] (silent, hard), free otherwise;
-         and the rows of the absolute-value budget (``u_j >= +-x_j``, ``sum a_j |x_j| <= L``).
+         and the rows of the absolute-value budget (``u_j >= +-x_j``, ``sum a_j |x_j| <= L``),
+         built by :func:`.highs.abs_rows` as in :func:`.highs.assemble` (one layout).
 
 The optimum equals the one of :func:`.highs.assemble` (the same LP, rows written differently);
 with a degenerate LP the vertex (the weights) can differ. A warm start makes the vertex depend on
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .highs import abs_rows, aux_columns
 from .model import WeightModel
 from .problem import NeuronProblem
 
@@ -93,30 +95,19 @@ def applies(model: WeightModel, objective: str, deadzone, cost_active: bool) -> 
             and (model.penalty == 0 or model.penalty_norm == "l1"))
 
 
-def _aux(model: WeightModel) -> np.ndarray:
-    """Variables with an auxiliary ``u_j >= |x_j|`` (both signs allowed and an |x| term)."""
-    mixed = (model.lb < 0) & (model.ub > 0)
-    needs = np.zeros(model.p, dtype=bool)
-    if model.abs_limit is not None:
-        needs |= np.asarray(model.abs_coef, dtype=np.float64) != 0
-    if model.penalty > 0:
-        needs |= model.penalty_coefs() != 0
-    return np.flatnonzero(needs & mixed)
-
-
 def _key(problem: NeuronProblem, model: WeightModel, objective: str) -> tuple:
     """Everything but ``G`` that fixes the rows and columns of the uniform layout."""
     plain = problem.max_error is not None or (objective == "linf" and problem.silent_mode == "hard")
     budget = None if model.abs_limit is None else np.asarray(model.abs_coef, np.float64).tobytes()
     return (objective, model.G.shape, bool(model.bias), float(model.bias_coef),
-            _aux(model).tobytes(), plain, budget, None if model.M is None else model.M.shape)
+            aux_columns(model).tobytes(), plain, budget, None if model.M is None else model.M.shape)
 
 
 def _build(problem: NeuronProblem, model: WeightModel, objective: str, key: tuple):
     """The constraint matrix (CSC) of the uniform layout and its column blocks."""
     S, p = model.G.shape
     nb = 1 if model.bias else 0
-    aux = _aux(model)
+    aux = aux_columns(model)
     nu = aux.size
     ne = 2 * S if objective == "l1" else 1
     ncol = p + nb + nu + ne
@@ -132,21 +123,8 @@ def _build(problem: NeuronProblem, model: WeightModel, objective: str, key: tupl
         blocks += [base - T, base + T]
     if key[5]:
         blocks.append(base)
-    if nu:
-        k = np.arange(nu)
-        blocks.append(sp.csr_array(
-            (np.concatenate([np.ones(nu), -np.ones(nu), -np.ones(nu), -np.ones(nu)]),
-             (np.concatenate([k, k, nu + k, nu + k]), np.concatenate([aux, p + nb + k, aux, p + nb + k]))),
-            shape=(2 * nu, ncol)))
-    if model.abs_limit is not None:
-        a = np.asarray(model.abs_coef, dtype=np.float64)
-        row = np.zeros(ncol)
-        pos = (model.lb >= 0) & (a != 0)
-        neg = (model.ub <= 0) & ~pos & (a != 0)
-        row[:p][pos] = a[pos]
-        row[:p][neg] = -a[neg]
-        row[p + nb:p + nb + nu] = a[aux]
-        blocks.append(sp.csr_array(row[None, :]))
+    if nu or model.abs_limit is not None:
+        blocks.append(abs_rows(model, ne)[0])
     return sp.vstack(blocks, format="csc"), aux
 
 
@@ -177,12 +155,10 @@ def _bounds_and_cost(problem: NeuronProblem, model: WeightModel, objective: str,
             phi = np.where(sil, i_th, phi)
         lo.append(plo)
         hi.append(phi)
-    if nu:
-        lo.append(np.full(2 * nu, -INF))
-        hi.append(np.zeros(2 * nu))
-    if model.abs_limit is not None:
-        lo.append(np.array([-INF]))
-        hi.append(np.array([float(model.abs_limit)]))
+    if nu or model.abs_limit is not None:
+        _, abs_lo, abs_hi = abs_rows(model, ne)
+        lo.append(abs_lo)
+        hi.append(abs_hi)
     col_lb = np.concatenate([model.lb, [model.bias_lb] * nb, np.zeros(nu), np.zeros(ne)])
     col_ub = np.concatenate([model.ub, [model.bias_ub] * nb, np.full(nu, INF), e_ub])
     cost = np.zeros(p + nb + nu + ne)
@@ -197,7 +173,7 @@ def _bounds_and_cost(problem: NeuronProblem, model: WeightModel, objective: str,
     return col_lb, col_ub, np.concatenate(lo), np.concatenate(hi), cost
 
 
-def _new_highs(A: sp.csc_array, col_lb, col_ub, row_lo, row_hi, cost):
+def new_highs(A: sp.csc_array, col_lb, col_ub, row_lo, row_hi, cost):
     """A quiet ``highspy.Highs`` holding the LP, set up for the dual simplex without presolve."""
     import highspy
 
@@ -234,7 +210,7 @@ def solve_warm(problem: NeuronProblem, model: WeightModel, objective: str, *,
     cur = _STATE.model
     seconds = 0.0
     G = np.asarray(model.G, dtype=np.float64)
-    aux = _aux(model)
+    aux = aux_columns(model)
     col_lb, col_ub, row_lo, row_hi, cost = _bounds_and_cost(problem, model, objective, aux, key[5])
     if cur is not None and cur.key == key and np.array_equal(cur.G, G):
         h = cur.highs
@@ -247,7 +223,7 @@ def solve_warm(problem: NeuronProblem, model: WeightModel, objective: str, *,
     else:
         A, _ = _build(problem, model, objective, key)
         t0 = time.perf_counter()
-        h = _new_highs(A, col_lb, col_ub, row_lo, row_hi, cost)
+        h = new_highs(A, col_lb, col_ub, row_lo, row_hi, cost)
         seconds += time.perf_counter() - t0
         _STATE.model = cur = _Cached(h, key, G.copy(), cost)
         STATS["builds"] += 1
