@@ -198,7 +198,7 @@ def test_reports_of_a_network_with_pooling_are_json_ready(tmp_path):
     rng = np.random.default_rng(0)
     ann = Ann((1, 4, 4), [Conv2d(rng.normal(0, 0.5, (2, 1, 3, 3)), np.zeros(2), padding=1), AvgPool2d(2),
                           Dense(rng.normal(0, 0.5, (3, 8)))], ("relu", "relu", "linear"))
-    conv = Converter(n_steps=40, executor="serial", conv_positions=4)
+    conv = Converter(n_steps=40, executor=ExecutorParams(kind="local"), conv_positions=4)
     conv.fit(ann, rng.random((30, 1, 4, 4)))
     entry = entries.lp_entry("cnn", "analog", conv, 0.0)
     write_json_atomic(tmp_path / "entry.json", entry)  # raises on NaN

@@ -78,9 +78,12 @@ def test_multicore_workloads_are_identical_serially_and_on_a_process_pool():
     for key in runs_a:
         for p, sched in runs_a[key].comparison.schedules().items():
             np.testing.assert_array_equal(sched.start, runs_b[key].comparison.schedules()[p].start)
-    for name in workloads:  # in task order: each workload's rows are its own
-        rows, _ = S.workload_task((name, nets[name], workloads[name], cfg, cfg.partition_seed))
+    for name in workloads:  # in task order: each workload's rows and runs are its own
+        rows, runs = S.workload_task((name, nets[name], workloads[name], cfg, cfg.partition_seed))
         _same_frame(serial[serial.workload == name].reset_index(drop=True), pd.DataFrame(rows))
+        for pname, run in runs.items():
+            for p, sched in run.comparison.schedules().items():
+                np.testing.assert_array_equal(sched.start, runs_a[name, pname].comparison.schedules()[p].start)
 
 
 ENDURANCE = {"crossbar": {"n": 16, "r_wl": 5.0, "r_bl": 5.0}, "pso": {"particles": 6, "iterations": 5},
