@@ -54,7 +54,7 @@ from pydantic import Field, model_validator
 from .progress import track
 from .schema import Params
 
-__all__ = ["ExecutorParams", "Session", "map_tasks", "open_executor", "session_of"]
+__all__ = ["ExecutorParams", "Session", "SubmitAdapter", "map_tasks", "open_executor", "session_of"]
 
 R = TypeVar("R")
 
@@ -205,3 +205,51 @@ def map_tasks(fn: Callable[..., R], tasks: Sequence[Any],
     in task order."""
     with session_of(executor) as session:
         return session.map(fn, tasks, desc)
+
+
+def _call(packed: tuple[Callable[..., Any], tuple]) -> Any:
+    """Task function of a submitted call: ``fn(*args)`` (module level, so workers import it)."""
+    fn, args = packed
+    return fn(*args)
+
+
+class _Deferred:
+    """The future of a submission: its result is computed when any pending result is asked for."""
+
+    _UNSET = object()
+
+    def __init__(self, owner: "SubmitAdapter") -> None:
+        self._owner = owner
+        self._value: Any = self._UNSET
+
+    def result(self) -> Any:
+        if self._value is self._UNSET:
+            self._owner.flush()
+        return self._value
+
+
+class SubmitAdapter:
+    """A ``concurrent.futures``-style ``submit`` over a :class:`Session` (what
+    ``neurobench.conversion.Converter`` hands to the per-layer neuron solves).
+
+    Submissions are held until the first ``result()`` of any of them; then every pending
+    submission is mapped through the session at once (progress as ``desc``) and each future gets
+    its result. ``solve_layer`` submits a whole layer before it collects, so each layer is one
+    map. A task that fails raises at that first ``result()``.
+    """
+
+    def __init__(self, session: Session, desc: str = "conversion: neuron chunks") -> None:
+        self.session, self.desc = session, desc
+        self._pending: list[tuple[Callable[..., Any], tuple, _Deferred]] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> _Deferred:
+        future = _Deferred(self)
+        self._pending.append((fn, args, future))
+        return future
+
+    def flush(self) -> None:
+        """Run every pending submission through the session."""
+        batch, self._pending = self._pending, []
+        results = self.session.map(_call, [(fn, args) for fn, args, _ in batch], self.desc)
+        for (_, _, future), value in zip(batch, results):
+            future._value = value

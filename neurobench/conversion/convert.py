@@ -14,7 +14,7 @@ and the Brian2 backend both run. Layer by layer:
    per-spike charge: delta or current-based synapses alike);
 3. one problem per postsynaptic neuron (per output channel for a convolution, over sampled
    image positions) is solved under the chip constraints with HiGHS
-   (``neurobench.conversion.solve``), through a ``concurrent.futures`` executor.
+   (``neurobench.conversion.solve``), where the ``executor`` says (``neurobench.executor``).
 
 Average pooling is kept as a layer of pooling neurons; max pooling is rejected.
 
@@ -26,16 +26,17 @@ their measured rates and the next layer's targets; the hidden layer loses the ot
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 import numpy as np
 
 from ..ann import Ann
 from ..data.encoders import regular
+from ..executor import ExecutorParams, Session, SubmitAdapter, session_of
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams, discrete_max_rate
 from ..schema import replace
@@ -113,10 +114,14 @@ class Converter:
         Output positions sampled per calibration image for convolution problems.
     seed : int
         Seed of the position sampling.
-    executor : "process", "serial" or a concurrent.futures-style executor
-        Where the per-neuron problems run: a process pool by default; any object with
-        ``submit`` (a ``ProcessPoolExecutor``, a Dask client's executor) works, with the same
-        results.
+    executor : ExecutorParams, Session, an object with ``submit``, or None
+        Where the per-neuron problems run (``neurobench.executor``): ``ExecutorParams`` (one
+        session opened for the whole fit: ``kind="local"`` in this process, ``"process"`` a
+        process pool, ``"dask"`` a cluster), an open ``Session`` (left open), or any object
+        with ``submit(fn, *args)`` (a ``ProcessPoolExecutor``, a Dask client's executor), used
+        as is. None (default): a process pool over the usable cores
+        (``ExecutorParams(kind="process", workers=default_workers())``). The results are the
+        same for every executor.
     progress : bool
         Show tqdm progress bars.
     prune : dict {layer index: k}, optional
@@ -140,7 +145,7 @@ class Converter:
         percentile: float = 99.9,
         conv_positions: int = 16,
         seed: int = 0,
-        executor="process",
+        executor: ExecutorParams | Session | Any = None,
         progress: bool = False,
         prune: dict[int, int] | None = None,
         prune_method: str = "group_lp",
@@ -163,6 +168,12 @@ class Converter:
         self.prune_time_limit = prune_time_limit
 
     def _validate(self, ann: Ann, calibration_x: np.ndarray) -> np.ndarray:
+        ok = self.executor is None or isinstance(self.executor, (ExecutorParams, Session))
+        if not ok and (isinstance(self.executor, str) or not callable(getattr(self.executor, "submit", None))):
+            raise ValueError(
+                f"executor = {self.executor!r} is not allowed: must be neurobench.executor.ExecutorParams "
+                "(kind 'local', 'process' or 'dask'), an open neurobench.executor.Session, an object with "
+                "submit(fn, *args) such as a concurrent.futures.ProcessPoolExecutor, or None (a process pool)")
         if self.objective not in ("l1", "linf", "ls"):
             raise ValueError(f"objective must be 'l1', 'linf' or 'ls', got {self.objective!r}")
         if not (self.dt > 0):
@@ -236,10 +247,22 @@ class Converter:
     def fit(self, ann: Ann, calibration_x: np.ndarray) -> Network:
         """Convert ``ann`` using ``calibration_x`` (n, *ann.input_shape) in [0, 1]; return the SNN."""
         x = self._validate(ann, calibration_x)
-        if self.executor == "process":  # one pool for every layer: worker start-up is paid once
-            with ProcessPoolExecutor(default_workers(), mp_context=multiprocessing.get_context("spawn")) as pool:
-                return self._fit(ann, x, pool)
-        return self._fit(ann, x, self.executor)
+        with self._submitter() as submitter:  # one session for every layer: start-up is paid once
+            return self._fit(ann, x, submitter)
+
+    @contextlib.contextmanager
+    def _submitter(self) -> Iterator[Any]:
+        """What ``solve_layer`` submits the neuron chunks to: None (in this process, one neuron
+        per task) for a local executor, a ``SubmitAdapter`` over the session otherwise, or the
+        caller's own object with ``submit``."""
+        executor = self.executor
+        if executor is None:
+            executor = ExecutorParams(kind="process", workers=default_workers())
+        if not isinstance(executor, (ExecutorParams, Session)):
+            yield executor
+            return
+        with session_of(executor) as session:
+            yield None if session.params.kind == "local" else SubmitAdapter(session, "conversion: neuron chunks")
 
     def _fit(self, ann: Ann, x: np.ndarray, executor) -> Network:
         spikes = self.encode(x)

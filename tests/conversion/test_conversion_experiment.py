@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from neurobench.config import ConfigError, validate
@@ -198,7 +199,7 @@ def test_reports_of_a_network_with_pooling_are_json_ready(tmp_path):
     rng = np.random.default_rng(0)
     ann = Ann((1, 4, 4), [Conv2d(rng.normal(0, 0.5, (2, 1, 3, 3)), np.zeros(2), padding=1), AvgPool2d(2),
                           Dense(rng.normal(0, 0.5, (3, 8)))], ("relu", "relu", "linear"))
-    conv = Converter(n_steps=40, executor="serial", conv_positions=4)
+    conv = Converter(n_steps=40, executor=ExecutorParams(kind="local"), conv_positions=4)
     conv.fit(ann, rng.random((30, 1, 4, 4)))
     entry = entries.lp_entry("cnn", "analog", conv, 0.0)
     write_json_atomic(tmp_path / "entry.json", entry)  # raises on NaN
@@ -233,3 +234,40 @@ def test_a_process_pool_builds_the_same_models_as_the_serial_run(built, tmp_path
             assert a.files == b.files
             for key in a.files:
                 np.testing.assert_array_equal(a[key], b[key])
+
+
+@pytest.mark.slow
+def test_brian_checks_and_steps_sweep_are_the_same_serially_and_on_a_process_pool(built):
+    """The report's two loops of independent simulations fan out through ``neurobench.executor``:
+    the tables are identical for both kinds, each row the result of its own network."""
+    from neurobench.executor import open_executor
+
+    from dataclasses import replace
+
+    cfg, summary = built
+    study = tables.load_study(cfg, summary)
+    # two networks of each replicate (a Brian2 run costs about 2 s, its first in a process more)
+    study = tables.Study(cfg, [replace(rep, entries=dict(list(rep.entries.items())[:2])) for rep in study.replicates])
+    main = tables.main_results(tables.results_table(study))
+    serial = tables.brian_table(study), tables.steps_sweep(study, main)
+    with open_executor(ExecutorParams(kind="process", workers=2)) as session:
+        pooled = tables.brian_table(study, session), tables.steps_sweep(study, main, session)
+    for a, b in zip(serial, pooled):
+        pd.testing.assert_frame_equal(a, b)
+    brian, sweep = serial
+    reps = {rep.r: rep for rep in study.replicates}
+    assert len(brian) == sum(len(rep.entries) for rep in study.replicates) and brian.identical.all()
+    assert brian.spikes.nunique() > 1  # distinct networks: a row in the wrong place would show
+    for row in brian.itertuples():
+        rep = reps[row.seed]
+        x = rep.tests[rep.entries[row.name]["network"]][0][:cfg.evaluate.brian_samples]
+        assert row.spikes == int(sum(layer.spike_count.sum() for layer in simulate(
+            rep.networks[row.name], encode(x, cfg.n_steps, cfg.dt, cfg.input_rate), cfg.dt).layers))
+    first = main.iloc[-1]
+    rep = reps[first.seed]
+    x, y = rep.tests[first.network]
+    m = ev.evaluate_entry(rep.networks[first["name"]], rep.entries[first["name"]], rep.anns[first.network], x, y, cfg,
+                          n_steps=cfg.evaluate.steps[0])
+    got = sweep[(sweep.seed == first.seed) & (sweep.method == first.method) & (sweep.family == first.family)
+                & (sweep.n_steps == cfg.evaluate.steps[0]) & (sweep.readout == "count")]
+    assert got.score.tolist() == [m["count"]["score"]]

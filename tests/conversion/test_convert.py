@@ -7,6 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
+from neurobench.executor import ExecutorParams
 from neurobench import metrics
 from neurobench.ann.train import load_data, train_ann
 from neurobench.conversion import Analog, Converter, Digital
@@ -27,7 +28,7 @@ def mlp(digits):
 
 
 def convert(ann, x, **kw):
-    kw.setdefault("executor", "serial")
+    kw.setdefault("executor", ExecutorParams(kind="local"))
     kw.setdefault("n_steps", 100)
     conv = Converter(**kw)
     return conv, conv.fit(ann, x)
@@ -87,9 +88,32 @@ def test_process_pool_gives_the_same_network_as_serial(digits, mlp):
 )
 def test_bad_settings_fail_before_any_solve(mlp, digits, kw, message):
     with pytest.raises(ValueError, match=message):
-        Converter(executor="serial", **kw).fit(mlp, digits[0][:10])
+        Converter(executor=ExecutorParams(kind="local"), **kw).fit(mlp, digits[0][:10])
 
 
 def test_calibration_inputs_must_be_rates(mlp, digits):
     with pytest.raises(ValueError, match=r"calibration_x must lie in \[0, 1\]"):
-        Converter(executor="serial").fit(mlp, digits[0][:10] * 2.0)
+        Converter(executor=ExecutorParams(kind="local")).fit(mlp, digits[0][:10] * 2.0)
+
+
+@pytest.mark.parametrize("bad", ["serial", "process", 3])
+def test_a_bad_executor_is_refused_before_any_compute(digits, mlp, bad):
+    with pytest.raises(ValueError, match=r"executor = .* is not allowed: must be neurobench\.executor\.ExecutorParams"):
+        Converter(executor=bad).fit(mlp, digits[0][:10])
+
+
+@pytest.mark.slow
+def test_an_executor_session_gives_the_same_network_as_local(digits, mlp):
+    """``neurobench.executor`` settings or an open session: the neuron chunks go through
+    ``SubmitAdapter``, one map per layer, and the network is the local one."""
+    from neurobench.executor import open_executor
+
+    x = digits[0][:120]
+    conv, serial = convert(mlp, x)
+    with open_executor(ExecutorParams(kind="process", workers=2)) as session:
+        pooled_conv, pooled = convert(mlp, x, executor=session)
+        assert session._pool is not None  # left open for its owner
+    for a, b in zip(serial.layers, pooled.layers):
+        np.testing.assert_array_equal(a.weight, b.weight)
+        np.testing.assert_array_equal(a.bias, b.bias)
+    assert [r.statuses for r in conv.layer_reports_] == [r.statuses for r in pooled_conv.layer_reports_]

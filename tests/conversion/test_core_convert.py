@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurobench.executor import ExecutorParams
 from neurobench.ann.train import load_data, train_ann
 from neurobench.conversion import Converter, Digital
 from neurobench.conversion.normalize import constrain, normalize
@@ -27,7 +28,7 @@ def mlp(digits):
 
 
 def convert(ann, x, **kw):
-    kw.setdefault("executor", "serial")
+    kw.setdefault("executor", ExecutorParams(kind="local"))
     kw.setdefault("n_steps", 100)
     conv = Converter(**kw)
     return conv, conv.fit(ann, x)
@@ -83,7 +84,7 @@ def test_lif_conversion_matches_targets_and_brian2(digits, mlp, reset, tolerance
 def test_unreachable_max_rate_is_refused_before_any_compute(digits, mlp):
     neuron = NeuronParams(model="if", t_ref=2.0)  # 2 steps of 1 ms: at most 500 Hz
     with pytest.raises(ValueError, match=r"max_rate = 600 Hz.*at most 500 Hz.*lower max_rate"):
-        Converter(neuron=neuron, max_rate=600.0, executor="serial").fit(mlp, digits[0][:20])
+        Converter(neuron=neuron, max_rate=600.0, executor=ExecutorParams(kind="local")).fit(mlp, digits[0][:20])
 
 
 @pytest.mark.parametrize("method", ["iterative", pytest.param("milp", marks=pytest.mark.slow)])
@@ -112,9 +113,9 @@ def test_three_bit_lp_beats_the_rounded_baseline(digits, mlp, method):
 def test_penalty_norm_must_fit_the_objective(digits, mlp):
     from neurobench.conversion import Analog
     with pytest.raises(ValueError, match="penalty_norm = 'l2' is not allowed with objective = 'l1'"):
-        Converter(constraints=Analog(weight_penalty=0.1, penalty_norm="l2"), executor="serial").fit(mlp, digits[0][:20])
+        Converter(constraints=Analog(weight_penalty=0.1, penalty_norm="l2"), executor=ExecutorParams(kind="local")).fit(mlp, digits[0][:20])
     with pytest.raises(ValueError, match="penalty_norm = 'l1' is not allowed with objective = 'ls'"):
-        Converter(objective="ls", constraints=Analog(weight_penalty=0.1), executor="serial").fit(mlp, digits[0][:20])
+        Converter(objective="ls", constraints=Analog(weight_penalty=0.1), executor=ExecutorParams(kind="local")).fit(mlp, digits[0][:20])
 
 
 def test_node_limited_milp_stops_at_the_same_incumbent_every_time(digits, mlp):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurobench.executor import ExecutorParams
 from neurobench.ann.train import load_data, train_ann
 from neurobench.conversion import Analog, Converter, Hybrid, solve_neuron
 from neurobench.conversion.constraints import hybrid_violations
@@ -42,7 +43,7 @@ def test_hybrid_baseline_is_representable_and_the_clipped_one_is_not(mlp_and_x):
 
 def test_lp_hybrid_network_is_representable(mlp_and_x):
     mlp, x = mlp_and_x
-    conv = Converter(constraints=SPEC, executor="serial", n_steps=60)
+    conv = Converter(constraints=SPEC, executor=ExecutorParams(kind="local"), n_steps=60)
     net = conv.fit(mlp, x[:80])
     types = [np.stack([s.scale for s in layer]) for layer in conv.solutions_]
     assert hybrid_violations(net, SPEC, type_weights=types) == 0

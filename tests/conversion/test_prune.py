@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurobench.executor import ExecutorParams
 from neurobench.ann import Ann
 from neurobench.conversion import Analog, Converter
 from neurobench.conversion.prune import METHODS, select_neurons
@@ -72,7 +73,7 @@ def small_mlp(seed=0) -> tuple[Ann, np.ndarray]:
 
 def test_pruned_conversion_has_the_requested_size_and_runs_identically_in_brian2():
     ann, x = small_mlp()
-    conv = Converter(constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=60, executor="serial",
+    conv = Converter(constraints=Analog(w_min=-8.0, w_max=8.0), n_steps=60, executor=ExecutorParams(kind="local"),
                      prune={0: 6}, prune_method="greedy")
     net = conv.fit(ann, x)
     assert net.sizes == (8, 6, 3)
@@ -86,8 +87,8 @@ def test_pruned_conversion_has_the_requested_size_and_runs_identically_in_brian2
 
 def test_pruning_keeps_the_kept_neurons_incoming_weights():
     ann, x = small_mlp()
-    full = Converter(n_steps=60, executor="serial").fit(ann, x)
-    conv = Converter(n_steps=60, executor="serial", prune={0: 5}, prune_method="random")
+    full = Converter(n_steps=60, executor=ExecutorParams(kind="local")).fit(ann, x)
+    conv = Converter(n_steps=60, executor=ExecutorParams(kind="local"), prune={0: 5}, prune_method="random")
     pruned = conv.fit(ann, x)
     keep = conv.selections_[0].keep
     assert np.array_equal(pruned.layers[0].weight, full.layers[0].weight[keep])
@@ -98,4 +99,4 @@ def test_pruning_keeps_the_kept_neurons_incoming_weights():
 def test_converter_rejects_bad_pruning_before_solving(prune, match):
     ann, x = small_mlp()
     with pytest.raises(ValueError, match=match):
-        Converter(executor="serial", prune=prune).fit(ann, x)
+        Converter(executor=ExecutorParams(kind="local"), prune=prune).fit(ann, x)

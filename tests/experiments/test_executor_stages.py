@@ -45,3 +45,68 @@ def test_async_replicates_are_identical_serially_and_on_a_process_pool():
         pd.testing.assert_frame_equal(a.drop(columns=[c for c in a if "second" in c]),
                                       b.drop(columns=[c for c in b if "second" in c]))
     assert serial[4].keys() == pooled[4].keys()  # timings: same keys, values are wall seconds
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.slow
+def test_multicore_workloads_are_identical_serially_and_on_a_process_pool():
+    """One task per workload (``workload_task``): the headline rows and every run's schedules
+    and re-simulations do not depend on the executor, and each row is its own workload's."""
+    from neurobench.experiments.multicore import stages as S
+    from neurobench.hardware.workload import Workload
+    from neurobench.hardware.multicore import spike_trains
+    from neurobench.network import Dense, Network
+    from neurobench.neurons import NeuronParams
+    from neurobench.sim import simulate
+
+    cfg = config.validate("multicore", {"n_cores": 4})
+    nets, workloads = {}, {}
+    for seed, sizes in ((0, (6, 8, 4)), (1, (5, 9, 3)), (2, (7, 6, 4))):
+        rng = np.random.default_rng(seed)
+        layers = tuple(Dense(rng.normal(0.4, 0.6, size=(b, a))) for a, b in zip(sizes[:-1], sizes[1:]))
+        nets[f"w{seed}"] = Network((sizes[0],), layers, NeuronParams(model="if"))
+        x = rng.random((2, 10, sizes[0])) < 0.4
+        rec = simulate(nets[f"w{seed}"], x, 1.0, record_spikes=True)
+        workloads[f"w{seed}"] = Workload.from_network(nets[f"w{seed}"], spike_trains(rec, x), name=f"w{seed}")
+    serial, runs_a = S.run_workloads(nets, workloads, cfg, cfg.partition_seed)
+    pooled, runs_b = S.run_workloads(nets, workloads, cfg, cfg.partition_seed, POOL)
+    _same_frame(serial, pooled)
+    assert list(runs_a) == list(runs_b) == [(w, p) for w in workloads for p in S.partitions((1,), 4, 0)]
+    for key in runs_a:
+        for p, sched in runs_a[key].comparison.schedules().items():
+            np.testing.assert_array_equal(sched.start, runs_b[key].comparison.schedules()[p].start)
+    for name in workloads:  # in task order: each workload's rows and runs are its own
+        rows, runs = S.workload_task((name, nets[name], workloads[name], cfg, cfg.partition_seed))
+        _same_frame(serial[serial.workload == name].reset_index(drop=True), pd.DataFrame(rows))
+        for pname, run in runs.items():
+            for p, sched in run.comparison.schedules().items():
+                np.testing.assert_array_equal(sched.start, runs_a[name, pname].comparison.schedules()[p].start)
+
+
+ENDURANCE = {"crossbar": {"n": 16, "r_wl": 5.0, "r_bl": 5.0}, "pso": {"particles": 6, "iterations": 5},
+             "refine_iters": 5, "rram": {"n_workloads": 1, "temperatures": [300.0]}, "n_seeds": 2,
+             "workloads": {"image_side": 8, "hidden": 10, "lenet_dense": 10, "reservoir": 12,
+                           "synthetic_sizes": [20, 20], "rf_sizes": [20, 20], "rf_fan_in": 5, "rf_group": 2,
+                           "simulated": False}}
+
+
+@pytest.mark.slow
+def test_endurance_mappings_and_replicates_are_identical_serially_and_on_a_process_pool():
+    """The replicates run as one task per replicate and workload (``map_task``) and one per
+    replicate (``finish_task``): on a pool they equal the serial replicates, table by table."""
+    from neurobench.experiments.endurance import stages as S
+    from neurobench.experiments.endurance.workloads import SimulatedSet
+
+    cfg = config.validate("endurance", ENDURANCE)
+    sim = SimulatedSet()
+    serial = [S.run_replicate(cfg, r, sim) for r in range(cfg.n_seeds)]
+    pooled = S.run_replicates(cfg, sim, POOL)
+    assert [rep.r for rep in pooled] == [0, 1]
+    for a, b in zip(serial, pooled):
+        assert list(a.chips) == list(b.chips) == [w.name for w in a.workloads]
+        for name in ("res", "life", "gain", "cost", "rr", "rram_thermal", "pcm_thermal"):
+            _same_frame(getattr(a, name), getattr(b, name))
+    assert not serial[0].res.lifetime.equals(serial[1].res.lifetime)  # replicates differ: a swap would show

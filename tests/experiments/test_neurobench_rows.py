@@ -111,3 +111,28 @@ def test_glm_row_counts_the_macs_of_non_zero_traces_and_matches_evaluate():
         macs += ((tr != 0) * fan).sum()
     assert r["Effective_MACs"] == pytest.approx(macs / len(x))
     assert r["ActivationSparsity"] == pytest.approx(1 - s.mean()) and r["Effective_ACs"] == 0.0
+
+
+def test_async_rows_take_neurobench_argmax_accuracy_and_the_grid_keeps_our_decoder():
+    """A network whose output never fires: our decoder gets every sample wrong (accuracy 0), while
+    NeuroBench's argmax predicts class 0 for each silent sample (accuracy = share of label 0)."""
+    from types import SimpleNamespace
+
+    from neurobench import config
+    from neurobench.experiments.asynchronous.stages import evaluate_grid, latency_forward_group, neurobench_rows
+    from neurobench.experiments.asynchronous.tasks import ROW_TASK
+    from neurobench.metrics.table import ARGMAX_NOTE
+    from neurobench.network import Dense, Network
+    from neurobench.neurons import NeuronParams
+
+    cfg = config.validate("asynchronous", {"strategies": ["random"]})
+    F = latency_forward_group(cfg)
+    net = Network((5,), (Dense(np.zeros((4, 5))), Dense(np.zeros((3, 4)))), NeuronParams(model="if"))
+    labels = np.array([0, 0, 1, 2, 0, 1])  # half of them class 0
+    grid, _ = evaluate_grid({"sync": net}, FRAMES, labels, ["random"], [F], 1.0)
+    assert (grid.accuracy == 0.0).all() and (grid.accuracy_neurobench == 0.5).all()
+    data = SimpleNamespace(tasks={ROW_TASK: (FRAMES, labels)})
+    rows = neurobench_rows([(data, {ROW_TASK: {"sync": net}})], grid.assign(replicate=0, task=ROW_TASK), cfg)
+    assert len(rows) == 2
+    for (row,) in rows.values():
+        assert row["ClassificationAccuracy"] == 0.5 and ARGMAX_NOTE in row["note"]

@@ -26,6 +26,7 @@ from ...ann.train import load_data
 from ...ann.train import train as train_float
 from ...conversion import Converter, Digital
 from ...conversion.evaluation import Readout, evaluate_network
+from ...executor import ExecutorParams
 from ...progress import track
 from ...training.common import single_thread
 from .params import AnalogSection
@@ -52,7 +53,7 @@ def cross_paper(cfg: AnalogSection, r: int) -> dict[str, float]:
         fan = [layer.weight.numel() * layer.n_sends for layer in net.layers]
         ann = train_float("mlp", x_tr, y_tr, hidden=cfg.mlp_hidden, epochs=cfg.mlp_epochs, seed=rc.init_seed).ann
     converter = Converter(constraints=Digital(bits=7, method="round"), n_steps=cfg.snn_steps, dt=1.0,
-                          input_rate=SNN_INPUT_RATE, max_rate=SNN_INPUT_RATE, seed=rc.init_seed, executor="serial")
+                          input_rate=SNN_INPUT_RATE, max_rate=SNN_INPUT_RATE, seed=rc.init_seed, executor=ExecutorParams(kind="local"))
     snn = converter.fit(ann, x_tr[:cfg.calibration_samples])
     res = evaluate_network(snn, Readout(converter.readout_scale_, converter.readout_offset_), ann, x_te, y_te,
                            n_steps=cfg.snn_steps, dt=1.0, input_rate=SNN_INPUT_RATE, kinds=("count",))

@@ -27,7 +27,6 @@ from ...executor import ExecutorParams, Session, session_of
 from ...io import replace_dir, write_json_atomic
 from ...progress import track
 from ...schema import replace
-from ...scaleout.conversion import SubmitAdapter
 from ...serialize import save_network
 from ..common import stage_command
 from .entries import baseline_entry, baseline_network, lp_entry, make_converter, pruning_runs
@@ -47,7 +46,8 @@ def penalty_runs(cfg: ConversionSection) -> list[tuple[str, str, float]]:
 
 
 def convert_replicate(cfg: ConversionSection, r: int, out: Path, executor: Any, progress: bool = False) -> dict[str, Any]:
-    """Every conversion of replicate ``r`` into ``out``; returns its entries by name."""
+    """Every conversion of replicate ``r`` into ``out``, neuron solves where ``executor`` (the
+    ``Converter``'s argument) says; returns its entries by name."""
     rep = replicate(cfg, r)
     anns = load_anns(cfg, r)
     entries: dict[str, dict[str, Any]] = {}
@@ -99,13 +99,12 @@ def convert_networks(cfg: ConversionSection, progress: bool = False,
     atomically.
 
     The per-neuron solves of every layer run where ``executor`` says (one session shared by all
-    conversions; each layer is one map of neuron chunks, ``neurobench.scaleout.SubmitAdapter``);
+    conversions; each layer is one map of neuron chunks, ``neurobench.executor.SubmitAdapter``);
     the folder is identical for every executor.
     """
     if not isinstance(executor, Session):
         with session_of(executor) as session:
             return convert_networks(cfg, progress, session)
-    submit = SubmitAdapter(executor) if executor.params.kind != "local" else None
     parent = Path(cfg.models_dir)
     parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=parent) as tmp:
@@ -114,7 +113,7 @@ def convert_networks(cfg: ConversionSection, progress: bool = False,
         for r in track(range(cfg.n_seeds), "conversion: convert replicates"):
             folder = out / seed_folder(r)
             folder.mkdir(parents=True)
-            entries = convert_replicate(cfg, r, folder, submit, progress)
+            entries = convert_replicate(cfg, r, folder, executor, progress)
             replicates.append({"seeds": replicate_seeds(cfg, r), "entries": entries})
         write_json_atomic(out / "conversion.json", {"fingerprint": convert_fingerprint(cfg), "replicates": replicates})
         replace_dir(out, snn_dir(cfg))

@@ -7,6 +7,10 @@ the replicate. Scores are accuracies (classification) or R^2 (regression); ``dro
 ANN's score minus the SNN's, in percentage points. ``score`` and ``agreement`` are under the
 section's read-out (``evaluate.readout``), the same for LP and baseline networks;
 ``score_<kind>`` and ``agreement_<kind>`` under each read-out kind.
+
+The two loops of independent simulations, :func:`steps_sweep` (one task per conversion) and
+:func:`brian_table` (one task per network), run through ``neurobench.executor``: their tables are
+the same for every executor kind.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ...ann import Ann
 from ...ann.table import ann_row
 from ...ann.train import evaluate
 from ...conversion.evaluation import READOUTS
+from ...executor import ExecutorParams, Session, map_tasks
 from ...metrics import table
 from ...network import AvgPool2d, Network
 from .evaluate import brian_agreement, evaluate_entry, layer_rate_errors, weight_levels
@@ -226,17 +231,30 @@ def penalty_table(study: Study, results: pd.DataFrame) -> pd.DataFrame:
                                        "score", "agreement"])
 
 
-def steps_sweep(study: Study, main: pd.DataFrame) -> pd.DataFrame:
+def steps_task(task: tuple[Network, dict[str, Any], Ann, np.ndarray, np.ndarray, ConversionSection, tuple[int, ...]]
+               ) -> list[dict[str, Any]]:
+    """Task of :func:`steps_sweep`: ``evaluate_entry`` of one conversion ``(network, entry, ann,
+    x, y, cfg, steps)`` for each simulation length in ``steps`` (pure: parameters in, metrics out)."""
+    network, entry, ann, x, y, cfg, steps = task
+    return [evaluate_entry(network, entry, ann, x, y, cfg, n_steps=n_steps) for n_steps in steps]
+
+
+def steps_sweep(study: Study, main: pd.DataFrame, executor: ExecutorParams | Session = ExecutorParams()) -> pd.DataFrame:
     """Score, agreement and near-tie share of every conversion in ``main`` for each simulation
     length (steps) of ``evaluate.steps`` under each read-out kind: columns seed, network, family,
-    method, n_steps, readout, score, agreement, near_tie."""
-    sweep = []
+    method, n_steps, readout, score, agreement, near_tie. One task per conversion
+    (:func:`steps_task`) through ``executor``."""
     reps = {rep.r: rep for rep in study.replicates}
-    for r in main.itertuples():
+    steps = tuple(int(n) for n in study.cfg.evaluate.steps)
+    rows = list(main.itertuples())
+    tasks = []
+    for r in rows:
         rep = reps[r.seed]
         x, y = rep.tests[r.network]
-        for n_steps in study.cfg.evaluate.steps:
-            m = evaluate_entry(rep.networks[r.name], rep.entries[r.name], rep.anns[r.network], x, y, rep.cfg, n_steps=n_steps)
+        tasks.append((rep.networks[r.name], rep.entries[r.name], rep.anns[r.network], x, y, rep.cfg, steps))
+    sweep = []
+    for r, runs in zip(rows, map_tasks(steps_task, tasks, executor, "conversion: steps sweep")):
+        for n_steps, m in zip(steps, runs):
             for kind in READOUTS:
                 sweep.append({"seed": r.seed, "network": r.network, "family": r.family, "method": r.method,
                               "n_steps": n_steps, "readout": kind, "score": m[kind]["score"],
@@ -244,15 +262,22 @@ def steps_sweep(study: Study, main: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(sweep)
 
 
-def brian_table(study: Study) -> pd.DataFrame:
+def brian_task(task: tuple[Network, np.ndarray, ConversionSection]) -> dict[str, Any]:
+    """Task of :func:`brian_table`: ``brian_agreement(network, x, cfg)`` of one network (pure:
+    parameters in, spike-count comparison out)."""
+    return brian_agreement(*task)
+
+
+def brian_table(study: Study, executor: ExecutorParams | Session = ExecutorParams()) -> pd.DataFrame:
     """Brian2 against the clock simulator for every converted network of every replicate, on the
-    first ``evaluate.brian_samples`` test samples (``brian_agreement``)."""
+    first ``evaluate.brian_samples`` test samples (``brian_agreement``), one task per network
+    (:func:`brian_task`) through ``executor``. With ``evaluate.brian_target = "cython"`` every
+    worker compiles into Brian2's shared cache (its file lock serialises the writes)."""
     n = study.cfg.evaluate.brian_samples
-    return pd.DataFrame([
-        {"seed": rep.r, "name": name,
-         **brian_agreement(rep.networks[name], rep.tests[entry["network"]][0][:n], rep.cfg)}
-        for rep in study.replicates for name, entry in rep.entries.items()
-    ])
+    keys = [(rep, name, entry) for rep in study.replicates for name, entry in rep.entries.items()]
+    tasks = [(rep.networks[name], rep.tests[entry["network"]][0][:n], rep.cfg) for rep, name, entry in keys]
+    results = map_tasks(brian_task, tasks, executor, "conversion: Brian2 checks")
+    return pd.DataFrame([{"seed": rep.r, "name": name, **res} for (rep, name, _), res in zip(keys, results)])
 
 
 def weight_levels_table(study: Study, r: int = 0) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from ...ann.train import evaluate, load_data, train
 from ...conversion.constraints import Analog
 from ...conversion.convert import Converter
 from ...conversion.evaluation import Readout, brian_agreement, evaluate_network
+from ...executor import ExecutorParams
 from ...hardware.endurance import PcmEndurance
 from ...hardware.mesh import Mesh
 from ...hardware.multicore import CoreLoad, CostModel, Schedule, core_load, run_async, run_sync, run_tick, spike_trains
@@ -140,7 +141,7 @@ def convert_for(trained: TrainedNetwork, name: str, chip: SpikingChip, cfg: Depl
             raise ImpossibleCandidate(f"chip {name!r} is impossible: the network does not fit its cores")
     conv = Converter(objective=cfg.objective, constraints=chip.constraints, neuron=chip.neuron, dt=cfg.dt,
                      n_steps=cfg.n_steps, input_rate=cfg.input_rate, max_rate=cfg.max_rate,
-                     percentile=cfg.percentile, seed=cfg.mapping_seed, executor="serial",
+                     percentile=cfg.percentile, seed=cfg.mapping_seed, executor=ExecutorParams(kind="local"),
                      prune={0: hidden} if hidden < full else None, prune_method=cfg.prune_method)
     network = conv.fit(trained.ann, trained.x_train[: cfg.calibration_samples])
     return Deployed(trained, name, chip, network, Readout(conv.readout_scale_, conv.readout_offset_), hidden)

@@ -35,6 +35,7 @@ from ...devices import (
     synthetic_curves,
 )
 from ...devices.programming import ProgramParams, program_levels
+from ...executor import ExecutorParams
 from ...metrics import table
 from ...network import Dense, Network
 from ...progress import track
@@ -185,7 +186,7 @@ def digits_task(cfg: DevicesSection) -> DigitsTask:
     if n.test_samples:
         x_te, y_te = x_te[:n.test_samples], y_te[:n.test_samples]
     ann = train_ann("mlp", x_tr, y_tr, hidden=(n.hidden,), epochs=n.epochs, seed=n.train_seed)
-    conv = Converter(constraints=Digital(bits=n.bits, method="round"), executor="serial", n_steps=n.n_steps,
+    conv = Converter(constraints=Digital(bits=n.bits, method="round"), executor=ExecutorParams(kind="local"), n_steps=n.n_steps,
                      input_rate=n.input_rate, max_rate=n.input_rate)
     network = conv.fit(ann, x_tr[:n.calibration_samples])
     readout = Readout(conv.readout_scale_, conv.readout_offset_)

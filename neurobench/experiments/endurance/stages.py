@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ...executor import ExecutorParams, Session, session_of
+from ...executor import ExecutorParams, Session, map_tasks, session_of
 from ...hardware.crossbar import CrossbarParams, program_currents, series_currents
 from ...hardware.endurance import PcmEndurance, pcm_endurance
 from ...hardware.mesh import Mesh
@@ -35,7 +35,8 @@ from .workloads import REPLACED_BY, SimulatedSet, digits_images, network_workloa
 
 __all__ = [
     "BASELINES", "Replicate", "asymmetry", "build_workloads", "cluster_lifetimes", "critical_tile",
-    "crossbar_lifetime", "drivers", "gain_parts", "heavy_links", "lifetime_gain", "map_all", "noc_cost_ratios",
+    "crossbar_lifetime", "drivers", "finish_task", "gain_parts", "heavy_links", "lifetime_gain", "map_all", "map_task",
+    "noc_cost_ratios",
     "over_seeds", "pcm_thermal", "placement_grid", "program_current_models", "rram_table", "rram_thermal",
     "run_replicate", "run_replicates", "sensitivity", "sensitivity_case", "simulated_set",
 ]
@@ -96,19 +97,35 @@ def build_workloads(wc: EnduranceWorkloadSection, sim: SimulatedSet) -> list[Wor
     return workloads
 
 
-def map_all(workloads: Sequence[Workload], config: MappingConfig
-            ) -> tuple[dict[str, Chip], dict[str, dict[str, Mapping]], pd.DataFrame]:
-    """Every workload mapped with every method on its chip: chips, mappings, and one row per
-    (workload, method) with lifetime, energy (uJ), latency (ns), clusters, cut spikes and tiles."""
+def map_task(task: tuple[Workload, MappingConfig]) -> tuple[Chip, dict[str, Mapping]]:
+    """One workload of :func:`map_all` ``(workload, config)``: its chip and its mapping by every
+    method; the executor's task function (pure: every seed is in ``config``)."""
+    w, config = task
+    chip = prepare(w.graph, config)
+    return chip, map_workload(w.graph, config, chip=chip)
+
+
+def _mapping_table(workloads: Sequence[Workload], mapped: Sequence[tuple[Chip, dict[str, Mapping]]]
+                   ) -> tuple[dict[str, Chip], dict[str, dict[str, Mapping]], pd.DataFrame]:
+    """:func:`map_all`'s result from the :func:`map_task` results (in workload order)."""
     chips, results, rows = {}, {}, []
-    for w in workloads:
-        chips[w.name] = prepare(w.graph, config)
-        results[w.name] = map_workload(w.graph, config, chip=chips[w.name])
-        for method, m in results[w.name].items():
+    for w, (chip, result) in zip(workloads, mapped):
+        chips[w.name], results[w.name] = chip, result
+        for method, m in result.items():
             rows.append({"workload": w.name, "method": method, "lifetime": m.lifetime, "energy_uJ": m.energy / PJ_PER_UJ,
                          "latency_ns": m.latency, "clusters": m.clustering.n_clusters, "cut_spikes": m.cut,
-                         "tiles": chips[w.name].mesh.size})
+                         "tiles": chip.mesh.size})
     return chips, results, pd.DataFrame(rows)
+
+
+def map_all(workloads: Sequence[Workload], config: MappingConfig,
+            executor: ExecutorParams | Session = ExecutorParams()
+            ) -> tuple[dict[str, Chip], dict[str, dict[str, Mapping]], pd.DataFrame]:
+    """Every workload mapped with every method on its chip: chips, mappings, and one row per
+    (workload, method) with lifetime, energy (uJ), latency (ns), clusters, cut spikes and tiles.
+    One task per workload (:func:`map_task`) through ``executor``."""
+    mapped = map_tasks(map_task, [(w, config) for w in workloads], executor, "endurance: mappings")
+    return _mapping_table(workloads, mapped)
 
 
 def _with_geometric_mean(table: pd.DataFrame) -> pd.DataFrame:
@@ -328,32 +345,42 @@ class Replicate:
         return pd.DataFrame({n: gain_parts(self.results[n]) for n in self.life.index}).T
 
 
-def replicate_task(task: tuple[EnduranceSection, int, SimulatedSet]) -> Replicate:
-    """:func:`run_replicate` of the task ``(cfg, r, sim)``: the executor's task function (pure:
-    every seed is derived from ``(cfg, r)``)."""
-    return run_replicate(*task)
-
-
-def run_replicates(cfg: EnduranceSection, sim: SimulatedSet,
-                   executor: ExecutorParams | Session = ExecutorParams()) -> list[Replicate]:
-    """:func:`run_replicate` for ``r = 0 .. n_seeds - 1``, one task per replicate, run where
-    ``executor`` says (the results are identical for every executor)."""
-    with session_of(executor) as session:
-        return session.map(replicate_task, [(cfg, r, sim) for r in range(cfg.n_seeds)], "endurance: replicates")
-
-
-def run_replicate(cfg: EnduranceSection, r: int, sim: SimulatedSet) -> Replicate:
-    """Replicate ``r``: its workloads mapped with every method, gains and costs, RRAM lifetimes,
-    and the thermal comparisons (PCM and RRAM)."""
-    c = cfg.replicate(r)
-    workloads = build_workloads(c.workloads, sim)
-    chips, results, res = map_all(workloads, c.mapping_config())
+def finish_task(task: tuple[int, EnduranceSection, list[Workload], tuple]) -> Replicate:
+    """Replicate ``r`` of ``(r, c, workloads, (chips, results, res))`` (``c = cfg.replicate(r)``,
+    its mappings from :func:`map_all`): gains and costs, RRAM lifetimes, thermal comparisons
+    (PCM and RRAM); the executor's task function (pure)."""
+    r, c, workloads, (chips, results, res) = task
     order = [w.name for w in workloads]
     life, gain = lifetime_gain(res, order)
     cost = noc_cost_ratios(res, order)
     small, rr, per_cluster = rram_table(workloads, chips, c.crossbar, c.rram)
     return Replicate(r, c, workloads, chips, results, res, life, gain, cost, small, rr,
                      rram_thermal(per_cluster, c.mesh, c.thermal, c.rram), pcm_thermal(chips, results, c))
+
+
+def run_replicates(cfg: EnduranceSection, sim: SimulatedSet,
+                   executor: ExecutorParams | Session = ExecutorParams()) -> list[Replicate]:
+    """:func:`run_replicate` for ``r = 0 .. n_seeds - 1`` on one executor session, in two maps:
+    one task per replicate and workload (:func:`map_task`, the costly mappings, balanced across
+    workers), then one per replicate (:func:`finish_task`); no task opens a pool of its own.
+    The results are identical for every executor."""
+    reps = [cfg.replicate(r) for r in range(cfg.n_seeds)]
+    workloads = [build_workloads(c.workloads, sim) for c in reps]
+    with session_of(executor) as session:
+        mapped = iter(session.map(map_task, [(w, c.mapping_config()) for c, ws in zip(reps, workloads) for w in ws],
+                                  "endurance: mappings"))
+        tasks = [(r, c, ws, _mapping_table(ws, [next(mapped) for _ in ws]))
+                 for r, (c, ws) in enumerate(zip(reps, workloads))]
+        return session.map(finish_task, tasks, "endurance: replicates")
+
+
+def run_replicate(cfg: EnduranceSection, r: int, sim: SimulatedSet,
+                  executor: ExecutorParams | Session = ExecutorParams()) -> Replicate:
+    """Replicate ``r``: its workloads mapped with every method (one task per workload through
+    ``executor``), gains and costs, RRAM lifetimes, and the thermal comparisons (PCM and RRAM)."""
+    c = cfg.replicate(r)
+    workloads = build_workloads(c.workloads, sim)
+    return finish_task((r, c, workloads, map_all(workloads, c.mapping_config(), executor)))
 
 
 def over_seeds(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

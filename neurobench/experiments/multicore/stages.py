@@ -30,10 +30,10 @@ from ...hardware.multicore import (
     tick_ns,
 )
 from ...hardware.multicore_replay import Replay, replay, replay_many
+from ...executor import ExecutorParams, Session, map_tasks, session_of
 from ...hardware.workload import Assignment, Workload
 from ...metrics import table
 from ...network import Network
-from ...progress import track
 from ...schema import replace as replace_params
 from ...units import PJ_PER_UJ
 from ..common import geometric_mean
@@ -44,7 +44,8 @@ from .workloads import (Digits, ReplicateSeeds, batch_indices, input_batch, netw
 __all__ = [
     "Replicate", "Run", "assumed_costs", "barrier_sweep", "cost_sensitivity", "energy_breakdown", "exactness",
     "gantt", "headline_frame", "imbalance_sweep", "latency_sweep", "negative_controls", "neurobench_rows", "partitions",
-    "run_replicate", "run_replicates", "run_workloads", "speedup_at", "static_sweep", "summary", "zero_costs",
+    "prepare_task", "run_replicate", "run_replicates", "run_workloads", "speedup_at", "static_sweep", "summary",
+    "workload_task", "zero_costs",
 ]
 
 
@@ -93,38 +94,73 @@ def partitions(sizes, n_cores: int, seed: int) -> dict[str, Assignment]:
     }
 
 
-def run_workloads(nets: Mapping[str, Network], workloads: Mapping[str, Workload], cfg: MulticoreSection,
-                  partition_seed: int) -> tuple[pd.DataFrame, dict[tuple[str, str], Run]]:
-    """Every workload under every partition: the three policies at the assumed costs and at
-    zero hop and barrier latency, and every policy's re-simulation with ``cfg.buffer_depth``
-    slots. One row per run: ``Comparison.summary()``, the ``_zero`` gains, and per policy
-    ``identical_<policy>`` (0/1), ``overwrites_<policy>``, ``late_<policy>``, ``mismatches_<policy>``."""
+def workload_task(task: tuple[str, Network, Workload, MulticoreSection, int]
+                  ) -> tuple[list[dict], dict[str, Run]]:
+    """One workload ``(name, net, workload, cfg, partition_seed)`` under every partition (the rows and
+    runs of :func:`run_workloads` for it, runs keyed by partition): the executor's task
+    function, pure (parameters in, schedules and re-simulations out)."""
+    name, net, w, cfg, partition_seed = task
+    built = {}
+    for pname, part in partitions(np.bincount(w.graph.population), cfg.n_cores, partition_seed).items():
+        load = core_load(w, part, n_cores=cfg.n_cores)
+        built[pname] = (load, compare(load, cfg.cost, cfg.buffer_depth, cfg.tick_ns),
+                        compare(load, zero_costs(cfg.cost), cfg.buffer_depth, cfg.tick_ns))
+    items = [(pname, p, load, s) for pname, (load, cmp, _) in built.items() for p, s in cmp.schedules().items()]
+    done = replay_many(net, [(load, s, cfg.buffer_depth) for _, _, load, s in items], cfg.dt)
+    replays = {(pname, p): r for (pname, p, _, _), r in zip(items, done)}
     rows, runs = [], {}
-    for name, w in workloads.items():
-        built = {}
-        for pname, part in partitions(np.bincount(w.graph.population), cfg.n_cores, partition_seed).items():
-            load = core_load(w, part, n_cores=cfg.n_cores)
-            built[pname] = (load, compare(load, cfg.cost, cfg.buffer_depth, cfg.tick_ns),
-                            compare(load, zero_costs(cfg.cost), cfg.buffer_depth, cfg.tick_ns))
-        items = [(pname, p, load, s) for pname, (load, cmp, _) in built.items() for p, s in cmp.schedules().items()]
-        done = replay_many(nets[name], [(load, s, cfg.buffer_depth) for _, _, load, s in items], cfg.dt)
-        replays = {(pname, p): r for (pname, p, _, _), r in zip(items, done)}
-        for pname, (load, cmp, zero) in built.items():
-            mine = {p: replays[pname, p] for p in cmp.schedules()}
-            runs[name, pname] = Run(load, cmp, zero, mine)
-            row = {"workload": name, "partition": pname, **cmp.summary(),
-                   "speedup_zero": zero.speedup, "energy_ratio_zero": zero.energy_ratio,
-                   "speedup_tick_zero": zero.speedup_tick, "energy_ratio_tick_zero": zero.energy_ratio_tick,
-                   "dependency edges": int(load.dep.sum())}
-            for p, r in mine.items():
-                row.update({f"identical_{p}": int(r.identical), f"overwrites_{p}": r.overwrites,
-                            f"late_{p}": r.late, f"mismatches_{p}": r.mismatches})
-            rows.append(row)
+    for pname, (load, cmp, zero) in built.items():
+        mine = {p: replays[pname, p] for p in cmp.schedules()}
+        runs[pname] = Run(load, cmp, zero, mine)
+        row = {"workload": name, "partition": pname, **cmp.summary(),
+               "speedup_zero": zero.speedup, "energy_ratio_zero": zero.energy_ratio,
+               "speedup_tick_zero": zero.speedup_tick, "energy_ratio_tick_zero": zero.energy_ratio_tick,
+               "dependency edges": int(load.dep.sum())}
+        for p, r in mine.items():
+            row.update({f"identical_{p}": int(r.identical), f"overwrites_{p}": r.overwrites,
+                        f"late_{p}": r.late, f"mismatches_{p}": r.mismatches})
+        rows.append(row)
+    return rows, runs
+
+
+def _collect(names, results) -> tuple[pd.DataFrame, dict[tuple[str, str], Run]]:
+    """The headline rows and the runs keyed ``(workload, partition)`` from :func:`workload_task`
+    results, in workload order."""
+    rows, runs = [], {}
+    for name, (wrows, wruns) in zip(names, results):
+        rows += wrows
+        runs |= {(name, pname): run for pname, run in wruns.items()}
     return pd.DataFrame(rows), runs
 
 
-def run_replicate(cfg: MulticoreSection, data: Digits, r: int) -> Replicate:
-    """Replicate ``r``: draw the inputs, build and record the five workloads, run them all."""
+def run_workloads(nets: Mapping[str, Network], workloads: Mapping[str, Workload], cfg: MulticoreSection,
+                  partition_seed: int, executor: ExecutorParams | Session = ExecutorParams()
+                  ) -> tuple[pd.DataFrame, dict[tuple[str, str], Run]]:
+    """Every workload under every partition: the three policies at the assumed costs and at
+    zero hop and barrier latency, and every policy's re-simulation with ``cfg.buffer_depth``
+    slots. One row per run: ``Comparison.summary()``, the ``_zero`` gains, and per policy
+    ``identical_<policy>`` (0/1), ``overwrites_<policy>``, ``late_<policy>``, ``mismatches_<policy>``.
+    One task per workload (:func:`workload_task`) through ``executor``."""
+    tasks = [(name, nets[name], w, cfg, partition_seed) for name, w in workloads.items()]
+    return _collect(list(workloads), map_tasks(workload_task, tasks, executor, "multicore: workloads"))
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A replicate before its runs: seeds, networks, recorded workloads, accuracies, table rows."""
+
+    seeds: ReplicateSeeds
+    networks: dict[str, Network]
+    workloads: dict[str, Workload]
+    accuracy: dict[str, float]
+    neurobench: dict[str, dict]
+
+
+def prepare_task(task: tuple[MulticoreSection, Digits, int]) -> _Prepared:
+    """Replicate ``r`` of ``(cfg, data, r)`` up to its runs: draw the inputs, build (train and
+    convert) and record the five workloads, their NeuroBench-style rows; the executor's task
+    function (every seed derived from ``(cfg, r)``)."""
+    cfg, data, r = task
     seeds = replicate_seeds(cfg, r)
     _, spikes = input_batch(cfg, data, seeds)
     nets, accuracy = networks(cfg, data, seeds)
@@ -133,15 +169,34 @@ def run_replicate(cfg: MulticoreSection, data: Digits, r: int) -> Replicate:
     labels = data.y_test[batch_indices(cfg, data, seeds)]
     nb = {name: table.clock_metrics(rec, labels, nets[name], note="" if name in accuracy else UNTRAINED_NOTE)
           for name, rec in records.items()}
-    del records
-    headline, runs = run_workloads(nets, workloads, cfg, seeds.partition)
+    return _Prepared(seeds, nets, workloads, accuracy, nb)
+
+
+def _replicate(p: _Prepared, r: int, headline: pd.DataFrame, runs) -> Replicate:
     headline.insert(0, "replicate", r)
-    return Replicate(seeds, nets, workloads, accuracy, runs, headline, nb)
+    return Replicate(p.seeds, p.networks, p.workloads, p.accuracy, runs, headline, p.neurobench)
 
 
-def run_replicates(cfg: MulticoreSection, data: Digits, progress: bool = False) -> list[Replicate]:
-    """Replicates ``0 .. n_seeds - 1`` (progress through ``neurobench.progress.track``)."""
-    return [run_replicate(cfg, data, r) for r in track(range(cfg.n_seeds), "multicore: replicates", show=progress)]
+def run_replicate(cfg: MulticoreSection, data: Digits, r: int,
+                  executor: ExecutorParams | Session = ExecutorParams()) -> Replicate:
+    """Replicate ``r``: draw the inputs, build and record the five workloads, run them all (one
+    task per workload through ``executor``)."""
+    p = prepare_task((cfg, data, r))
+    return _replicate(p, r, *run_workloads(p.networks, p.workloads, cfg, p.seeds.partition, executor))
+
+
+def run_replicates(cfg: MulticoreSection, data: Digits,
+                   executor: ExecutorParams | Session = ExecutorParams()) -> list[Replicate]:
+    """Replicates ``0 .. n_seeds - 1`` on one executor session, in two maps: one task per
+    replicate up to its workloads (:func:`prepare_task`), then one task per replicate and
+    workload (:func:`workload_task`); no task opens a pool of its own. The results are identical
+    for every executor."""
+    with session_of(executor) as session:
+        prepared = session.map(prepare_task, [(cfg, data, r) for r in range(cfg.n_seeds)], "multicore: replicates")
+        tasks = [(name, p.networks[name], w, cfg, p.seeds.partition) for p in prepared for name, w in p.workloads.items()]
+        results = iter(session.map(workload_task, tasks, "multicore: workloads"))
+        return [_replicate(p, r, *_collect(list(p.workloads), [next(results) for _ in p.workloads]))
+                for r, p in enumerate(prepared)]
 
 
 def neurobench_rows(reps: list[Replicate]) -> dict[str, list[dict]]:
