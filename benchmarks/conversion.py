@@ -113,12 +113,12 @@ def l1_wide_layer(ann: Ann, x: np.ndarray, neurons: int, path: str) -> None:
     from neurobench.conversion.targets import onset_drive, rate_targets
     from neurobench.conversion import solve_layer
 
-    conv = Converter(n_steps=100, executor="serial")
+    conv = Converter(n_steps=100, executor=None)
     rates = conv.encode(x).mean(axis=1).reshape(len(x), -1)
     t = rate_targets(ann.forward(x)[0], conv.neuron, conv.max_rate)
     c = family(path)
     layer, seconds = timed(lambda: solve_layer(rates, t.z[:, :neurons], t.silent[:, :neurons], onset_drive(conv.neuron),
-                                               "l1", c, executor="serial", progress=False))
+                                               "l1", c, executor=None, progress=False))
     print(f"\n(b') {path}: l1 on layer 0 ({x.shape[1]} inputs, {len(x)} rows): {seconds / neurons:.1f} s per "
           f"neuron, HiGHS {sum(s.solve_seconds for s in layer.solutions) / neurons:.1f} s "
           f"(statuses {sorted(set(layer.statuses))}, objectives {np.round(layer.objectives, 6).tolist()})")

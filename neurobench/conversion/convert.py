@@ -36,7 +36,7 @@ import numpy as np
 
 from ..ann import Ann
 from ..data.encoders import regular
-from ..executor import ExecutorParams, Session, SubmitAdapter, session_of
+from ..executor import ExecutorParams, Session, session_of
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams, discrete_max_rate
 from ..schema import replace
@@ -252,9 +252,9 @@ class Converter:
 
     @contextlib.contextmanager
     def _submitter(self) -> Iterator[Any]:
-        """What ``solve_layer`` submits the neuron chunks to: None (in this process, one neuron
-        per task) for a local executor, a ``SubmitAdapter`` over the session otherwise, or the
-        caller's own object with ``submit``."""
+        """What ``solve_layer`` submits the neuron chunks to: an open session (one map per layer,
+        chunks sized for its workers; a local one solves in this process, one neuron per task),
+        or the caller's own object with ``submit``."""
         executor = self.executor
         if executor is None:
             executor = ExecutorParams(kind="process", workers=default_workers())
@@ -262,7 +262,7 @@ class Converter:
             yield executor
             return
         with session_of(executor) as session:
-            yield None if session.params.kind == "local" else SubmitAdapter(session, "conversion: neuron chunks")
+            yield session
 
     def _fit(self, ann: Ann, x: np.ndarray, executor) -> Network:
         spikes = self.encode(x)

@@ -9,16 +9,15 @@ executor (a spawn process pool by default), so the result does not depend on the
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from ..executor import ExecutorParams, Session, SubmitAdapter
 from . import warm
 from .constraints import Analog, Constraints
 from .problem import OBJECTIVES, ConversionInfeasible, NeuronSolution
@@ -115,19 +114,17 @@ class NeuronOptions:
 
 @dataclass(frozen=True)
 class PoolOptions:
-    """How the default process pool of :func:`solve_layer` is sized and started.
+    """How :func:`solve_layer` cuts a layer into tasks.
 
-    ``max_workers``: processes (default: the usable cores); ``chunk_size``: neurons per task (R
-    is sent once per task; default 1 in serial, else about four tasks per worker; ignored when
-    the constraints' ``lp_solver`` is "highspy": their ``warm_chunk`` fixes the chunks);
-    ``start_method``: "spawn" (default; safe with the worker threads HiGHS starts in this
-    process, and works in Jupyter; in a script it needs the ``if __name__ == "__main__":``
-    guard, as any spawn pool does), "forkserver" or "fork".
+    ``max_workers``: the workers the chunks are sized for (default: the executor's ``workers``,
+    or the usable cores for an object with ``submit``); ``chunk_size``: neurons per task (R is
+    sent once per task; default 1 in serial, else about four tasks per worker; ignored when the
+    constraints' ``lp_solver`` is "highspy": their ``warm_chunk`` fixes the chunks). Where the
+    tasks run is the ``executor`` argument (``neurobench.executor``).
     """
 
     max_workers: int | None = None
     chunk_size: int | None = None
-    start_method: str = "spawn"
 
 
 @dataclass(frozen=True)
@@ -217,18 +214,20 @@ def _layer_arrays(R, Z, silent, i_th, max_error):
 
 
 def _open_executor(executor: Any, pool: PoolOptions, n_out: int):
-    """``(executor, workers, owned)``: ``owned`` is the process pool to shut down, if any."""
-    if executor is None or executor == "serial":
+    """``(submitter, workers, owned)``: ``owned`` is the session opened here, to close after the
+    layer (None when the caller owns it)."""
+    if executor is None or (isinstance(executor, ExecutorParams) and executor.kind == "local"):
         return _Serial(), 1, None
-    if executor == "process":
-        workers = max(1, min(pool.max_workers or default_workers(), n_out))
-        owned = ProcessPoolExecutor(max_workers=workers,
-                                    mp_context=multiprocessing.get_context(pool.start_method))
-        return owned, workers, owned
+    if isinstance(executor, ExecutorParams):
+        session = Session(executor)
+        return SubmitAdapter(session), max(1, min(pool.max_workers or executor.workers, n_out)), session
+    if isinstance(executor, Session):
+        workers = 1 if executor.params.kind == "local" else executor.params.workers
+        return SubmitAdapter(executor), max(1, min(pool.max_workers or workers, n_out)), None
     if hasattr(executor, "submit"):
         return executor, max(1, pool.max_workers or default_workers()), None
-    raise ValueError(f"executor = {executor!r}: must be 'process', 'serial', None or an "
-                     "object with submit()")
+    raise ValueError(f"executor = {executor!r} is not allowed: None (this process), an ExecutorParams, an open "
+                     "Session of neurobench.executor, or an object with submit()")
 
 
 def warm_chunk_size(constraints: Constraints | None) -> int | None:
@@ -266,7 +265,7 @@ def _run_chunks(ex, chunks, R, Z, silent, i_th, max_error, task: _LayerTask, pro
 
 def solve_layer(R: np.ndarray, Z: np.ndarray, silent: np.ndarray, i_th=0.0,
                 objective: str = "l1", constraints: Constraints | None = None,
-                executor: Any = "process", *, options: NeuronOptions = NeuronOptions(),
+                executor: Any = None, *, options: NeuronOptions = NeuronOptions(),
                 parallel: PoolOptions = PoolOptions(), max_error=None, layer: int | None = None,
                 progress: bool = True) -> LayerSolution:
     """Solve every neuron of a layer (independent problems sharing ``R``).
@@ -284,15 +283,16 @@ def solve_layer(R: np.ndarray, Z: np.ndarray, silent: np.ndarray, i_th=0.0,
     objective, constraints
         As for :func:`solve_neuron`, the same for every neuron (pass a per-layer
         ``Digital.scale`` so that the layer shares one grid).
-    executor : "process", "serial", None, or an executor
-        ``"process"`` (default): a ``ProcessPoolExecutor`` sized and started as ``parallel`` says,
-        shut down afterwards; ``"serial"`` or None: in this process; any object with
+    executor : None, ExecutorParams, Session, or an object with ``submit``
+        None (default): in this process; ``neurobench.executor.ExecutorParams``: a session of
+        that kind opened for the layer and closed afterwards (a process pool, a Dask cluster);
+        an open ``Session``: used as is (one map per layer); any object with
         ``submit(fn, *args)`` returning futures with ``result()`` (a
         ``concurrent.futures.Executor``, a Dask client's ``get_executor()``) is used as is.
     options : NeuronOptions
         Bias, silent samples, hybrid input types and what to do with an infeasible neuron.
     parallel : PoolOptions
-        Workers, neurons per task and start method.
+        Workers the chunks are sized for, and neurons per task.
     max_error : None, float, or ndarray of shape (S, n_out)
         Hard error band.
     layer : int, optional
@@ -320,7 +320,7 @@ def solve_layer(R: np.ndarray, Z: np.ndarray, silent: np.ndarray, i_th=0.0,
                                 i_th_arr, max_error, task, progress)
     finally:
         if owned is not None:
-            owned.shutdown(wait=True, cancel_futures=True)
+            owned.close()
     W = np.vstack([s.weights for s in solutions]) if solutions else np.zeros((0, R.shape[1]))
     b = np.array([s.bias for s in solutions], dtype=np.float64)
     return LayerSolution(weights=W, biases=b, solutions=solutions,

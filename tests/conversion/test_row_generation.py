@@ -25,7 +25,7 @@ def layer(seed: int = 0, S: int = 80, n: int = 10, m: int = 5):
 def objectives(constraints, objective="l1", silent_mode="hinge", max_error=None, seed=0):
     """Per-neuron penalised objectives of one layer."""
     R, Z, silent = layer(seed)
-    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, "serial",
+    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, None,
                       options=NeuronOptions(silent_mode=silent_mode), max_error=max_error,
                       progress=False)
     return np.array([s.objective + s.penalty for s in sol.solutions])

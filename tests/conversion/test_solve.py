@@ -10,6 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
+from neurobench.executor import ExecutorParams
+
 from neurobench.conversion.constraints import Analog, Digital, Hybrid
 from neurobench.conversion.problem import (ConversionInfeasible, NeuronProblem, evaluate,
                                            residual_stats)
@@ -259,7 +261,7 @@ class _SubmitOnly:
 def test_solve_layer_identical_across_executors():
     R, W, Z, silent = _layer()
     c = Digital(bits=3, method="milp")
-    serial = solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", progress=False)
+    serial = solve_layer(R, Z, silent, 0.0, "l1", c, executor=None, progress=False)
     assert serial.weights.shape == (6, 10) and serial.biases.shape == (6,)
     assert serial.statuses == ["optimal"] * 6
     W3, b3, sols3 = serial                                  # unpacks like a tuple
@@ -277,12 +279,14 @@ def test_solve_layer_identical_across_executors():
         assert other.statuses == serial.statuses
         assert [s.objective for s in other.solutions] == [s.objective for s in
                                                           serial.solutions]
-    # analog l1 recovers the layer exactly; the default process pool agrees bit for bit
+    # analog l1 recovers the layer exactly; a process pool (neurobench.executor) agrees bit for bit
     a_serial = solve_layer(R, Z, silent, executor=None, progress=False)
     np.testing.assert_allclose(a_serial.weights, W, atol=1e-7)
     np.testing.assert_allclose(a_serial.biases, 0.0 - np.median(R @ W.T, axis=0), atol=1e-7)
-    a_pool = solve_layer(R, Z, silent, executor="process", parallel=PoolOptions(max_workers=2), progress=False)
+    a_pool = solve_layer(R, Z, silent, executor=ExecutorParams(kind="process", workers=2), progress=False)
     np.testing.assert_array_equal(a_pool.weights, a_serial.weights)
+    with pytest.raises(ValueError, match="executor = 'serial' is not allowed: None"):
+        solve_layer(R, Z, silent, executor="serial", progress=False)
     s = a_pool.summary()
     assert s["status_counts"] == {"optimal": 6} and s["n_neurons"] == 6
     assert s["max_rmse_active"] < 1e-8
@@ -292,10 +296,10 @@ def test_solve_layer_infeasible_raise_and_record():
     R, W, Z, silent = _layer(n_out=3)
     c = Analog(w_min=0.0, w_max=0.0)
     with pytest.raises(ConversionInfeasible, match=r"^layer 4, neuron 0: ") as exc:
-        solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", options=NeuronOptions(bias=False),
+        solve_layer(R, Z, silent, 0.0, "l1", c, executor=None, options=NeuronOptions(bias=False),
                     max_error=0.01, layer=4, progress=False)
     assert exc.value.layer == 4 and exc.value.neuron == 0
-    rec = solve_layer(R, Z, silent, 0.0, "l1", c, executor="serial", max_error=0.01, layer=4, progress=False,
+    rec = solve_layer(R, Z, silent, 0.0, "l1", c, executor=None, max_error=0.01, layer=4, progress=False,
                       options=NeuronOptions(bias=False, on_infeasible="record"))
     assert rec.statuses == ["infeasible"] * 3
     assert np.all(np.isnan(rec.weights))

@@ -27,7 +27,7 @@ def layer(seed: int = 0, S: int = 60, n: int = 10, m: int = 6):
 def objectives(constraints, objective="l1", silent_mode="hinge", max_error=None, seed=0):
     """Per-neuron penalised objectives of one layer, solved serially (one warm chunk)."""
     R, Z, silent = layer(seed)
-    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, "serial",
+    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, None,
                       options=NeuronOptions(silent_mode=silent_mode), max_error=max_error,
                       progress=False)
     return np.array([s.objective + s.penalty for s in sol.solutions]), sol
@@ -74,7 +74,7 @@ def test_deterministic_and_independent_of_workers():
     R, Z, silent = layer(1, m=10)
     runs = [solve_layer(R, Z, silent, 0.0, "l1", c, ex, parallel=PoolOptions(max_workers=w, chunk_size=1),
                         progress=False).weights
-            for ex, w in (("serial", 1), ("serial", 1), (ThreadPoolExecutor(3), 3))]
+            for ex, w in ((None, 1), (None, 1), (ThreadPoolExecutor(3), 3))]
     assert np.array_equal(runs[0], runs[1]) and np.array_equal(runs[0], runs[2])
     assert [len(ch) for ch in _chunks(10, 1, 3, c.warm_chunk)] == [4, 4, 2]
 
