@@ -118,11 +118,11 @@ REPORTS_GROUP = "built_reports"
 """Prefix of the pytest-xdist groups of the tests that read the small built reports: one group
 per stage (``built_reports-<stage>``), so that a stage's tests run on the worker that builds it."""
 
-REPORT_SECONDS = {
-    "conversion": 250, "async_authors": 140, "deploy": 100, "endurance": 70, "multicore": 45,
-}
-"""Rough build times of the slowest small stages (seconds on one busy core, their upstream stages
-included): :class:`CostlyFirst` hands their groups out first, longest first."""
+REPORT_SECONDS = {"conversion": 300, "deploy": 100, "multicore": 70, "async": 35}
+"""Rough small build times of the slowest stages that read no other stage's outputs (seconds, on
+a busy 2-core machine): :class:`CostlyFirst` hands their groups out first, longest first. The
+stages that read another's outputs (async_authors, endurance, interop) come after every other
+stage, so that their worker does not wait for the upstream build."""
 
 
 def _report_stage(item) -> str | None:
@@ -162,12 +162,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _group_cost(scope: str) -> float:
-    """Scheduling weight of an xdist work unit: a stage's build seconds; the index (which waits
-    for every stage) last; other tests 0 (they keep xdist's order)."""
+    """Scheduling weight of an xdist work unit: a stage's build seconds; then the stages that read
+    other stages' outputs; then the other tests (0: they keep xdist's order); the index (which
+    reads every stage) last."""
     if not scope.startswith(f"{REPORTS_GROUP}-"):
         return 0.0
     stage = scope.removeprefix(f"{REPORTS_GROUP}-")
-    return -1.0 if stage == "index" else REPORT_SECONDS.get(stage, 1.0)
+    if stage == "index":
+        return -1.0
+    return 0.5 if _UPSTREAM.get(stage) else REPORT_SECONDS.get(stage, 1.0)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -202,6 +205,9 @@ def _upstream_stages() -> dict[str, list[str]]:
             for name in _STAGES}
 
 
+_UPSTREAM = _upstream_stages()
+
+
 @pytest.fixture(scope="session")
 def built_reports(tmp_path_factory) -> BuiltReports:
     """The run's reports folder: see :class:`BuiltReports` (small params, one build per stage;
@@ -216,4 +222,4 @@ def built_reports(tmp_path_factory) -> BuiltReports:
         params = root / "params.yaml"
         if not params.is_file():
             small_params(root)
-    return BuiltReports(root, params, _STAGES, _upstream_stages())
+    return BuiltReports(root, params, _STAGES, _UPSTREAM)
