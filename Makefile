@@ -24,7 +24,8 @@ reproduce: setup
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
 ## Run the test suite (it executes every notebook with small parameters)
-# two pytest-xdist workers: one builds and checks the small reports, the other runs the rest.
+# two pytest-xdist workers: the small reports are built once each, split by stage between both
+# workers (the slowest stages first; tests/conftest.py), and every other test fills the gaps.
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 

@@ -259,7 +259,7 @@ class _SubmitOnly:
 
 
 def test_solve_layer_identical_across_executors():
-    R, W, Z, silent = _layer()
+    R, W, Z, silent = _layer(S=40)  # 40 rows: every 3-bit MILP still optimal, analog l1 still exact
     c = Digital(bits=3, method="milp")
     serial = solve_layer(R, Z, silent, 0.0, "l1", c, executor=None, progress=False)
     assert serial.weights.shape == (6, 10) and serial.biases.shape == (6,)
