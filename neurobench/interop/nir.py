@@ -214,6 +214,8 @@ def _chain(graph: nir.NIRGraph) -> list[str]:
 
 
 NEURON_TYPES = (nir.IF, nir.LIF, nir.CubaLIF)
+PATH_TYPES = (nir.Flatten, nir.Delay, nir.Affine, nir.Linear, nir.Conv2d, nir.AvgPool2d, nir.SumPool2d, nir.Scale)
+"""The nodes a layer's paths may hold between its source and its neuron node."""
 
 
 def _segments(graph: nir.NIRGraph) -> tuple[str, list[tuple[str, list[list[str]]]], str]:
@@ -240,8 +242,10 @@ def _segments(graph: nir.NIRGraph) -> tuple[str, list[tuple[str, list[list[str]]
                     raise NirError(f"{name}: a neuron node needs synapse nodes before it")
                 layers.append((name, [path]))
                 path = []
-            else:
+            elif isinstance(graph.nodes[name], PATH_TYPES):
                 path.append(name)
+            else:
+                raise NirError(f"{name}: {type(graph.nodes[name]).__name__} nodes are not supported")
         if path:
             raise NirError(f"nodes {path} end the graph without a neuron node")
         return chain[0], layers, chain[-1]
@@ -302,7 +306,7 @@ def _segments(graph: nir.NIRGraph) -> tuple[str, list[tuple[str, list[list[str]]
         if isinstance(graph.nodes[node], nir.Input):
             visit(node)
             break
-        if len(successors[node]) != 1:
+        if node != fork and len(successors[node]) != 1:
             raise NirError(f"node {node!r} has {len(successors[node])} successors {successors[node]}: only feed-forward "
                            "graphs are supported")
         neuron = node
@@ -491,8 +495,8 @@ def _delayed_layer(graph: nir.NIRGraph, i: int, paths: list[list[str]], neuron_n
     if len(paths) == 1:
         (ops, extra), = read
         layer = _layer(i, ops, [graph.nodes[k] for k in ops], neuron_name, weight_factor, bias_factor, drive, in_shape)
-        if extra is None or (offset and not extra.any()):
-            return layer
+        if extra is None or (not extra.any() and (offset or not isinstance(layer, Dense))):
+            return layer  # no Delay node, or only the explicit convention's shift, or a zero delay before a Conv
         delays = [k for k in paths[0] if isinstance(graph.nodes[k], nir.Delay)]
         if not isinstance(layer, Dense):
             raise NirError(f"{delays[0]}: a delay of {int(extra.max())} steps before a {type(graph.nodes[ops[0]]).__name__} "
@@ -576,8 +580,7 @@ def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "ne
             p, weight_factor, bias_factor, drive = _snntorch_neuron(name, node, p, dt)
         for path in paths:
             for op in path:
-                if not isinstance(graph.nodes[op], (nir.Flatten, nir.Delay, nir.Affine, nir.Linear, nir.Conv2d,
-                                                    nir.AvgPool2d, nir.SumPool2d, nir.Scale)):
+                if not isinstance(graph.nodes[op], PATH_TYPES):
                     raise NirError(f"{op}: {type(graph.nodes[op]).__name__} nodes are not supported")
         try:
             layer = _delayed_layer(graph, len(layers), paths, name, weight_factor, bias_factor, drive, shape, dt,
