@@ -5,6 +5,8 @@ naming the node."""
 
 from __future__ import annotations
 
+import json
+
 import nir
 import numpy as np
 import pytest
@@ -227,3 +229,19 @@ def test_a_delay_before_a_convolution_or_after_the_last_neuron_is_refused():
     edges = [e for e in graph.edges if e[1] != "output"] + [("layer0.neuron", "late"), ("late", "output")]
     with pytest.raises(NirError, match="late"):
         from_nir(nir.NIRGraph(nodes=tail, edges=edges, metadata=graph.metadata, type_check=False))
+
+
+def test_delays_stage_writes_its_k1_network_to_nir(built_reports):
+    """The small built ``delays`` report: replicate 0's k = 1 network as NIR, read back with
+    its delays, identical in the clock simulator (``nir_round_trip``), metrics numbers only."""
+    from neurobench.experiments.delays.stages import NIR_FILE
+
+    built_reports.stage("delays")
+    out = built_reports.reports / "delays"
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["nir_identical"] == 1.0 and m["nir_spike_mismatches"] == 0.0
+    back = read_nir(out / NIR_FILE)
+    assert back.has_delays and m["nir_delay_nodes"] >= 2 and m["nir_max_delay_steps"] >= 1
+    graph = nir.read(str(out / NIR_FILE))
+    assert m["nir_nodes"] == len(graph.nodes) and m["nir_bytes"] == (out / NIR_FILE).stat().st_size
+    assert m["nir_delay_nodes"] == sum(isinstance(n, nir.Delay) for n in graph.nodes.values())
