@@ -18,13 +18,20 @@ LIF, delta synapses  ``Affine``/``Conv2d`` (bias) -> ``LIF(tau=tau_m, r=tau_m, v
 LIF, current syn.    ``Linear``/``Conv2d`` (no bias) -> ``CubaLIF(tau_syn, tau_mem=tau_m,
                      r=tau_m, w_in=tau_syn, v_leak=bias * tau_m)``
 AvgPool2d(k, s)      ``AvgPool2d(k)`` when s = 1, else ``SumPool2d(k)`` -> ``Scale(s / k^2)``
+Dense with delays    per delay ``d`` used: ``Delay(d dt)`` -> ``Affine``/``Linear`` (that delay's
+                     weights; the bias on one branch), all into the neuron node, which sums them
 ===================  =================================================================
+
+A ``Delay(d dt)`` counts the steps our ``Dense.delay = d`` adds to the one-step synaptic delay
+(graph metadata ``delay_nodes``, :data:`DELAY_MEANING`); delay-free layers keep the chain names.
 
 Whatever NIR cannot express exactly raises :class:`NirError` naming the node (an IF neuron with
 current-based synapses, for example): never a silent approximation. :func:`from_nir` reads the
-same chains back, folding ``r``, ``tau`` and ``w_in`` into the weights, and reads graphs written
-by other tools as long as they are feed-forward chains of these primitives with uniform neuron
-parameters per layer.
+same graphs back, folding ``r``, ``tau`` and ``w_in`` into the weights, and reads graphs written
+by other tools as long as they are feed-forward chains of these primitives (or parallel
+``[Delay ->] Affine/Linear`` branches into a neuron node) with uniform neuron parameters per layer.
+A graph with ``synaptic_delay_steps`` 0 (``snn_torch.with_delays``) holds the one-step shift in
+its ``Delay`` nodes: one step less of each reads as ``Dense.delay``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import numpy as np
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 
-__all__ = ["CONVENTIONS", "SNNTORCH_DT", "NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
+__all__ = ["CONVENTIONS", "DELAY_MEANING", "SNNTORCH_DT", "NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
 
 SYNAPTIC_DELAY_STEPS = 1
 """Steps between a spike and its arrival at the next layer in our simulators (and Brian2's)."""
@@ -549,8 +556,14 @@ def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "ne
 
     Each layer is a chain of synapse nodes ending in an ``IF``, ``LIF`` or ``CubaLIF`` node whose
     parameters are uniform over the layer; ``r``, ``tau`` and ``w_in`` are folded into the
-    weights and ``v_leak`` into the bias. Raises :class:`NirError` naming the node for anything
-    else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``)."""
+    weights and ``v_leak`` into the bias. Synaptic delays: parallel ``[Delay ->] Affine/Linear``
+    branches into one neuron node (or a ``Delay`` in the chain before an ``Affine``/``Linear``)
+    become one ``Dense`` with ``delay`` = each synapse's branch delay / ``dt`` minus
+    ``1 - synaptic_delay_steps`` (metadata, default 1: ours; 0: ``with_delays``' explicit
+    one-step shift, which then reads as no delay). Raises :class:`NirError` naming the node for
+    anything else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``, a delay not
+    a whole number of steps, overlapping branches, a ``Delay`` after the weights or before a
+    convolution or pooling)."""
     if convention not in CONVENTIONS:
         raise NirError(f"convention = {convention!r} must be one of {CONVENTIONS}")
     if reset not in (None, "zero", "subtract"):
