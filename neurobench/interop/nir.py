@@ -18,13 +18,20 @@ LIF, delta synapses  ``Affine``/``Conv2d`` (bias) -> ``LIF(tau=tau_m, r=tau_m, v
 LIF, current syn.    ``Linear``/``Conv2d`` (no bias) -> ``CubaLIF(tau_syn, tau_mem=tau_m,
                      r=tau_m, w_in=tau_syn, v_leak=bias * tau_m)``
 AvgPool2d(k, s)      ``AvgPool2d(k)`` when s = 1, else ``SumPool2d(k)`` -> ``Scale(s / k^2)``
+Dense with delays    per delay ``d`` used: ``Delay(d dt)`` -> ``Affine``/``Linear`` (that delay's
+                     weights; the bias on one branch), all into the neuron node, which sums them
 ===================  =================================================================
+
+A ``Delay(d dt)`` counts the steps our ``Dense.delay = d`` adds to the one-step synaptic delay
+(graph metadata ``delay_nodes``, :data:`DELAY_MEANING`); delay-free layers keep the chain names.
 
 Whatever NIR cannot express exactly raises :class:`NirError` naming the node (an IF neuron with
 current-based synapses, for example): never a silent approximation. :func:`from_nir` reads the
-same chains back, folding ``r``, ``tau`` and ``w_in`` into the weights, and reads graphs written
-by other tools as long as they are feed-forward chains of these primitives with uniform neuron
-parameters per layer.
+same graphs back, folding ``r``, ``tau`` and ``w_in`` into the weights, and reads graphs written
+by other tools as long as they are feed-forward chains of these primitives (or parallel
+``[Delay ->] Affine/Linear`` branches into a neuron node) with uniform neuron parameters per layer.
+A graph with ``synaptic_delay_steps`` 0 (``snn_torch.with_delays``) holds the one-step shift in
+its ``Delay`` nodes: one step less of each reads as ``Dense.delay``.
 """
 
 from __future__ import annotations
@@ -38,10 +45,13 @@ import numpy as np
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 
-__all__ = ["CONVENTIONS", "SNNTORCH_DT", "NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
+__all__ = ["CONVENTIONS", "DELAY_MEANING", "SNNTORCH_DT", "NirError", "from_nir", "read_nir", "to_nir", "write_nir"]
 
 SYNAPTIC_DELAY_STEPS = 1
 """Steps between a spike and its arrival at the next layer in our simulators (and Brian2's)."""
+
+DELAY_MEANING = "extra: Delay(d * dt) adds d steps to synaptic_delay_steps (Dense.delay = d)"
+"""Graph metadata ``delay_nodes`` of a network with synaptic delays: what a ``Delay`` node counts."""
 
 CONVENTIONS = ("neurobench", "snntorch")
 """How :func:`from_nir` reads a graph's neuron parameters (see :func:`from_nir`)."""
@@ -79,48 +89,79 @@ def to_nir(network: Network, dt: float) -> nir.NIRGraph:
     cannot express exactly."""
     if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
         raise NirError(f"dt = {dt!r} must be a time step > 0 in ms")
-    if network.has_delays:
-        raise NirError("synaptic delays (Dense.delay) have no exact NIR mapping here: export a network without delays")
     nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(network.input_shape)})}
-    chain = ["input"]
+    edges: list[tuple[str, str]] = []
+    prev = "input"  # the node whose output feeds the next layer
+
+    def link(name: str, node: nir.NIRNode) -> str:
+        nodes[name] = node
+        edges.append((prev, name))
+        return name
+
     for i, (layer, p) in enumerate(zip(network.layers, network.neurons)):
         in_shape, out_shape = network.shapes[i], network.shapes[i + 1]
         bias = network.bias(i)  # with current synapses it drives the membrane (CubaLIF's v_leak)
+        neuron = f"layer{i}.neuron"
         if isinstance(layer, Dense):
             if len(in_shape) > 1:
-                nodes[f"layer{i}.flatten"] = nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0)
-                chain.append(f"layer{i}.flatten")
+                prev = link(f"layer{i}.flatten", nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0))
+            if layer.delay is not None:
+                for name in _delay_branches(nodes, edges, prev, i, layer, p, dt):
+                    edges.append((name, neuron))
+                nodes[neuron] = _neuron_node(neuron, p, bias, out_shape, dt)
+                prev = neuron
+                continue
             if p.tau_syn > 0:
-                nodes[f"layer{i}.synapse"] = nir.Linear(weight=layer.weight.copy())
+                prev = link(f"layer{i}.synapse", nir.Linear(weight=layer.weight.copy()))
             else:
-                nodes[f"layer{i}.synapse"] = nir.Affine(weight=layer.weight.copy(), bias=layer.bias.copy())
-            chain.append(f"layer{i}.synapse")
+                prev = link(f"layer{i}.synapse", nir.Affine(weight=layer.weight.copy(), bias=layer.bias.copy()))
         elif isinstance(layer, Conv2d):
             conv_bias = np.zeros(layer.weight.shape[0]) if p.tau_syn > 0 else layer.bias.copy()
-            nodes[f"layer{i}.synapse"] = nir.Conv2d(
+            prev = link(f"layer{i}.synapse", nir.Conv2d(
                 input_shape=tuple(int(s) for s in in_shape[1:]), weight=layer.weight.copy(),
                 stride=(layer.stride, layer.stride), padding=(layer.padding, layer.padding),
-                dilation=(1, 1), groups=1, bias=conv_bias)
-            chain.append(f"layer{i}.synapse")
+                dilation=(1, 1), groups=1, bias=conv_bias))
         elif isinstance(layer, AvgPool2d):
             k = layer.kernel_size
             pool = dict(kernel_size=np.array([k, k]), stride=np.array([k, k]), padding=np.array([0, 0]))
             if layer.scale == 1.0:
-                nodes[f"layer{i}.synapse"] = nir.AvgPool2d(**pool)
-                chain.append(f"layer{i}.synapse")
+                prev = link(f"layer{i}.synapse", nir.AvgPool2d(**pool))
             else:
-                nodes[f"layer{i}.synapse"] = nir.SumPool2d(**pool)
-                nodes[f"layer{i}.scale"] = nir.Scale(scale=_full(out_shape, layer.scale / k**2))
-                chain += [f"layer{i}.synapse", f"layer{i}.scale"]
+                prev = link(f"layer{i}.synapse", nir.SumPool2d(**pool))
+                prev = link(f"layer{i}.scale", nir.Scale(scale=_full(out_shape, layer.scale / k**2)))
         else:  # pragma: no cover - Network admits only the three layer types
             raise NirError(f"layer{i}: {type(layer).__name__} has no NIR export")
-        nodes[f"layer{i}.neuron"] = _neuron_node(f"layer{i}.neuron", p, bias, out_shape, dt)
-        chain.append(f"layer{i}.neuron")
-    nodes["output"] = nir.Output(output_type={"output": np.array(network.shapes[-1])})
-    chain.append("output")
+        prev = link(neuron, _neuron_node(neuron, p, bias, out_shape, dt))
+    link("output", nir.Output(output_type={"output": np.array(network.shapes[-1])}))
     metadata = {"dt": float(dt), "time_unit": "ms", "voltage_unit": "mV", "discretization": "exact",
                 "synaptic_delay_steps": SYNAPTIC_DELAY_STEPS, "producer": "neurobench"}
-    return nir.NIRGraph(nodes=nodes, edges=list(zip(chain[:-1], chain[1:])), metadata=metadata, type_check=True)
+    if network.has_delays:
+        metadata["delay_nodes"] = DELAY_MEANING
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True)
+
+
+def _delay_branches(nodes: dict, edges: list, source: str, i: int, layer: Dense, p: NeuronParams,
+                    dt: float) -> list[str]:
+    """Add the branches ``layer<i>.delay<d>`` -> ``layer<i>.synapse<d>`` of a Dense layer with
+    delays, one per distinct delay ``d`` (steps) of its non-zero weights, fed by ``source``;
+    return the synapse node names (each feeds the layer's neuron node, which sums them). The
+    first branch carries the bias (``Affine``), the others are ``Linear``; with current synapses
+    every branch is ``Linear`` (the bias goes to ``v_leak``)."""
+    used = np.unique(layer.delay[layer.weight != 0])
+    used = used if used.size else np.zeros(1, dtype=np.int64)
+    names = []
+    for b, d in enumerate(int(d) for d in used):
+        mask = layer.delay == d
+        weight = np.where(mask, layer.weight, 0.0)
+        delay_name, synapse_name = f"layer{i}.delay{d}", f"layer{i}.synapse{d}"
+        nodes[delay_name] = nir.Delay(delay=_full((layer.weight.shape[1],), d * float(dt)))
+        if b == 0 and p.tau_syn == 0:
+            nodes[synapse_name] = nir.Affine(weight=weight, bias=layer.bias.copy())
+        else:
+            nodes[synapse_name] = nir.Linear(weight=weight)
+        edges += [(source, delay_name), (delay_name, synapse_name)]
+        names.append(synapse_name)
+    return names
 
 
 def write_nir(path: str | Path, network: Network, dt: float) -> Path:
@@ -177,6 +218,148 @@ def _chain(graph: nir.NIRGraph) -> list[str]:
         extra = sorted(set(graph.nodes) - seen)
         raise NirError(f"nodes {extra} are not on the Input -> Output chain: only feed-forward chains are supported")
     return chain
+
+
+NEURON_TYPES = (nir.IF, nir.LIF, nir.CubaLIF)
+PATH_TYPES = (nir.Flatten, nir.Delay, nir.Affine, nir.Linear, nir.Conv2d, nir.AvgPool2d, nir.SumPool2d, nir.Scale)
+"""The nodes a layer's paths may hold between its source and its neuron node."""
+
+
+def _segments(graph: nir.NIRGraph) -> tuple[str, list[tuple[str, list[list[str]]]], str]:
+    """(Input name, one ``(neuron node, paths)`` per layer, Output name) of a feed-forward graph.
+
+    ``paths`` lists, for each input a neuron node sums, the node names from the layer's source
+    (Input or the previous neuron node, excluded) to the neuron (excluded). A graph without
+    fan-in at a neuron node is a chain (:func:`_chain`, one path per layer); otherwise a neuron
+    node may sum parallel branches that leave one fan-out node (the source itself or the last
+    node of a chain shared by all branches), the pattern :func:`to_nir` writes for delays."""
+    predecessors: dict[str, list[str]] = {k: [] for k in graph.nodes}
+    successors: dict[str, list[str]] = {k: [] for k in graph.nodes}
+    for src, dst in graph.edges:
+        if src not in graph.nodes or dst not in graph.nodes:
+            raise NirError(f"edge ({src!r}, {dst!r}) names a node that is not in the graph")
+        successors[src].append(dst)
+        predecessors[dst].append(src)
+    if not any(len(predecessors[k]) > 1 for k, n in graph.nodes.items() if isinstance(n, NEURON_TYPES)):
+        chain = _chain(graph)
+        layers, path = [], []
+        for name in chain[1:-1]:
+            if isinstance(graph.nodes[name], NEURON_TYPES):
+                if not path:
+                    raise NirError(f"{name}: a neuron node needs synapse nodes before it")
+                layers.append((name, [path]))
+                path = []
+            elif isinstance(graph.nodes[name], PATH_TYPES):
+                path.append(name)
+            else:
+                raise NirError(f"{name}: {type(graph.nodes[name]).__name__} nodes are not supported")
+        if path:
+            raise NirError(f"nodes {path} end the graph without a neuron node")
+        return chain[0], layers, chain[-1]
+    inputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
+    outputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NirError(f"the graph needs exactly one Input and one Output node, found inputs {inputs} and outputs {outputs}")
+    seen = {outputs[0]}
+
+    def single(name: str, links: dict, what: str) -> str:
+        if len(links[name]) != 1:
+            raise NirError(f"node {name!r} has {len(links[name])} {what} {links[name]}: only feed-forward chains, "
+                           "and parallel branches summed by a neuron node, are supported")
+        return links[name][0]
+
+    def visit(name: str) -> None:
+        if name in seen:
+            raise NirError(f"the graph is cyclic at node {name!r}: recurrent graphs are not supported")
+        seen.add(name)
+
+    def is_source(name: str) -> bool:
+        return isinstance(graph.nodes[name], (nir.Input, *NEURON_TYPES))
+
+    layers: list[tuple[str, list[list[str]]]] = []
+    neuron = single(outputs[0], predecessors, "predecessors")
+    while True:
+        if not isinstance(graph.nodes[neuron], NEURON_TYPES):
+            raise NirError(f"{neuron}: {type(graph.nodes[neuron]).__name__} before the Output, where a neuron node "
+                           "must end the last layer")
+        visit(neuron)
+        branches, forks = [], set()
+        for node in predecessors[neuron]:
+            branch = []
+            while not is_source(node) and len(successors[node]) == 1:
+                visit(node)
+                branch.insert(0, node)
+                node = single(node, predecessors, "predecessors")
+            branches.append(branch)
+            forks.add(node)
+        if not predecessors[neuron] or any(not b for b in branches) and len(branches) > 1:
+            raise NirError(f"{neuron}: a neuron node needs synapse nodes before it (on every input)")
+        if len(forks) != 1:
+            raise NirError(f"{neuron}: its {len(branches)} inputs come from different nodes {sorted(forks)}; parallel "
+                           "branches into a neuron node must leave one common node")
+        fork = forks.pop()
+        if len(successors[fork]) != len(branches):
+            raise NirError(f"node {fork!r} has {len(successors[fork])} successors {successors[fork]}, of which "
+                           f"{len(branches)} reach {neuron!r}: only feed-forward graphs are supported")
+        prefix = []
+        node = fork
+        while not is_source(node):
+            visit(node)
+            prefix.insert(0, node)
+            node = single(node, predecessors, "predecessors")
+            if not is_source(node) and len(successors[node]) != 1:
+                single(node, successors, "successors")
+        layers.insert(0, (neuron, [prefix + b for b in branches]))
+        if isinstance(graph.nodes[node], nir.Input):
+            visit(node)
+            break
+        if node != fork and len(successors[node]) != 1:
+            raise NirError(f"node {node!r} has {len(successors[node])} successors {successors[node]}: only feed-forward "
+                           "graphs are supported")
+        neuron = node
+    if len(seen) != len(graph.nodes) or any(predecessors[inputs[0]]) or any(successors[outputs[0]]):
+        extra = sorted(set(graph.nodes) - seen)
+        raise NirError(f"nodes {extra} are not on a path from Input to Output: only feed-forward graphs are supported")
+    return inputs[0], layers, outputs[0]
+
+
+def _delay_steps(name: str, node: nir.Delay, dt: float, n_in: int) -> np.ndarray:
+    """The delay of NIR ``Delay`` node ``name`` in whole steps of ``dt`` ms per (flattened) input."""
+    delay = np.asarray(node.delay, dtype=float).ravel()
+    if delay.size == 1:
+        delay = np.full(n_in, delay[0])
+    if delay.size != n_in:
+        raise NirError(f"{name}: {delay.size} delays for the layer's {n_in} inputs")
+    steps = np.round(delay / dt)
+    bad = ~np.isfinite(delay) | (delay < 0) | ~np.isclose(steps * dt, delay, rtol=1e-9, atol=1e-12)
+    if bad.any():
+        raise NirError(f"{name}: delay {delay[bad][0]} ms is not a whole number >= 0 of steps of dt = {dt} ms")
+    return steps.astype(np.int64)
+
+
+def _path_delay(graph: nir.NIRGraph, path: list[str], dt: float, n_in: int, offset: int
+                ) -> tuple[list[str], np.ndarray | None]:
+    """(the path's synapse nodes, its extra delay in steps per input beyond the one-step
+    synaptic delay, None without Delay nodes). ``offset`` = 1 - ``synaptic_delay_steps``: the
+    steps of a Delay that our one-step delivery already holds (1 in a graph with explicit
+    delays, ``snn_torch.with_delays``). Delay nodes must come before the path's synapse nodes
+    (a delay after them would also delay the bias)."""
+    ops, total, delays = [], np.zeros(n_in, dtype=np.int64), []
+    for name in path:
+        node = graph.nodes[name]
+        if isinstance(node, nir.Delay):
+            if ops:
+                raise NirError(f"{name}: a Delay after the synapse nodes {ops} is not supported: put it before them "
+                               "(between the previous neuron node and the weights)")
+            total = total + _delay_steps(name, node, dt, n_in)
+            delays.append(name)
+        elif not isinstance(node, nir.Flatten):
+            ops.append(name)
+    extra = total - offset
+    if np.any(extra < 0):
+        raise NirError(f"{(delays or ops or path)[0]}: delay of {int(total.min())} steps before the synapses, but the graph "
+                       f"has synaptic_delay_steps = {1 - offset} (explicit delays): every layer needs >= {offset}")
+    return ops, (extra if delays else None)
 
 
 def _uniform(name: str, field: str, value) -> float:
@@ -308,6 +491,53 @@ def _layer(i: int, names: list[str], ops: list[nir.NIRNode], neuron_name: str, w
                    "SumPool2d [-> Scale], each optionally after Flatten)")
 
 
+def _delayed_layer(graph: nir.NIRGraph, i: int, paths: list[list[str]], neuron_name: str, weight_factor: float,
+                   bias_factor: float, drive: np.ndarray, in_shape: tuple[int, ...], dt: float, offset: int):
+    """Our layer from the paths into neuron node ``neuron_name`` (:func:`_segments`): one path is
+    the chain :func:`_layer` reads, with a ``Dense.delay`` when it passes ``Delay`` nodes; several
+    paths must each hold one ``Affine``/``Linear``, summed into one ``Dense`` whose delay is each
+    synapse's branch's (:func:`_path_delay`), and must not share a synapse."""
+    n_in = int(np.prod(in_shape))
+    read = [_path_delay(graph, path, dt, n_in, offset) for path in paths]
+    if len(paths) == 1:
+        (ops, extra), = read
+        layer = _layer(i, ops, [graph.nodes[k] for k in ops], neuron_name, weight_factor, bias_factor, drive, in_shape)
+        if extra is None or (not extra.any() and (offset or not isinstance(layer, Dense))):
+            return layer  # no Delay node, or only the explicit convention's shift, or a zero delay before a Conv
+        delays = [k for k in paths[0] if isinstance(graph.nodes[k], nir.Delay)]
+        if not isinstance(layer, Dense):
+            raise NirError(f"{delays[0]}: a delay of {int(extra.max())} steps before a {type(graph.nodes[ops[0]]).__name__} "
+                           "layer: only Dense (Affine/Linear) layers carry synaptic delays")
+        delay = np.where(layer.weight != 0, extra[None, :], 0)
+        return Dense(layer.weight, layer.bias, delay=delay)
+    weight = bias = delay = None
+    owner = None
+    for b, (path, (ops, extra)) in enumerate(zip(paths, read)):
+        kinds = [type(graph.nodes[k]).__name__ for k in ops]
+        if kinds not in (["Affine"], ["Linear"]):
+            raise NirError(f"{(ops or path or [neuron_name])[0]}: a branch into {neuron_name} holds {kinds or 'no synapse'}: "
+                           "parallel branches must each be [Delay ->] Affine or Linear")
+        part = _layer(i, ops, [graph.nodes[ops[0]]], neuron_name, weight_factor, bias_factor,
+                      drive if b == 0 else 0.0, in_shape)
+        extra = np.zeros(n_in, dtype=np.int64) if extra is None else extra
+        nonzero = part.weight != 0
+        if weight is None:
+            weight, bias, delay = np.zeros_like(part.weight), np.zeros_like(part.bias), np.zeros(part.weight.shape, np.int64)
+            owner = np.full(part.weight.shape, -1)
+        clash = nonzero & (owner >= 0)
+        if clash.any():
+            post, pre = (int(a[0]) for a in np.nonzero(clash))
+            raise NirError(f"{ops[0]}: the synapse from input {pre} to neuron {post} of {neuron_name} is also in branch "
+                           f"{read[owner[post, pre]][0][0]}: parallel branches must not overlap")
+        owner[nonzero] = b
+        weight = weight + part.weight
+        bias = bias + part.bias
+        delay = np.where(nonzero, extra[None, :], delay)
+    if offset and not delay.any():
+        return Dense(weight, bias)
+    return Dense(weight, bias, delay=delay)
+
+
 def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "neurobench",
              reset: str | None = None) -> Network:
     """Our :class:`~neurobench.network.Network` of a feed-forward NIR graph, to be simulated with
@@ -326,8 +556,14 @@ def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "ne
 
     Each layer is a chain of synapse nodes ending in an ``IF``, ``LIF`` or ``CubaLIF`` node whose
     parameters are uniform over the layer; ``r``, ``tau`` and ``w_in`` are folded into the
-    weights and ``v_leak`` into the bias. Raises :class:`NirError` naming the node for anything
-    else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``)."""
+    weights and ``v_leak`` into the bias. Synaptic delays: parallel ``[Delay ->] Affine/Linear``
+    branches into one neuron node (or a ``Delay`` in the chain before an ``Affine``/``Linear``)
+    become one ``Dense`` with ``delay`` = each synapse's branch delay / ``dt`` minus
+    ``1 - synaptic_delay_steps`` (metadata, default 1: ours; 0: ``with_delays``' explicit
+    one-step shift, which then reads as no delay). Raises :class:`NirError` naming the node for
+    anything else (unsupported node, cycle, branch, mismatched shapes, missing ``dt``, a delay not
+    a whole number of steps, overlapping branches, a ``Delay`` after the weights or before a
+    convolution or pooling)."""
     if convention not in CONVENTIONS:
         raise NirError(f"convention = {convention!r} must be one of {CONVENTIONS}")
     if reset not in (None, "zero", "subtract"):
@@ -340,47 +576,42 @@ def from_nir(graph: nir.NIRGraph, dt: float | None = None, convention: str = "ne
     if dt is not None and stored is not None and not np.isclose(float(dt), float(stored)):
         raise NirError(f"dt = {dt} ms differs from the graph's metadata dt = {float(stored)} ms")
     dt = float(stored if dt is None else dt)
-    chain = _chain(graph)
-    input_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[chain[0]].input_type["input"]))
+    raw_steps = _text(graph.metadata.get("synaptic_delay_steps", SYNAPTIC_DELAY_STEPS)) \
+        if isinstance(graph.metadata, dict) else SYNAPTIC_DELAY_STEPS
+    if raw_steps not in (0, 1):
+        raise NirError(f"metadata synaptic_delay_steps = {raw_steps!r} must be 0 (explicit Delay nodes) or 1 (ours)")
+    offset = 1 - int(raw_steps)
+    first, segments, last = _segments(graph)
+    input_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[first].input_type["input"]))
     layers, neurons, shape = [], [], input_shape
-    names: list[str] = []
-    ops: list[nir.NIRNode] = []
-    for name in chain[1:-1]:
+    for name, paths in segments:
         node = graph.nodes[name]
-        if isinstance(node, (nir.IF, nir.LIF, nir.CubaLIF)):
-            if not ops:
-                raise NirError(f"{name}: a neuron node needs synapse nodes before it")
-            p, weight_factor, bias_factor, drive = _neuron_params(name, node)
-            if reset is not None:
-                p = NeuronParams(**{**p.model_dump(), "reset": reset})
-            if convention == "snntorch":
-                p, weight_factor, bias_factor, drive = _snntorch_neuron(name, node, p, dt)
-            try:
-                layer = _layer(len(layers), names, ops, name, weight_factor, bias_factor, drive, shape)
-                shape = layer.output_shape(shape)
-            except NirError:
-                raise
-            except ValueError as err:
-                raise NirError(f"{name} (nodes {names}): {err}") from None
-            neuron_shape = tuple(int(s) for s in np.shape(node.v_threshold))
-            if neuron_shape and int(np.prod(neuron_shape)) != int(np.prod(shape)):
-                raise NirError(f"{name}: {int(np.prod(neuron_shape))} neurons, but its synapses give {int(np.prod(shape))} "
-                               f"outputs of shape {shape}")
-            layers.append(layer)
-            neurons.append(p)
-            names, ops = [], []
-        elif isinstance(node, nir.Flatten):
-            continue  # our Dense layers flatten their input in C order, as NIR's Flatten does
-        elif isinstance(node, (nir.Affine, nir.Linear, nir.Conv2d, nir.AvgPool2d, nir.SumPool2d, nir.Scale)):
-            names.append(name)
-            ops.append(node)
-        else:
-            raise NirError(f"{name}: {type(node).__name__} nodes are not supported")
-    if ops:
-        raise NirError(f"nodes {names} end the graph without a neuron node")
+        p, weight_factor, bias_factor, drive = _neuron_params(name, node)
+        if reset is not None:
+            p = NeuronParams(**{**p.model_dump(), "reset": reset})
+        if convention == "snntorch":
+            p, weight_factor, bias_factor, drive = _snntorch_neuron(name, node, p, dt)
+        for path in paths:
+            for op in path:
+                if not isinstance(graph.nodes[op], PATH_TYPES):
+                    raise NirError(f"{op}: {type(graph.nodes[op]).__name__} nodes are not supported")
+        try:
+            layer = _delayed_layer(graph, len(layers), paths, name, weight_factor, bias_factor, drive, shape, dt,
+                                   offset)
+            shape = layer.output_shape(shape)
+        except NirError:
+            raise
+        except ValueError as err:
+            raise NirError(f"{name} (nodes {sum(paths, [])}): {err}") from None
+        neuron_shape = tuple(int(s) for s in np.shape(node.v_threshold))
+        if neuron_shape and int(np.prod(neuron_shape)) != int(np.prod(shape)):
+            raise NirError(f"{name}: {int(np.prod(neuron_shape))} neurons, but its synapses give {int(np.prod(shape))} "
+                           f"outputs of shape {shape}")
+        layers.append(layer)
+        neurons.append(p)
     if not layers:
         raise NirError("the graph has no layers between Input and Output")
-    out_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[chain[-1]].output_type["output"]))
+    out_shape = tuple(int(s) for s in np.atleast_1d(graph.nodes[last].output_type["output"]))
     if int(np.prod(out_shape)) != int(np.prod(shape)):
-        raise NirError(f"{chain[-1]}: output shape {out_shape} does not match the last layer's {shape}")
+        raise NirError(f"{last}: output shape {out_shape} does not match the last layer's {shape}")
     return Network(input_shape, tuple(layers), tuple(neurons))

@@ -1,6 +1,7 @@
 """What the ``delays`` notebook runs: data, training with and without delays, pooling to top-k
 with fine-tuning, dynamic top-k, quantisation legs, memory models over k and measured activity,
-and the clock simulator vs Brian2 check of the pooled, exported network.
+the clock simulator vs Brian2 check of the pooled, exported network, and that network's NIR
+export (``nir_round_trip``).
 
 Every replicate ``r`` of ``run_replicates`` derives each of its seeds from the section's seed
 fields with ``child_seed(seed, r)`` (``replicate_section``); torch runs single-threaded and draws
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from ...data import load_dataset, train_test_split
 from ...data.frames import frames_from_events
 from ...data.sequential import rows_over_time
 from ...executor import ExecutorParams, Session, session_of
+from ...interop.nir import read_nir, write_nir
 from ...hardware.delay_memory import activity_percentile, memory_over_activity, memory_over_k
 from ...hardware.precision import QuantParams, quantize
 from ...models.delay_export import clock_logits, to_network
@@ -33,8 +36,11 @@ from .params import DelaysSection
 from .table import delay_row
 from .tasks import coincidence_frames
 
-__all__ = ["TaskData", "brian_check", "build_net", "leg_name", "load_task", "memory_tables", "quantized_copy",
-           "replicate_section", "run_replicate", "run_replicates"]
+__all__ = ["NIR_FILE", "TaskData", "brian_check", "build_net", "leg_name", "load_task", "memory_tables",
+           "nir_round_trip", "nir_sentence", "quantized_copy", "replicate_section", "run_replicate", "run_replicates"]
+
+NIR_FILE = "network_k1.nir"
+"""The NIR file of replicate 0's k = 1 network, in the stage's output folder."""
 
 
 @dataclass
@@ -160,6 +166,43 @@ def brian_check(net: DelayNet, x: np.ndarray, y: np.ndarray) -> dict[str, float]
             "torch_clock_agreement": float((torch_logits.argmax(1) == logits.argmax(1)).mean()),
             "clock_accuracy": float((logits.argmax(1) == y).mean()), "brian_samples": float(len(x)),
             "max_delay_steps": float(max(int(layer.delay.max()) for layer in network.layers)), "brian_s": brian_s}
+
+
+def nir_round_trip(cfg: DelaysSection, first: dict, out) -> dict[str, float]:
+    """Replicate 0's k = 1 network (``first["net_k1"]``, exported by ``to_network``) written to
+    ``out / NIR_FILE`` (``write_nir``, dt = 1 ms: every delay becomes ``Delay -> Affine/Linear``
+    branches, ``docs/interop.md``), read back (``read_nir``) and run by the clock simulator beside
+    the exported network on the first ``brian_samples`` test frames. Returns ``nir_identical`` (1
+    when every layer's spikes and potentials and the logits are equal bit for bit),
+    ``nir_spike_mismatches``, ``nir_nodes`` and ``nir_delay_nodes`` (nodes of the graph, its
+    ``Delay`` nodes), ``nir_max_delay_steps`` (of the read-back network), ``nir_bytes`` (file size)."""
+    import nir
+
+    network = to_network(first["net_k1"])
+    path = write_nir(Path(out) / NIR_FILE, network, dt=1.0)
+    back = read_nir(path)
+    data = first["data"]
+    x = data.x[data.test_idx][:cfg.brian_samples]
+    logits, rec = clock_logits(network, x)
+    b_logits, b_rec = clock_logits(back, x)
+    mismatches = sum(int((a.spikes != b.spikes).sum()) for a, b in zip(rec.layers, b_rec.layers))
+    same_v = all(np.array_equal(a.v, b.v) for a, b in zip(rec.layers, b_rec.layers))
+    graph = nir.read(str(path))
+    return {"nir_identical": float(mismatches == 0 and same_v and np.array_equal(logits, b_logits)),
+            "nir_spike_mismatches": float(mismatches), "nir_nodes": float(len(graph.nodes)),
+            "nir_delay_nodes": float(sum(isinstance(n, nir.Delay) for n in graph.nodes.values())),
+            "nir_max_delay_steps": float(max(int(layer.delay.max()) for layer in back.layers
+                                             if getattr(layer, "delay", None) is not None)),
+            "nir_bytes": float(path.stat().st_size)}
+
+
+def nir_sentence(check: dict[str, float]) -> str:
+    """One Markdown sentence on :func:`nir_round_trip`'s result."""
+    verdict = ("**identical** spikes and potentials in every layer" if check["nir_identical"] == 1.0 else
+               f"**different**: {int(check['nir_spike_mismatches'])} spikes differ")
+    return (f"NIR round trip (`{NIR_FILE}`, written, read back, clock simulator): {verdict}; "
+            f"{int(check['nir_nodes'])} nodes, of which {int(check['nir_delay_nodes'])} `Delay` nodes (delays up to "
+            f"{int(check['nir_max_delay_steps'])} steps), {check['nir_bytes'] / 1024:.1f} KiB.")
 
 
 def memory_tables(cfg: DelaysSection, net: DelayNet, data: TaskData, input_activity: list[float]):
