@@ -42,6 +42,7 @@ from typing import Any
 import nir
 import numpy as np
 
+from ..ann import Ann
 from ..network import AvgPool2d, Conv2d, Dense, Network
 from ..neurons import NeuronParams
 
@@ -87,6 +88,11 @@ def to_nir(network: Network, dt: float) -> nir.NIRGraph:
     """The NIR graph of ``network`` simulated with time step ``dt`` (ms); see the module docstring
     for the mapping and the metadata. Raises :class:`NirError` naming the node for anything NIR
     cannot express exactly."""
+    if isinstance(network, Ann):  # e.g. the ANN the analog stage runs on the BrainScaleS-2 MAC
+        first = next((i for i, a in enumerate(network.activations) if a == "relu"), 0)
+        raise NirError(f"layer{first}.activation: an ANN ({network.activations[first]}) has no NIR primitive (NIR "
+                       "describes spiking and linear dynamics, with no rectifier): export the network converted to "
+                       "spikes (neurobench.conversion) instead")
     if not (isinstance(dt, (int, float)) and np.isfinite(dt) and dt > 0):
         raise NirError(f"dt = {dt!r} must be a time step > 0 in ms")
     nodes: dict[str, nir.NIRNode] = {"input": nir.Input(input_type={"input": np.array(network.input_shape)})}

@@ -6,6 +6,7 @@ import nir
 import numpy as np
 import pytest
 
+from neurobench.ann import Ann
 from neurobench.interop.nir import NirError, from_nir, read_nir, to_nir, write_nir
 from neurobench.network import AvgPool2d, Conv2d, Dense, Network
 from neurobench.neurons import NeuronParams
@@ -127,6 +128,10 @@ def test_dt_mismatch_unwritable_neurons_and_unreadable_files(tmp_path):
         to_nir(if_current, DT)
     with pytest.raises(NirError, match="dt = 0 must be a time step > 0"):
         to_nir(conv_net(NEURONS["if_subtract"]), 0)
+    # an ANN (the analog stage's MAC network) has no NIR equivalent: one error, naming the layer
+    ann = Ann((2,), (Dense(np.ones((3, 2))), Dense(np.ones((1, 3)))), ("relu", "linear"))
+    with pytest.raises(NirError, match=r"layer0.activation: an ANN \(relu\) has no NIR primitive"):
+        to_nir(ann, DT)
     bad = tmp_path / "bad.nir"
     bad.write_bytes(b"not hdf5")
     with pytest.raises(NirError, match="bad.nir: not a readable NIR file"):
