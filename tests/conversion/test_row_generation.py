@@ -9,26 +9,19 @@ from pydantic import ValidationError
 from neurobench.conversion import rowgen
 from neurobench.conversion.constraints import Analog, Digital, Hybrid
 from neurobench.conversion.highs import assemble, run_highs, solve_model
-from neurobench.conversion.layer import NeuronOptions, solve_layer
 from neurobench.conversion.model import WeightModel, plain_model
 from neurobench.conversion.problem import NeuronProblem
+import random_layer
 
 
-def layer(seed: int = 0, S: int = 80, n: int = 10, m: int = 5):
-    """Rates in [0, 1), targets of a random layer plus noise; negative targets are silent."""
-    rng = np.random.default_rng(seed)
-    R = rng.random((S, n))
-    Z = R @ rng.normal(size=(n, m)) + 0.1 * rng.normal(size=(S, m))
-    return R, Z, Z < 0
+def layer(seed: int = 0):
+    """The shared random layer at this module's size (80 samples, 5 neurons)."""
+    return random_layer.layer(seed, S=80, m=5)
 
 
 def objectives(constraints, objective="l1", silent_mode="hinge", max_error=None, seed=0):
-    """Per-neuron penalised objectives of one layer."""
-    R, Z, silent = layer(seed)
-    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, None,
-                      options=NeuronOptions(silent_mode=silent_mode), max_error=max_error,
-                      progress=False)
-    return np.array([s.objective + s.penalty for s in sol.solutions])
+    """Per-neuron penalised objectives of :func:`layer`."""
+    return random_layer.objectives(constraints, objective, silent_mode, max_error, seed, S=80, m=5)[0]
 
 
 ANALOG = [dict(w_min=-2.0, w_max=2.0), dict(w_min=-2.0, w_max=2.0, total_conductance=3.0),

@@ -11,26 +11,10 @@ from pydantic import ValidationError
 from neurobench.conversion import warm
 from neurobench.conversion.constraints import Analog, Digital
 from neurobench.conversion.highs import solve_model
-from neurobench.conversion.layer import NeuronOptions, PoolOptions, _chunks, solve_layer
+from neurobench.conversion.layer import PoolOptions, _chunks, solve_layer
 from neurobench.conversion.model import WeightModel
 from neurobench.conversion.problem import NeuronProblem
-
-
-def layer(seed: int = 0, S: int = 60, n: int = 10, m: int = 6):
-    """Rates in [0, 1), targets of a random layer plus noise; negative targets are silent."""
-    rng = np.random.default_rng(seed)
-    R = rng.random((S, n))
-    Z = R @ rng.normal(size=(n, m)) + 0.1 * rng.normal(size=(S, m))
-    return R, Z, Z < 0
-
-
-def objectives(constraints, objective="l1", silent_mode="hinge", max_error=None, seed=0):
-    """Per-neuron penalised objectives of one layer, solved serially (one warm chunk)."""
-    R, Z, silent = layer(seed)
-    sol = solve_layer(R, Z, silent, 0.0, objective, constraints, None,
-                      options=NeuronOptions(silent_mode=silent_mode), max_error=max_error,
-                      progress=False)
-    return np.array([s.objective + s.penalty for s in sol.solutions]), sol
+from random_layer import layer, objectives
 
 
 ANALOG = [dict(w_min=-2.0, w_max=2.0), dict(w_min=-2.0, w_max=2.0, total_conductance=3.0),
