@@ -18,6 +18,8 @@ Methods (``Digital.method``), over the model ``I_s = scale * R_s k + beta``:
     Iterative rounding: solve the relaxation over the still-free levels; fix the fraction
     ``iterative_fraction`` of them (at least one, and all already integral) whose values are
     closest to an integer, at that integer; repeat until all are fixed; re-fit the bias.
+    The rounds differ only in bounds, so they are solved as one warm-started sequence
+    (``Engine.warm_sequence``: the dual simplex from the previous round's basis).
 
 With a fan-in limit, ``round`` and ``iterative`` first choose the support by the fan-in MILP on
 the continuous relaxation (binary indicators only) and then work on that support.
@@ -73,6 +75,12 @@ def _round(eng: Engine, model: WeightModel) -> tuple[np.ndarray, float]:
 def _iterative(eng: Engine, model: WeightModel,
                fraction: float) -> tuple[np.ndarray, float, int, list[float]]:
     m = _support(eng, model)
+    with eng.warm_sequence():  # the rounds differ only in bounds: warm-started dual simplex
+        return _iterative_rounds(eng, m, fraction)
+
+
+def _iterative_rounds(eng: Engine, m: WeightModel,
+                      fraction: float) -> tuple[np.ndarray, float, int, list[float]]:
     cur = m.relaxed()
     free = cur.lb < cur.ub
     history, rounds = [], 0

@@ -13,9 +13,12 @@ same penalised objective.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
+from . import warm
 from .diagnose import diagnose
 from .highs import Outcome, solve_model
 from .lsq import solve_ls
@@ -99,6 +102,26 @@ class Engine:
             raise SolverFailure(f"{prefix}{self.context or 'solve'}: no solution "
                                 f"({out.status}): {out.message}")
         return out
+
+    @contextmanager
+    def warm_sequence(self) -> Iterator[None]:
+        """Solve the pure l1/linf LPs inside as one sequence in one live HiGHS model, each
+        re-solved by the dual simplex from the previous optimal basis (:mod:`.warm`).
+
+        For heuristics whose LPs differ only in variable bounds (iterative rounding fixes a
+        share of the weights per round): a basis stays dual feasible when bounds change, so a
+        round takes a few simplex iterations instead of a solve from scratch. Each LP still
+        reaches its optimum (anything not proved optimal is re-solved cold by scipy); in a
+        degenerate LP the optimal vertex may differ from a cold solve's. The sequence belongs to
+        this neuron alone, so its weights never depend on the layer's chunking or workers.
+        """
+        saved = self.lp_solver
+        self.lp_solver = "highspy"
+        try:
+            with warm.chunk():
+                yield
+        finally:
+            self.lp_solver = saved
 
     def refit_bias(self, model: WeightModel, x: np.ndarray) -> float:
         """With every variable fixed to ``x``, the best bias variable (rounded if integer)."""

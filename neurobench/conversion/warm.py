@@ -76,17 +76,18 @@ def reset() -> None:
 
 @contextmanager
 def chunk():
-    """Keep the model alive between the LPs solved inside (one chunk of a layer, in order).
+    """Keep the model alive between the LPs solved inside (one chunk of a layer, or the LPs of
+    one neuron's heuristic, in order).
 
     Outside a chunk every LP is solved cold and forgotten, so a direct call never depends on
-    what was solved before it in the process."""
-    reset()
-    _STATE.chunk = True
+    what was solved before it in the process. A chunk opened inside another starts cold and,
+    when it closes, gives the outer chunk its live model back untouched."""
+    outer = _STATE.model, _STATE.chunk
+    _STATE.model, _STATE.chunk = None, True
     try:
         yield
     finally:
-        _STATE.chunk = False
-        reset()
+        _STATE.model, _STATE.chunk = outer
 
 
 def applies(model: WeightModel, objective: str, deadzone, cost_active: bool) -> bool:

@@ -78,3 +78,42 @@ def test_lp_solver_is_validated():
         Analog(lp_solver="gurobi")
     with pytest.raises(ValidationError, match="warm_chunk"):
         Digital(warm_chunk=0)
+
+
+@pytest.mark.parametrize("objective", ["l1", "linf"])
+def test_iterative_rounding_runs_its_rounds_in_one_warm_model(objective):
+    """Digital(method="iterative") solves one neuron's rounds (bounds change only) as one warm
+    sequence: one model build per neuron, every round through it; the first relaxation has the
+    cold reference's optimum, and fixing levels can only raise the relaxation (monotone history)."""
+    from neurobench.conversion.solve import solve_neuron
+    R, Z, silent = layer(4, S=80, n=12)
+    c = Digital(bits=4, method="iterative", iterative_fraction=0.25)
+    for j in range(Z.shape[1]):
+        before = dict(warm.STATS)
+        sol = solve_neuron(R, Z[:, j], silent[:, j], objective=objective, constraints=c)
+        rounds = sol.iterations
+        assert warm.STATS["builds"] - before["builds"] == 1
+        assert warm.STATS["solves"] - before["solves"] == rounds + 1   # the rounds and the bias re-fit
+        assert sol.levels is not None and np.all(np.abs(sol.levels) <= c.levels)
+        assert np.allclose(sol.weights, sol.scale * sol.levels)
+        hist = np.asarray(sol.history)
+        assert len(hist) == rounds and np.all(np.diff(hist) >= -1e-7 * np.maximum(1.0, np.abs(hist[1:])))
+        cold = solve_neuron(R, Z[:, j], silent[:, j], objective=objective,
+                            constraints=Digital(bits=4, method="round"))
+        # the first round is the plain relaxation, whose optimum a cold solve confirms
+        assert hist[0] <= cold.objective + cold.penalty + 1e-7
+
+
+def test_a_chunk_inside_a_chunk_gives_the_outer_model_back():
+    R, Z, silent = layer(5)
+    c = Analog(w_min=-2.0, w_max=2.0, lp_solver="highspy")
+    from neurobench.conversion.solve import solve_neuron
+    with warm.chunk():
+        solve_neuron(R, Z[:, 0], silent[:, 0], constraints=c)
+        outer = warm._STATE.model
+        with warm.chunk():
+            assert warm._STATE.model is None
+            solve_neuron(R, Z[:, 1], silent[:, 1], constraints=c)
+            assert warm._STATE.model is not outer
+        assert warm._STATE.model is outer and warm._STATE.chunk
+    assert warm._STATE.model is None and not warm._STATE.chunk
