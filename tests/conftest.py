@@ -118,7 +118,7 @@ REPORTS_GROUP = "built_reports"
 """Prefix of the pytest-xdist groups of the tests that read the small built reports: one group
 per stage (``built_reports-<stage>``), so that a stage's tests run on the worker that builds it."""
 
-REPORT_SECONDS = {"conversion": 300, "deploy": 100, "multicore": 70, "async": 35}
+REPORT_SECONDS = {"conversion": 150, "deploy": 100, "multicore": 70, "async": 35}
 """Rough small build times of the slowest stages that read no other stage's outputs (seconds, on
 a busy 2-core machine): :class:`CostlyFirst` hands their groups out first, longest first. The
 stages that read another's outputs (async_authors, endurance, interop) come after every other
