@@ -158,15 +158,18 @@ class _DenseRun:
         self.out_total = torch.zeros(batch, graph.sizes[-1], dtype=self.dtype)
         self.out_frame = self.out_total
 
-    def deliver_layer(self, layer: int, e: np.ndarray, step_global: np.ndarray, step: int) -> np.ndarray:
-        """Emitted spikes ``e`` (batch, n_layer) of population ``layer`` -> ``layer + 1``: currents (mV),
-        threshold checks, spikes, resets; returns the fresh queue entries (flat ids)."""
+    def deliver_layer(self, layer: int, eb: np.ndarray, ej: np.ndarray, step_global: np.ndarray,
+                      step: int) -> np.ndarray:
+        """Emitted spikes of population ``layer`` (samples ``eb``, neurons ``ej`` within the
+        population) -> ``layer + 1``: currents (mV), threshold checks, spikes, resets; returns
+        the fresh queue entries (flat ids)."""
         graph, st, cfg, tr = self.graph, self.st, self.config, self.training
         n, off, th = graph.n_total, graph.offsets, self.th
         v, sval = self.v, self.sval
-        et = torch.from_numpy(e).to(self.dtype)
+        et = torch.zeros(self.batch, graph.sizes[layer], dtype=self.dtype)
+        et[torch.from_numpy(eb), torch.from_numpy(ej)] = 1.0
         src = et if layer == 0 else et * sval[layer - 1]
-        st.synops[:, layer] += e.astype(np.int64) @ self.fan_out[layer]
+        st.synops[:, layer] += np.bincount(eb, weights=self.fan_out[layer][ej], minlength=self.batch).astype(np.int64)
         cur = src @ self.weights[layer].T
         recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
         if cfg.refractory:
@@ -218,25 +221,30 @@ class _DenseRun:
         xb, xi = st.present_input(xf)
         step_global = st.base.copy()
         if cfg.prioritize_input:
-            queue = self.deliver_layer(0, xf.astype(np.float64), step_global, 0) if xb.size else xb
+            queue = self.deliver_layer(0, xb, xi, step_global, 0) if xb.size else xb
         else:
             queue = st.enqueue_inputs(xb * n + xi)
         st.halt(queue, cfg.halt_after, step_global)
 
     def forward_steps(self, frame: int) -> None:
-        """Forward steps until no spike is pending or ``max_steps`` is reached."""
+        """Forward steps until no spike is pending or ``max_steps`` is reached.
+
+        The queue (flat ids with a pending spike, ascending) is read from ``pend`` once per frame
+        and then kept up to date: after a step it holds the entries still pending after the
+        emission plus the fresh entries of the step's deliveries (disjoint sets), as
+        ``np.flatnonzero(pend)`` would give."""
         graph, st, cfg = self.graph, self.st, self.config
         n, off, batch, n_layers = graph.n_total, graph.offsets, self.batch, graph.n_layers
         step = 0
+        queue = np.flatnonzero(st.pend)
         while True:
-            qb, qg = np.nonzero(self.pend2)
-            if qb.size == 0:
+            if queue.size == 0:
                 break
-            queue = qb * n + qg
             if step == cfg.max_steps:
                 st.drop_pending(queue)
                 break
             step += 1
+            qb, qg = np.divmod(queue, n)
             pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
                                     st.over[queue], frame, step, n_layers)
             if self.full_pass:
@@ -248,16 +256,17 @@ class _DenseRun:
             else:
                 emit = queue[select(pending, self.sched, cfg.forward_group, qb)]
             st.pend[emit] -= 1
+            kept = queue[st.pend[queue] > 0]
             st.steps[qb, frame] = step
             step_global = st.base + st.steps[:, frame]
-            emask = np.zeros((batch, n))
-            emask.reshape(-1)[emit] = 1.0
-            for layer in range(n_layers):
-                e = emask[:, off[layer] : off[layer + 1]]
-                if e.any():
-                    self.deliver_layer(layer, e, step_global, step)
-            qb, qg = np.nonzero(self.pend2)
-            st.halt(qb * n + qg, cfg.halt_after, step_global)
+            eb, eg = np.divmod(emit, n)
+            e_layer = graph.layer_of[eg]
+            fresh = [kept]
+            for layer in np.unique(e_layer):  # ascending: the layers with an emitted spike, in order
+                on = e_layer == layer
+                fresh.append(self.deliver_layer(int(layer), eb[on], eg[on] - off[layer], step_global, step))
+            queue = np.sort(np.concatenate(fresh)) if len(fresh) > 1 else kept
+            queue = st.halt(queue, cfg.halt_after, step_global)
 
     def end_frame(self, frame: int) -> None:
         """Add the frame's output counts, call ``on_frame``, truncate, record frame counts."""
