@@ -180,13 +180,14 @@ class _DenseRun:
             v[layer] = v[layer] + cur
             check = recv
         u = v[layer] - th[layer]
-        fire = (v[layer].detach() >= th[layer]) & check
-        spk = spike_fn(u, fire, check, tr.surrogate)
-        fire_np = fire.cpu().numpy()
-        fb, fj = np.nonzero(fire_np)
+        vd = v[layer].detach()
+        fire = (vd >= th[layer]) & check
+        firef = fire.to(self.dtype)  # converted once: spike_fn's .to(dtype) of a float tensor is a no-op
+        spk = spike_fn(u, firef, check.to(self.dtype), tr.surrogate)
+        fb, fj = np.nonzero(fire.numpy())
         if fb.size:
-            over = ((v[layer].detach() - th[layer]) / th[layer]).cpu().numpy()[fb, fj]
-            firef = fire.to(self.dtype)
+            # relative overshoot of the spiking entries only (the same elementwise float ops)
+            over = ((vd[torch.from_numpy(fb), torch.from_numpy(fj)] - th[layer]) / th[layer]).numpy()
             v[layer] = v[layer] * (1.0 - firef) if self.zero[layer] else v[layer] - th[layer] * firef
             cand = fb * n + off[layer + 1] + fj
             ref_set = None
