@@ -152,6 +152,8 @@ class _DenseRun:
         self.ref2 = self.st.ref.reshape(batch, graph.n_total)
         self.fan_out = [(w.detach() != 0).sum(dim=0).cpu().numpy().astype(np.int64) for w in self.weights]
         self.th = [p.v_th for p in model.neurons]
+        self.np_dtype = torch.empty(0, dtype=self.dtype).numpy().dtype
+        self.th_np = [self.np_dtype.type(t) for t in self.th]
         self.zero = [p.reset == "zero" for p in model.neurons]
         self.v = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:]]
         self.sval = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:-1]]
@@ -166,29 +168,35 @@ class _DenseRun:
         graph, st, cfg, tr = self.graph, self.st, self.config, self.training
         n, off, th = graph.n_total, graph.offsets, self.th
         v, sval = self.v, self.sval
-        et = torch.zeros(self.batch, graph.sizes[layer], dtype=self.dtype)
-        et[torch.from_numpy(eb), torch.from_numpy(ej)] = 1.0
+        # the masks (emitted spikes, receivers, checks, spikes) are built in numpy: exact 0/1 values,
+        # each a fresh array (autograd may save it), cheaper than torch's comparison kernels
+        e = np.zeros((self.batch, graph.sizes[layer]), dtype=self.np_dtype)
+        e[eb, ej] = 1.0
+        et = torch.from_numpy(e)
         src = et if layer == 0 else et * sval[layer - 1]
         st.synops[:, layer] += np.bincount(eb, weights=self.fan_out[layer][ej], minlength=self.batch).astype(np.int64)
         cur = src @ self.weights[layer].T
-        recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
+        recv = cur.detach().numpy() != 0  # non-zero net current: the neurons that check their threshold
         if cfg.refractory:
-            ref_t = torch.from_numpy(self.ref2[:, off[layer + 1] : off[layer + 2]].copy())
-            v[layer] = torch.where(ref_t, v[layer], v[layer] + cur)
-            check = recv & ~ref_t
+            ref = self.ref2[:, off[layer + 1] : off[layer + 2]]
+            v[layer] = torch.where(torch.from_numpy(ref.copy()), v[layer], v[layer] + cur)
+            check = recv & ~ref
         else:
             v[layer] = v[layer] + cur
             check = recv
         u = v[layer] - th[layer]
         vd = v[layer].detach()
-        fire = (vd >= th[layer]) & check
-        firef = fire.to(self.dtype)  # converted once: spike_fn's .to(dtype) of a float tensor is a no-op
-        spk = spike_fn(u, firef, check.to(self.dtype), tr.surrogate)
-        fb, fj = np.nonzero(fire.numpy())
+        fire = (vd.numpy() >= self.th_np[layer]) & check  # compared in the tensor's dtype, as torch does
+        firef = torch.from_numpy(fire.astype(self.np_dtype))
+        spk = spike_fn(u, firef, torch.from_numpy(check.astype(self.np_dtype)), tr.surrogate)
+        fb, fj = np.nonzero(fire)
         if fb.size:
             # relative overshoot of the spiking entries only (the same elementwise float ops)
             over = ((vd[torch.from_numpy(fb), torch.from_numpy(fj)] - th[layer]) / th[layer]).numpy()
-            v[layer] = v[layer] * (1.0 - firef) if self.zero[layer] else v[layer] - th[layer] * firef
+            if self.zero[layer]:
+                v[layer] = v[layer] * torch.from_numpy((~fire).astype(self.np_dtype))  # 1 - spikes
+            else:
+                v[layer] = v[layer] - th[layer] * firef
             cand = fb * n + off[layer + 1] + fj
             ref_set = None
             if cfg.refractory:
@@ -200,7 +208,7 @@ class _DenseRun:
         else:
             fresh = np.zeros(0, dtype=np.int64)
         if layer + 1 < graph.n_layers:
-            sval[layer] = torch.where(fire, spk, sval[layer])
+            sval[layer] = torch.where(torch.from_numpy(fire), spk, sval[layer])
         else:
             self.out_frame = self.out_frame + spk
         return fresh
