@@ -37,6 +37,8 @@ from torch import nn
 from ..network import Dense, Network
 from ..neurons import NeuronParams
 from .events import AsyncConfig, AsyncGraph, AsyncRecord, EventState, binary_frames, sample_ids
+from . import async_kernel
+from .asynchronous import kernel_engine
 from .schedulers import PendingSpikes, Scheduler, make_scheduler, select, select_dense
 
 __all__ = ["AsyncTorchNet", "TorchRun", "TorchTraining", "run_async_torch", "spike_fn"]
@@ -147,6 +149,9 @@ class _DenseRun:
         self.ids = sample_ids(sample_offset, batch)
         self.config, self.sched, self.training, self.full_pass = config, sched, training, full_pass
         self.key_draw = torch.Generator().manual_seed(sched.seed) if full_pass else None
+        # the built-in strategies select with the compiled kernel's code (the same choice as
+        # schedulers.select, tested); asynctorch's full pass and other strategies use numpy
+        self.compiled_select = not full_pass and kernel_engine("auto", sched)
         self.st = EventState(graph, batch, n_frames, record_frames)
         self.pend2 = self.st.pend.reshape(batch, graph.n_total)
         self.ref2 = self.st.ref.reshape(batch, graph.n_total)
@@ -235,6 +240,25 @@ class _DenseRun:
             queue = st.enqueue_inputs(xb * n + xi)
         st.halt(queue, cfg.halt_after, step_global)
 
+    def select(self, queue: np.ndarray, qb: np.ndarray, frame: int, step: int) -> np.ndarray:
+        """The flat ids (ascending) forward step ``step`` of ``frame`` emits from ``queue``
+        (ascending flat ids, ``qb`` their positions in the batch)."""
+        graph, st, cfg = self.graph, self.st, self.config
+        n = graph.n_total
+        if self.compiled_select:
+            return async_kernel.select_batch(queue, n, self.ids, self.sched.name, self.sched.seed, frame, step,
+                                             cfg.forward_group, graph.n_layers, graph.layer_of, st.enq, st.over)
+        qg = queue - qb * n
+        pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue], st.over[queue],
+                                frame, step, graph.n_layers)
+        if self.full_pass:
+            first = graph.sizes[0] if cfg.prioritize_input else 0
+            # asynctorch draws a random key for every schedulable neuron of every sample; the
+            # draw is kept for its cost, the schedule uses the counter-based keys (same spikes)
+            torch.rand(self.batch, n - first, generator=self.key_draw, dtype=self.dtype)
+            return select_dense(pending, self.sched, cfg.forward_group, self.batch, n, first)
+        return queue[select(pending, self.sched, cfg.forward_group, qb)]
+
     def forward_steps(self, frame: int) -> None:
         """Forward steps until no spike is pending or ``max_steps`` is reached.
 
@@ -243,7 +267,7 @@ class _DenseRun:
         emission plus the fresh entries of the step's deliveries (disjoint sets), as
         ``np.flatnonzero(pend)`` would give."""
         graph, st, cfg = self.graph, self.st, self.config
-        n, off, batch, n_layers = graph.n_total, graph.offsets, self.batch, graph.n_layers
+        n, off = graph.n_total, graph.offsets
         step = 0
         queue = np.flatnonzero(st.pend)
         while True:
@@ -253,17 +277,8 @@ class _DenseRun:
                 st.drop_pending(queue)
                 break
             step += 1
-            qb, qg = np.divmod(queue, n)
-            pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
-                                    st.over[queue], frame, step, n_layers)
-            if self.full_pass:
-                first = graph.sizes[0] if cfg.prioritize_input else 0
-                # asynctorch draws a random key for every schedulable neuron of every sample; the
-                # draw is kept for its cost, the schedule uses the counter-based keys (same spikes)
-                torch.rand(batch, n - first, generator=self.key_draw, dtype=self.dtype)
-                emit = select_dense(pending, self.sched, cfg.forward_group, batch, n, first)
-            else:
-                emit = queue[select(pending, self.sched, cfg.forward_group, qb)]
+            qb = queue // n
+            emit = self.select(queue, qb, frame, step)
             st.pend[emit] -= 1
             kept = queue[st.pend[queue] > 0]
             st.steps[qb, frame] = step
