@@ -23,6 +23,14 @@ Training-only options (``TorchTraining``): the surrogate, ``input_dropout`` (dro
 event with probability p), ``refractory_dropout`` (with probability p a spiking neuron does not
 become refractory) and per-frame truncation (``on_frame`` callback plus ``truncate=True``: state
 is detached after every frame so the caller can backpropagate frame by frame).
+
+Cost (issue 15): the torch operations on values (currents, membranes, surrogate, resets) are
+fixed, in number and order, by the semantics above; the bookkeeping around them is kept cheap:
+the queue of pending entries is updated per step rather than rescanned, the masks (emitted
+spikes, receivers, checks, spikes) are exact 0/1 numpy arrays handed to torch, and the built-in
+strategies select with the compiled kernel's selection (``async_kernel.select_batch``, the same
+choice as ``schedulers.select``). ``tests/training/test_unlayered_bits.py`` pins the bits of
+trained weights and gradients, so that none of this can change a value.
 """
 
 from __future__ import annotations
