@@ -161,7 +161,6 @@ class _DenseRun:
         # schedulers.select, tested); asynctorch's full pass and other strategies use numpy
         self.compiled_select = not full_pass and kernel_engine("auto", sched)
         self.st = EventState(graph, batch, n_frames, record_frames)
-        self.pend2 = self.st.pend.reshape(batch, graph.n_total)
         self.ref2 = self.st.ref.reshape(batch, graph.n_total)
         self.fan_out = [(w.detach() != 0).sum(dim=0).cpu().numpy().astype(np.int64) for w in self.weights]
         self.th = [p.v_th for p in model.neurons]
