@@ -35,7 +35,7 @@ try:  # numba is optional: without it simulate_async runs the numpy reference
 except ImportError:  # pragma: no cover - numba is pinned in the project environment
     numba = None
 
-__all__ = ["AVAILABLE", "SCHEDULER_CODES", "compile_seconds", "run_kernel"]
+__all__ = ["AVAILABLE", "SCHEDULER_CODES", "compile_seconds", "run_kernel", "select_batch"]
 
 AVAILABLE = numba is not None
 
@@ -311,6 +311,53 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     return events[:n_events].copy()
 
 
+def _select_batch(queue, n_total, ids, seed, frame, step, forward_group, sched, n_queues, layer_of, enq, over,
+                  emit):
+    """``_select`` for every sample of a batch queue: ``queue`` holds the pending entries as
+    ascending flat ids ``b * n_total + neuron``; sample ``b``'s segment is selected with its rows
+    of the flat arrays ``enq`` and ``over`` (``EventState``'s layout) and its global id
+    ``ids[b]``. Writes the emitted flat ids (ascending) into ``emit``; returns their number."""
+    best_p = np.empty(forward_group)
+    best_s = np.empty(forward_group)
+    best_g = np.empty(forward_group, dtype=np.int64)
+    chosen = np.empty(forward_group, dtype=np.int64)
+    neurons = np.empty(n_total, dtype=np.int64)
+    h_seed = _mix(seed)
+    n_emit = 0
+    k = 0
+    while k < queue.size:
+        row = (queue[k] // n_total) * n_total
+        qlen = 0
+        while k < queue.size and queue[k] < row + n_total:
+            neurons[qlen] = queue[k] - row
+            qlen += 1
+            k += 1
+        h_step = _chain(_chain(_chain(h_seed, ids[row // n_total]), frame), step)
+        n = _select(neurons, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
+                    enq[row : row + n_total], over[row : row + n_total], best_p, best_s, best_g, chosen)
+        for i in range(n):
+            emit[n_emit + i] = row + chosen[i]
+        n_emit += n
+    return n_emit
+
+
+def select_batch(queue: np.ndarray, n_total: int, ids: np.ndarray, scheduler_name: str, seed: int, frame: int,
+                 step: int, forward_group: int, n_queues: int, layer_of: np.ndarray, enq: np.ndarray,
+                 over: np.ndarray) -> np.ndarray:
+    """The flat ids a forward step of a batch emits, compiled: the same choice as
+    ``schedulers.select`` with the built-in strategy ``scheduler_name`` seeded ``seed``.
+
+    ``queue``: the pending entries, ascending flat ids ``b * n_total + neuron`` (``b`` the
+    position in the batch); ``ids``: global sample ids (batch,); ``frame``, ``step`` (1-based),
+    ``n_queues`` as in ``schedulers.PendingSpikes``; ``layer_of``: population of each neuron id;
+    ``enq`` (int64) and ``over`` (float64): ``EventState``'s flat arrays. Returns the emitted flat
+    ids, ascending."""
+    emit = np.empty(queue.size, dtype=np.int64)
+    n = _select_batch(queue, n_total, ids, np.uint64(seed), frame, step, forward_group, SCHEDULER_CODES[scheduler_name],
+                      n_queues, layer_of, enq, over, emit)
+    return emit[:n]
+
+
 if AVAILABLE:
     _mix = _jit(_mix)
     _chain = _jit(_chain)
@@ -318,6 +365,7 @@ if AVAILABLE:
     _uniform = _jit(_uniform)
     _before = _jit(_before)
     _select = _jit(_select)
+    _select_batch = _jit(_select_batch)
     _grow = _jit(_grow)
     _halts = _jit(_halts)
     _kernel = _jit(_kernel)

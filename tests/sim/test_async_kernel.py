@@ -124,3 +124,24 @@ def test_auto_engine_runs_the_kernel_for_built_in_schedulers_only():
     cfg = AsyncConfig(forward_group=2)
     custom = simulate_async(net, x, cfg, Reversed(1), engine="auto")
     assert_same_record(custom, simulate_async(net, x, cfg, Reversed(1), engine="numpy"))
+
+
+@pytest.mark.parametrize("scheduler", list(async_kernel.SCHEDULER_CODES))
+def test_batched_compiled_selection_equals_numpy_select(scheduler):
+    # a batch queue with crowded and uncrowded samples, tied overshoots (momentum), tied enqueue
+    # steps (fifo) and several populations (round robin): the same flat ids as schedulers.select
+    from neurobench.sim.schedulers import PendingSpikes, select
+
+    rng = np.random.default_rng(7)
+    batch, n_total, layer_of = 9, 40, np.repeat(np.arange(4), 10)
+    ids = rng.permutation(1000)[:batch].astype(np.int64)
+    enq = rng.integers(0, 3, batch * n_total)
+    over = rng.choice([0.0, -0.0, 0.25, 0.5, np.inf], batch * n_total)
+    for step, p in ((1, 0.05), (2, 0.3), (5, 0.8)):
+        queue = np.flatnonzero(rng.random(batch * n_total) < p)
+        qb, qg = np.divmod(queue, n_total)
+        sched = make_scheduler(scheduler, 11)
+        pending = PendingSpikes(queue, ids[qb], qg, layer_of[qg], enq[queue], over[queue], 3, step, 4)
+        expected = queue[select(pending, sched, 3, qb)]
+        got = async_kernel.select_batch(queue, n_total, ids, scheduler, 11, 3, step, 3, 4, layer_of, enq, over)
+        np.testing.assert_array_equal(got, expected)
