@@ -51,17 +51,18 @@ _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _uncached: list[str] = []
 
 
-def _jit(fn):
+def _jit(fn, inline="never"):
     """``numba.njit`` with the on-disk cache, or without it when no cache location is writable
-    (one warning per process)."""
+    (one warning per process); ``inline="always"`` inlines ``fn`` into its callers at numba's IR
+    level (no call, no reference counting of its array arguments)."""
     try:
-        return numba.njit(cache=True, nogil=True)(fn)
+        return numba.njit(cache=True, nogil=True, inline=inline)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         if not _uncached:
             warnings.warn("numba cannot cache the async event kernel (no writable cache location): "
                           "it is compiled at every first call of a process", RuntimeWarning, stacklevel=2)
         _uncached.append(fn.__name__)
-        return numba.njit(cache=False, nogil=True)(fn)
+        return numba.njit(cache=False, nogil=True, inline=inline)(fn)
 
 
 def _mix(x):
@@ -97,18 +98,37 @@ def _before(p1, s1, g1, p2, s2, g2):
     return g1 < g2
 
 
+def _sort_small(a, n):
+    """Sort ``a[:n]`` ascending in place: insertion sort for short runs (numba's quicksort has a
+    fixed cost of about a microsecond per call), ``np.sort`` otherwise."""
+    if n > 32:
+        a[:n].sort()
+        return
+    for i in range(1, n):
+        x = a[i]
+        j = i
+        while j > 0 and a[j - 1] > x:
+            a[j] = a[j - 1]
+            j -= 1
+        a[j] = x
+
+
 def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
             best_p, best_s, best_g, emit):
     """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
     their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
-    (``h_step``: the hash chain of seed, sample, frame and step), kept in a sorted buffer."""
+    (``h_step``: the hash chain of seed, sample, frame and step), kept in a buffer sorted by
+    (primary, secondary, neuron id); an entry whose primary key exceeds the buffer's largest
+    once the buffer is full is dropped on one comparison. The result does not depend on the
+    order of ``queue`` (the neuron id breaks every tie)."""
     if qlen <= forward_group:
         for k in range(qlen):
             emit[k] = queue[k]
-        emit[:qlen].sort()
+        _sort_small(emit, qlen)
         return qlen
     q = max(n_queues, 1)
     n_best = 0
+    worst = np.inf  # primary key of the buffer's last entry once it is full
     for k in range(qlen):
         g = queue[k]
         u = _to_unit(_chain(h_step, g))
@@ -124,6 +144,8 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
                 turn += q
             p, s = np.float64(turn), u
         if n_best == forward_group:
+            if p > worst:
+                continue
             if not _before(p, s, g, best_p[n_best - 1], best_s[n_best - 1], best_g[n_best - 1]):
                 continue
             pos = n_best - 1
@@ -136,9 +158,11 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
             best_g[pos] = best_g[pos - 1]
             pos -= 1
         best_p[pos], best_s[pos], best_g[pos] = p, s, g
+        if n_best == forward_group:
+            worst = best_p[n_best - 1]
     for k in range(forward_group):
         emit[k] = best_g[k]
-    emit[:forward_group].sort()
+    _sort_small(emit, forward_group)
     return forward_group
 
 
@@ -167,7 +191,74 @@ def _halts(first_b, halt_after, now, queue, qlen, pend):
     return False
 
 
-def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset, beta, has_leak,
+def _deliver(emit, n_emit, indptr, indices, weights, layer_of, dense, offsets, acc, touched, touch_list,
+             block_lo, block_hi, synops_b):
+    """Add the outgoing weights (mV) of the emitted neurons ``emit[:n_emit]`` (ascending ids) into
+    ``acc`` per target, in emission order (``0.0 + w_1 + w_2 + ...``, as scipy's sparse product);
+    counts the synaptic events per source layer into ``synops_b``. Returns the number of touch
+    blocks written to ``block_lo`` / ``block_hi``, in order of first touch, one per run of emitted
+    neurons of one layer: a dense layer (``dense[l]``: every row holds all of layer ``l + 1``
+    ascending) touches its whole next layer ascending, stored as ``(-first - 1, last + 1)``; any
+    other layer appends its targets in first-touch order to ``touch_list`` (flagged in
+    ``touched``), stored as the range ``(lo, hi)`` of ``touch_list``."""
+    n_blocks = 0
+    n_touch = 0
+    k = 0
+    while k < n_emit:
+        l = layer_of[emit[k]]
+        k_end = k + 1
+        while k_end < n_emit and layer_of[emit[k_end]] == l:
+            k_end += 1
+        if dense[l]:
+            lo_t = offsets[l + 1]
+            width = offsets[l + 2] - lo_t
+            for kk in range(k, k_end):
+                lo = indptr[emit[kk]]
+                for j in range(width):
+                    acc[lo_t + j] += weights[lo + j]
+            synops_b[l] += (k_end - k) * width
+            block_lo[n_blocks] = -lo_t - 1
+            block_hi[n_blocks] = lo_t + width
+        else:
+            block_lo[n_blocks] = n_touch
+            for kk in range(k, k_end):
+                g = emit[kk]
+                lo, hi = indptr[g], indptr[g + 1]
+                synops_b[l] += hi - lo
+                for j in range(lo, hi):
+                    t = indices[j]
+                    if not touched[t]:
+                        touched[t] = True
+                        touch_list[n_touch] = t
+                        n_touch += 1
+                    acc[t] += weights[j]
+            block_hi[n_blocks] = n_touch
+        n_blocks += 1
+        k = k_end
+    return n_blocks
+
+
+def _check_dense(lo_t, hi_t, acc, v, v_th, ref, refractory, hit, cand, n_cand):
+    """Threshold checks of the dense block of targets ``lo_t .. hi_t - 1``: each target with a
+    non-zero net current ``acc`` (and not refractory) adds it to ``v`` and is a candidate when
+    ``v >= v_th``; ``acc`` is cleared. Candidates are appended to ``cand`` from the last target to
+    the first (scipy's order); returns the new number of candidates. Branch-free first pass (it
+    vectorises), then a scan of the ``hit`` flags."""
+    for t in range(lo_t, hi_t):
+        w = acc[t]
+        acc[t] = 0.0
+        active = (w != 0.0) & ~(ref[t] & refractory)
+        nv = v[t] + w
+        v[t] = nv if active else v[t]
+        hit[t - lo_t] = active & (nv >= v_th[t])
+    for t in range(hi_t - 1, lo_t - 1, -1):
+        if hit[t - lo_t]:
+            cand[n_cand] = t
+            n_cand += 1
+    return n_cand
+
+
+def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, dense, offsets, v_th, zero_reset, beta, has_leak,
             n_in, out_off, n_layers, forward_group, prioritize, refractory, halt_after, max_steps, sched, seed,
             record_frames, count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted):
     """Run samples ``b0 .. b1 - 1`` (see the module docstring); fills the per-sample outputs and
@@ -184,6 +275,9 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     touch_list = np.zeros(n, dtype=np.int64)
     queue = np.zeros(n, dtype=np.int64)
     cand = np.zeros(n, dtype=np.int64)
+    hit = np.zeros(n, dtype=np.bool_)
+    block_lo = np.zeros(n_layers + 1, dtype=np.int64)
+    block_hi = np.zeros(n_layers + 1, dtype=np.int64)
     emit = np.zeros(max(min(forward_group, n), n_in), dtype=np.int64)
     width = min(forward_group, n) + 1
     best_p = np.zeros(width)
@@ -226,19 +320,9 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
             while True:
                 if step > 0 or prioritize:
                     sg = base + step
-                    # deliver the emitted spikes (ascending ids): per-target sums in touch order
-                    n_touch = 0
-                    for k in range(n_emit):
-                        g = emit[k]
-                        lo, hi = indptr[g], indptr[g + 1]
-                        synops[b, layer_of[g]] += hi - lo
-                        for j in range(lo, hi):
-                            t = indices[j]
-                            if not touched[t]:
-                                touched[t] = True
-                                touch_list[n_touch] = t
-                                n_touch += 1
-                            acc[t] += weights[j]
+                    # deliver the emitted spikes (ascending ids, so grouped by layer): per-target sums
+                    n_blocks = _deliver(emit, n_emit, indptr, indices, weights, layer_of, dense, offsets, acc,
+                                        touched, touch_list, block_lo, block_hi, synops[b])
                     # the queue keeps the entries still pending
                     kept = 0
                     for k in range(qlen):
@@ -246,19 +330,25 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                             queue[kept] = queue[k]
                             kept += 1
                     qlen = kept
-                    # threshold checks of the targets with non-zero net current, scipy's order
+                    # threshold checks of the targets with non-zero net current, scipy's order (the
+                    # reverse of first touch: blocks last to first, each block last to first)
                     n_cand = 0
-                    for k in range(n_touch - 1, -1, -1):
-                        t = touch_list[k]
-                        w = acc[t]
-                        acc[t] = 0.0
-                        touched[t] = False
-                        if w == 0.0 or (refractory and ref[t]):
-                            continue
-                        v[t] += w
-                        if v[t] >= v_th[t]:
-                            cand[n_cand] = t
-                            n_cand += 1
+                    for bi in range(n_blocks - 1, -1, -1):
+                        lo_b, hi_b = block_lo[bi], block_hi[bi]
+                        if lo_b < 0:  # a dense block: targets -lo_b - 1 .. hi_b - 1, touched ascending
+                            n_cand = _check_dense(-lo_b - 1, hi_b, acc, v, v_th, ref, refractory, hit, cand, n_cand)
+                        else:
+                            for k in range(hi_b - 1, lo_b - 1, -1):
+                                t = touch_list[k]
+                                w = acc[t]
+                                acc[t] = 0.0
+                                touched[t] = False
+                                if w == 0.0 or (refractory and ref[t]):
+                                    continue
+                                v[t] += w
+                                if v[t] >= v_th[t]:
+                                    cand[n_cand] = t
+                                    n_cand += 1
                     # spikes: reset, bookkeeping, queue
                     total += n_cand
                     for k in range(n_cand):
@@ -317,8 +407,11 @@ if AVAILABLE:
     _to_unit = _jit(_to_unit)
     _uniform = _jit(_uniform)
     _before = _jit(_before)
-    _select = _jit(_select)
+    _sort_small = _jit(_sort_small)
+    _select = _jit(_select, inline="always")
     _grow = _jit(_grow)
+    _deliver = _jit(_deliver, inline="always")
+    _check_dense = _jit(_check_dense, inline="always")
     _halts = _jit(_halts)
     _kernel = _jit(_kernel)
 
@@ -329,6 +422,17 @@ def compile_seconds() -> float | None:
     """Seconds the first kernel call of this process took beyond running (compilation or loading
     from the cache), None before the first call."""
     return _compile_seconds[0] if _compile_seconds else None
+
+
+def dense_layers(graph) -> np.ndarray:
+    """Per population ``l`` (0 = input, ..., ``n_layers`` = output), bool: every neuron of ``l``
+    has a synapse onto every neuron of layer ``l + 1`` (its CSR rows, sorted and duplicate-free,
+    are then exactly ``offsets[l + 1] .. offsets[l + 2] - 1`` ascending); False for the output."""
+    dense = np.zeros(graph.n_layers + 1, dtype=np.bool_)
+    for l in range(graph.n_layers):
+        lo, hi = graph.offsets[l], graph.offsets[l + 1]
+        dense[l] = bool(np.all(np.diff(graph.indptr[lo : hi + 1]) == graph.sizes[l + 1]))
+    return dense
 
 
 def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: str, seed: int,
@@ -358,8 +462,10 @@ def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: st
     halted = np.zeros(batch, dtype=np.bool_)
     halt_after = -1 if config.halt_after is None else int(config.halt_after)
     args = (np.ascontiguousarray(x, dtype=np.bool_), np.ascontiguousarray(ids, dtype=np.int64),
-            graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.weights.astype(np.float64),
-            graph.layer_of.astype(np.int64), graph.v_th.astype(np.float64), graph.zero_reset.astype(np.bool_),
+            *(np.ascontiguousarray(a, dtype=t) for a, t in ((graph.indptr, np.int64), (graph.indices, np.int64),
+                                                            (graph.weights, np.float64), (graph.layer_of, np.int64))),
+            dense_layers(graph), np.ascontiguousarray(graph.offsets, dtype=np.int64),
+            np.ascontiguousarray(graph.v_th, dtype=np.float64), np.ascontiguousarray(graph.zero_reset, dtype=np.bool_),
             beta, bool(np.any(beta != 1.0)), int(n_in), int(graph.output_offset), int(graph.n_layers),
             int(config.forward_group), bool(config.prioritize_input), bool(config.refractory), halt_after,
             int(config.max_steps), int(SCHEDULER_CODES[scheduler_name]), np.uint64(seed), bool(record_frames),
