@@ -113,19 +113,62 @@ def _sort_small(a, n):
         a[j] = x
 
 
-def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
-            best_p, best_s, best_g, emit):
-    """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
-    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
-    (``h_step``: the hash chain of seed, sample, frame and step), kept in a buffer sorted by
-    (primary, secondary, neuron id); an entry whose primary key exceeds the buffer's largest
-    once the buffer is full is dropped on one comparison. The result does not depend on the
-    order of ``queue`` (the neuron id breaks every tie)."""
-    if qlen <= forward_group:
+# Random scheduling with ``F <= _RANK_MAX_F``: rank selection among the entries whose key passes
+# a threshold (``_select_random``); larger ``F`` and the other strategies use ``_select_buffer``.
+_RANK_MAX_F = 16
+_RANK_MAX_M = 64  # most candidates ranked by counting (O(m^2) branch-free comparisons)
+_TWO53 = 2.0**53
+
+
+def _rank_select(key, cg, m, forward_group, emit):
+    """The ``F`` (``forward_group``) smallest of ``m`` entries by (``key``, ``cg``) ascending, ties
+    in ``key`` broken by the smaller ``cg``: entry ``i`` with rank ``r < F`` (the number of entries
+    before it) is written to ``emit[r]``; needs ``F <= m`` and distinct ``cg``. Branch-free
+    counting, O(m^2)."""
+    for i in range(m):
+        ki = key[i]
+        gi = cg[i]
+        r = 0
+        for j in range(m):
+            r += (key[j] < ki) | ((key[j] == ki) & (cg[j] < gi))
+        if r < forward_group:
+            emit[r] = gi
+
+
+def _select_random(queue, qlen, forward_group, h_step, key, cg, emit):
+    """Random scheduling, ``F < qlen``: the ``F`` smallest uniform keys among the queued neurons
+    ``queue[:qlen]`` into ``emit[:F]`` (ascending key; the caller sorts by id), or -1 when more than
+    ``_RANK_MAX_M`` candidates pass (the caller then uses ``_select_buffer``). The key of neuron
+    ``g`` is the 53-bit integer ``mix(h_step ^ g) >> 11``, ordered exactly as its float
+    ``schedulers.uniform`` value. Only entries below a threshold set for about
+    ``F + 4 sqrt(F) + 4`` candidates are ranked: every other entry has a larger key than each
+    candidate, so when at least ``F`` pass the result is exact; otherwise all entries are ranked."""
+    expected = forward_group + 4.0 * np.sqrt(forward_group) + 4.0
+    thr = np.int64(_TWO53) if expected >= qlen else np.int64(_TWO53 * (expected / qlen))
+    m = 0
+    for k in range(qlen):
+        g = queue[k]
+        kk = np.int64(_chain(h_step, g) >> _S11)
+        key[m] = kk
+        cg[m] = g
+        m += kk < thr
+    if m < forward_group:  # too few passed the threshold: rank every entry
         for k in range(qlen):
-            emit[k] = queue[k]
-        _sort_small(emit, qlen)
-        return qlen
+            g = queue[k]
+            key[k] = np.int64(_chain(h_step, g) >> _S11)
+            cg[k] = g
+        m = qlen
+    if m > _RANK_MAX_M:
+        return -1
+    _rank_select(key, cg, m, forward_group, emit)
+    return forward_group
+
+
+def _select_buffer(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+                   best_p, best_s, best_g, emit):
+    """The ``F`` smallest keys (primary, secondary, neuron id) of the queued neurons ``queue[:qlen]``
+    (``qlen > F``) into ``emit[:F]``, kept in a buffer sorted by key; once the buffer is full an
+    entry whose primary key exceeds the buffer's largest is dropped on one comparison."""
     q = max(n_queues, 1)
     n_best = 0
     worst = np.inf  # primary key of the buffer's last entry once it is full
@@ -162,6 +205,25 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
             worst = best_p[n_best - 1]
     for k in range(forward_group):
         emit[k] = best_g[k]
+
+
+def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+            best_p, best_s, best_g, key, cg, emit):
+    """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
+    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
+    (``h_step``: the hash chain of seed, sample, frame and step). The result does not depend on
+    the order of ``queue`` (the neuron id breaks every tie)."""
+    if qlen <= forward_group:
+        for k in range(qlen):
+            emit[k] = queue[k]
+        _sort_small(emit, qlen)
+        return qlen
+    done = False
+    if sched == 0 and forward_group <= _RANK_MAX_F:
+        done = _select_random(queue, qlen, forward_group, h_step, key, cg, emit) >= 0
+    if not done:
+        _select_buffer(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+                       best_p, best_s, best_g, emit)
     _sort_small(emit, forward_group)
     return forward_group
 
@@ -212,10 +274,12 @@ def _deliver(emit, n_emit, indptr, indices, weights, layer_of, dense, offsets, a
         if dense[l]:
             lo_t = offsets[l + 1]
             width = offsets[l + 2] - lo_t
-            for kk in range(k, k_end):
+            block = acc[lo_t : lo_t + width]  # views: indices from 0, so no negative-index
+            for kk in range(k, k_end):        # handling and the adds vectorise
                 lo = indptr[emit[kk]]
+                row = weights[lo : lo + width]
                 for j in range(width):
-                    acc[lo_t + j] += weights[lo + j]
+                    block[j] += row[j]
             synops_b[l] += (k_end - k) * width
             block_lo[n_blocks] = -lo_t - 1
             block_hi[n_blocks] = lo_t + width
@@ -244,16 +308,21 @@ def _check_dense(lo_t, hi_t, acc, v, v_th, ref, refractory, hit, cand, n_cand):
     ``v >= v_th``; ``acc`` is cleared. Candidates are appended to ``cand`` from the last target to
     the first (scipy's order); returns the new number of candidates. Branch-free first pass (it
     vectorises), then a scan of the ``hit`` flags."""
-    for t in range(lo_t, hi_t):
-        w = acc[t]
-        acc[t] = 0.0
-        active = (w != 0.0) & ~(ref[t] & refractory)
-        nv = v[t] + w
-        v[t] = nv if active else v[t]
-        hit[t - lo_t] = active & (nv >= v_th[t])
-    for t in range(hi_t - 1, lo_t - 1, -1):
-        if hit[t - lo_t]:
-            cand[n_cand] = t
+    width = hi_t - lo_t
+    a = acc[lo_t:hi_t]  # views indexed from 0 (see _deliver)
+    vb = v[lo_t:hi_t]
+    th = v_th[lo_t:hi_t]
+    rb = ref[lo_t:hi_t]
+    for j in range(width):
+        w = a[j]
+        a[j] = 0.0
+        active = (w != 0.0) & ~(rb[j] & refractory)
+        nv = vb[j] + w
+        vb[j] = nv if active else vb[j]
+        hit[j] = active & (nv >= th[j])
+    for j in range(width - 1, -1, -1):
+        if hit[j]:
+            cand[n_cand] = lo_t + j
             n_cand += 1
     return n_cand
 
@@ -276,6 +345,8 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, dense, offsets, 
     queue = np.zeros(n, dtype=np.int64)
     cand = np.zeros(n, dtype=np.int64)
     hit = np.zeros(n, dtype=np.bool_)
+    key = np.zeros(n, dtype=np.int64)
+    cg = np.zeros(n, dtype=np.int64)
     block_lo = np.zeros(n_layers + 1, dtype=np.int64)
     block_hi = np.zeros(n_layers + 1, dtype=np.int64)
     emit = np.zeros(max(min(forward_group, n), n_in), dtype=np.int64)
@@ -393,7 +464,7 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, dense, offsets, 
                     break
                 step += 1
                 n_emit = _select(queue, qlen, forward_group, sched, _chain(h_frame, step), step, n_layers,
-                                 layer_of, enq, over, best_p, best_s, best_g, emit)
+                                 layer_of, enq, over, best_p, best_s, best_g, key, cg, emit)
                 for k in range(n_emit):
                     pend[emit[k]] -= 1
                 steps[b, f] = step
@@ -408,6 +479,9 @@ if AVAILABLE:
     _uniform = _jit(_uniform)
     _before = _jit(_before)
     _sort_small = _jit(_sort_small)
+    _rank_select = _jit(_rank_select)
+    _select_random = _jit(_select_random, inline="always")
+    _select_buffer = _jit(_select_buffer, inline="always")
     _select = _jit(_select, inline="always")
     _grow = _jit(_grow)
     _deliver = _jit(_deliver, inline="always")
