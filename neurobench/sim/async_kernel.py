@@ -313,13 +313,18 @@ def _check_dense(lo_t, hi_t, acc, v, v_th, ref, refractory, hit, cand, n_cand):
     vb = v[lo_t:hi_t]
     th = v_th[lo_t:hi_t]
     rb = ref[lo_t:hi_t]
+    n_hit = 0
     for j in range(width):
         w = a[j]
         a[j] = 0.0
         active = (w != 0.0) & ~(rb[j] & refractory)
         nv = vb[j] + w
         vb[j] = nv if active else vb[j]
-        hit[j] = active & (nv >= th[j])
+        h = active & (nv >= th[j])
+        hit[j] = h
+        n_hit += h
+    if n_hit == 0:
+        return n_cand
     for j in range(width - 1, -1, -1):
         if hit[j]:
             cand[n_cand] = lo_t + j
@@ -327,7 +332,7 @@ def _check_dense(lo_t, hi_t, acc, v, v_th, ref, refractory, hit, cand, n_cand):
     return n_cand
 
 
-def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, dense, offsets, v_th, zero_reset, beta, has_leak,
+def _kernel(b0, b1, x, x_words, ids, indptr, indices, weights, layer_of, dense, offsets, v_th, zero_reset, beta, has_leak,
             n_in, out_off, n_layers, forward_group, prioritize, refractory, halt_after, max_steps, sched, seed,
             record_frames, count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted):
     """Run samples ``b0 .. b1 - 1`` (see the module docstring); fills the per-sample outputs and
@@ -376,17 +381,20 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, dense, offsets, 
                 ref[:] = False
             qlen = 0
             n_emit = 0
-            for i in range(n_in):
-                if x[b, f, i]:
-                    input_events[b] += 1
-                    if prioritize:
-                        emit[n_emit] = i
-                        n_emit += 1
-                    else:
-                        pend[i] = 1
-                        enq[i] = 0
-                        queue[qlen] = i
-                        qlen += 1
+            for kw in range(x_words.shape[2]):  # eight input flags per word: skip empty words
+                if x_words[b, f, kw] == 0:
+                    continue
+                for i in range(8 * kw, min(8 * kw + 8, n_in)):
+                    if x[b, f, i]:
+                        input_events[b] += 1
+                        if prioritize:
+                            emit[n_emit] = i
+                            n_emit += 1
+                        else:
+                            pend[i] = 1
+                            enq[i] = 0
+                            queue[qlen] = i
+                            qlen += 1
             step = 0
             while True:
                 if step > 0 or prioritize:
@@ -535,7 +543,10 @@ def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: st
     dropped = np.zeros(batch, dtype=np.int64)
     halted = np.zeros(batch, dtype=np.bool_)
     halt_after = -1 if config.halt_after is None else int(config.halt_after)
-    args = (np.ascontiguousarray(x, dtype=np.bool_), np.ascontiguousarray(ids, dtype=np.int64),
+    x = np.ascontiguousarray(x, dtype=np.bool_)
+    if n_in % 8:  # pad the input flags to whole 64-bit words
+        x = np.concatenate([x, np.zeros((batch, n_frames, -n_in % 8), dtype=np.bool_)], axis=2)
+    args = (x, x.view(np.uint64), np.ascontiguousarray(ids, dtype=np.int64),
             *(np.ascontiguousarray(a, dtype=t) for a, t in ((graph.indptr, np.int64), (graph.indices, np.int64),
                                                             (graph.weights, np.float64), (graph.layer_of, np.int64))),
             dense_layers(graph), np.ascontiguousarray(graph.offsets, dtype=np.int64),
