@@ -117,6 +117,7 @@ def _sort_small(a, n):
 # a threshold (``_select_random``); larger ``F`` and the other strategies use ``_select_buffer``.
 _RANK_MAX_F = 16
 _RANK_MAX_M = 64  # most candidates ranked by counting (O(m^2) branch-free comparisons)
+_RANK_MARGIN = 4.0  # threshold for about F + margin (sqrt(F) + 1) candidates
 _TWO53 = 2.0**53
 
 
@@ -135,15 +136,15 @@ def _rank_select(key, cg, m, forward_group, emit):
             emit[r] = gi
 
 
-def _select_random(queue, qlen, forward_group, h_step, key, cg, emit):
+def _select_random(queue, qlen, forward_group, h_step, margin, key, cg, emit):
     """Random scheduling, ``F < qlen``: the ``F`` smallest uniform keys among the queued neurons
     ``queue[:qlen]`` into ``emit[:F]`` (ascending key; the caller sorts by id), or -1 when more than
     ``_RANK_MAX_M`` candidates pass (the caller then uses ``_select_buffer``). The key of neuron
     ``g`` is the 53-bit integer ``mix(h_step ^ g) >> 11``, ordered exactly as its float
     ``schedulers.uniform`` value. Only entries below a threshold set for about
-    ``F + 4 sqrt(F) + 4`` candidates are ranked: every other entry has a larger key than each
+    ``F + margin (sqrt(F) + 1)`` candidates are ranked: every other entry has a larger key than each
     candidate, so when at least ``F`` pass the result is exact; otherwise all entries are ranked."""
-    expected = forward_group + 4.0 * np.sqrt(forward_group) + 4.0
+    expected = forward_group + margin * (np.sqrt(forward_group) + 1.0)
     thr = np.int64(_TWO53) if expected >= qlen else np.int64(_TWO53 * (expected / qlen))
     m = 0
     for k in range(qlen):
@@ -220,7 +221,7 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
         return qlen
     done = False
     if sched == 0 and forward_group <= _RANK_MAX_F:
-        done = _select_random(queue, qlen, forward_group, h_step, key, cg, emit) >= 0
+        done = _select_random(queue, qlen, forward_group, h_step, _RANK_MARGIN, key, cg, emit) >= 0
     if not done:
         _select_buffer(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
                        best_p, best_s, best_g, emit)
