@@ -16,6 +16,14 @@ bit-identical (tested for every scheduler and option):
 * scheduling keys use the same splitmix64 counter hash as ``schedulers.uniform``; the ``F``
   smallest keys by (primary, secondary, neuron id) are emitted, as ``schedulers.select`` does.
 
+Speed (same operations, same order): a layer whose every neuron projects to all of the next
+layer (``dense_layers``) is delivered as contiguous row adds into a block of the next layer and
+checked branch-free (the first spike of the layer touches the whole block in index order, which
+is scipy's touch order); other layers use a touch list. Random scheduling with ``F <= 16`` ranks,
+by branch-free counting, only the entries whose 53-bit key passes a threshold set for about
+``F + 4 (sqrt(F) + 1)`` candidates (exact: every other key is larger), falling back to ranking all
+entries or to the sorted buffer of the other strategies. The queue's order never matters.
+
 Only the built-in strategies (``random``, ``momentum``, ``fifo``, ``round_robin``) are compiled;
 ``simulate_async`` falls back to numpy for any other ``Scheduler`` subclass.
 
