@@ -16,6 +16,14 @@ bit-identical (tested for every scheduler and option):
 * scheduling keys use the same splitmix64 counter hash as ``schedulers.uniform``; the ``F``
   smallest keys by (primary, secondary, neuron id) are emitted, as ``schedulers.select`` does.
 
+Speed (same operations, same order): a layer whose every neuron projects to all of the next
+layer (``dense_layers``) is delivered as contiguous row adds into a block of the next layer and
+checked branch-free (the first spike of the layer touches the whole block in index order, which
+is scipy's touch order); other layers use a touch list. Random scheduling with ``F <= 16`` ranks,
+by branch-free counting, only the entries whose 53-bit key passes a threshold set for about
+``F + 4 (sqrt(F) + 1)`` candidates (exact: every other key is larger), falling back to ranking all
+entries or to the sorted buffer of the other strategies. The queue's order never matters.
+
 Only the built-in strategies (``random``, ``momentum``, ``fifo``, ``round_robin``) are compiled;
 ``simulate_async`` falls back to numpy for any other ``Scheduler`` subclass.
 
@@ -35,7 +43,7 @@ try:  # numba is optional: without it simulate_async runs the numpy reference
 except ImportError:  # pragma: no cover - numba is pinned in the project environment
     numba = None
 
-__all__ = ["AVAILABLE", "SCHEDULER_CODES", "compile_seconds", "run_kernel"]
+__all__ = ["AVAILABLE", "SCHEDULER_CODES", "compile_seconds", "run_kernel", "select_batch"]
 
 AVAILABLE = numba is not None
 
@@ -51,17 +59,18 @@ _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _uncached: list[str] = []
 
 
-def _jit(fn):
+def _jit(fn, inline="never"):
     """``numba.njit`` with the on-disk cache, or without it when no cache location is writable
-    (one warning per process)."""
+    (one warning per process); ``inline="always"`` inlines ``fn`` into its callers at numba's IR
+    level (no call, no reference counting of its array arguments)."""
     try:
-        return numba.njit(cache=True, nogil=True)(fn)
+        return numba.njit(cache=True, nogil=True, inline=inline)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         if not _uncached:
             warnings.warn("numba cannot cache the async event kernel (no writable cache location): "
                           "it is compiled at every first call of a process", RuntimeWarning, stacklevel=2)
         _uncached.append(fn.__name__)
-        return numba.njit(cache=False, nogil=True)(fn)
+        return numba.njit(cache=False, nogil=True, inline=inline)(fn)
 
 
 def _mix(x):
@@ -97,18 +106,81 @@ def _before(p1, s1, g1, p2, s2, g2):
     return g1 < g2
 
 
-def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
-            best_p, best_s, best_g, emit):
-    """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
-    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
-    (``h_step``: the hash chain of seed, sample, frame and step), kept in a sorted buffer."""
-    if qlen <= forward_group:
+def _sort_small(a, n):
+    """Sort ``a[:n]`` ascending in place: insertion sort for short runs (numba's quicksort has a
+    fixed cost of about a microsecond per call), ``np.sort`` otherwise."""
+    if n > 32:
+        a[:n].sort()
+        return
+    for i in range(1, n):
+        x = a[i]
+        j = i
+        while j > 0 and a[j - 1] > x:
+            a[j] = a[j - 1]
+            j -= 1
+        a[j] = x
+
+
+# Random scheduling with ``F <= _RANK_MAX_F``: rank selection among the entries whose key passes
+# a threshold (``_select_random``); larger ``F`` and the other strategies use ``_select_buffer``.
+_RANK_MAX_F = 16
+_RANK_MAX_M = 64  # most candidates ranked by counting (O(m^2) branch-free comparisons)
+_RANK_MARGIN = 4.0  # threshold for about F + margin (sqrt(F) + 1) candidates
+_TWO53 = 2.0**53
+
+
+def _rank_select(key, cg, m, forward_group, emit):
+    """The ``F`` (``forward_group``) smallest of ``m`` entries by (``key``, ``cg``) ascending, ties
+    in ``key`` broken by the smaller ``cg``: entry ``i`` with rank ``r < F`` (the number of entries
+    before it) is written to ``emit[r]``; needs ``F <= m`` and distinct ``cg``. Branch-free
+    counting, O(m^2)."""
+    for i in range(m):
+        ki = key[i]
+        gi = cg[i]
+        r = 0
+        for j in range(m):
+            r += (key[j] < ki) | ((key[j] == ki) & (cg[j] < gi))
+        if r < forward_group:
+            emit[r] = gi
+
+
+def _select_random(queue, qlen, forward_group, h_step, margin, key, cg, emit):
+    """Random scheduling, ``F < qlen``: the ``F`` smallest uniform keys among the queued neurons
+    ``queue[:qlen]`` into ``emit[:F]`` (ascending key; the caller sorts by id), or -1 when more than
+    ``_RANK_MAX_M`` candidates pass (the caller then uses ``_select_buffer``). The key of neuron
+    ``g`` is the 53-bit integer ``mix(h_step ^ g) >> 11``, ordered exactly as its float
+    ``schedulers.uniform`` value. Only entries below a threshold set for about
+    ``F + margin (sqrt(F) + 1)`` candidates are ranked: every other entry has a larger key than each
+    candidate, so when at least ``F`` pass the result is exact; otherwise all entries are ranked."""
+    expected = forward_group + margin * (np.sqrt(forward_group) + 1.0)
+    thr = np.int64(_TWO53) if expected >= qlen else np.int64(_TWO53 * (expected / qlen))
+    m = 0
+    for k in range(qlen):
+        g = queue[k]
+        kk = np.int64(_chain(h_step, g) >> _S11)
+        key[m] = kk
+        cg[m] = g
+        m += kk < thr
+    if m < forward_group:  # too few passed the threshold: rank every entry
         for k in range(qlen):
-            emit[k] = queue[k]
-        emit[:qlen].sort()
-        return qlen
+            g = queue[k]
+            key[k] = np.int64(_chain(h_step, g) >> _S11)
+            cg[k] = g
+        m = qlen
+    if m > _RANK_MAX_M:
+        return -1
+    _rank_select(key, cg, m, forward_group, emit)
+    return forward_group
+
+
+def _select_buffer(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+                   best_p, best_s, best_g, emit):
+    """The ``F`` smallest keys (primary, secondary, neuron id) of the queued neurons ``queue[:qlen]``
+    (``qlen > F``) into ``emit[:F]``, kept in a buffer sorted by key; once the buffer is full an
+    entry whose primary key exceeds the buffer's largest is dropped on one comparison."""
     q = max(n_queues, 1)
     n_best = 0
+    worst = np.inf  # primary key of the buffer's last entry once it is full
     for k in range(qlen):
         g = queue[k]
         u = _to_unit(_chain(h_step, g))
@@ -124,6 +196,8 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
                 turn += q
             p, s = np.float64(turn), u
         if n_best == forward_group:
+            if p > worst:
+                continue
             if not _before(p, s, g, best_p[n_best - 1], best_s[n_best - 1], best_g[n_best - 1]):
                 continue
             pos = n_best - 1
@@ -136,9 +210,30 @@ def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
             best_g[pos] = best_g[pos - 1]
             pos -= 1
         best_p[pos], best_s[pos], best_g[pos] = p, s, g
+        if n_best == forward_group:
+            worst = best_p[n_best - 1]
     for k in range(forward_group):
         emit[k] = best_g[k]
-    emit[:forward_group].sort()
+
+
+def _select(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+            best_p, best_s, best_g, key, cg, emit):
+    """Write the emitted neuron ids of one forward step into ``emit`` (sorted ascending); returns
+    their number: every queue entry when at most ``F`` are pending, else the ``F`` smallest keys
+    (``h_step``: the hash chain of seed, sample, frame and step). The result does not depend on
+    the order of ``queue`` (the neuron id breaks every tie)."""
+    if qlen <= forward_group:
+        for k in range(qlen):
+            emit[k] = queue[k]
+        _sort_small(emit, qlen)
+        return qlen
+    done = False
+    if sched == 0 and forward_group <= _RANK_MAX_F:
+        done = _select_random(queue, qlen, forward_group, h_step, _RANK_MARGIN, key, cg, emit) >= 0
+    if not done:
+        _select_buffer(queue, qlen, forward_group, sched, h_step, step, n_queues, layer_of, enq, over,
+                       best_p, best_s, best_g, emit)
+    _sort_small(emit, forward_group)
     return forward_group
 
 
@@ -167,7 +262,86 @@ def _halts(first_b, halt_after, now, queue, qlen, pend):
     return False
 
 
-def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset, beta, has_leak,
+def _deliver(emit, n_emit, indptr, indices, weights, layer_of, dense, offsets, acc, touched, touch_list,
+             block_lo, block_hi, synops_b):
+    """Add the outgoing weights (mV) of the emitted neurons ``emit[:n_emit]`` (ascending ids) into
+    ``acc`` per target, in emission order (``0.0 + w_1 + w_2 + ...``, as scipy's sparse product);
+    counts the synaptic events per source layer into ``synops_b``. Returns the number of touch
+    blocks written to ``block_lo`` / ``block_hi``, in order of first touch, one per run of emitted
+    neurons of one layer: a dense layer (``dense[l]``: every row holds all of layer ``l + 1``
+    ascending) touches its whole next layer ascending, stored as ``(-first - 1, last + 1)``; any
+    other layer appends its targets in first-touch order to ``touch_list`` (flagged in
+    ``touched``), stored as the range ``(lo, hi)`` of ``touch_list``."""
+    n_blocks = 0
+    n_touch = 0
+    k = 0
+    while k < n_emit:
+        l = layer_of[emit[k]]
+        k_end = k + 1
+        while k_end < n_emit and layer_of[emit[k_end]] == l:
+            k_end += 1
+        if dense[l]:
+            lo_t = offsets[l + 1]
+            width = offsets[l + 2] - lo_t
+            block = acc[lo_t : lo_t + width]  # views: indices from 0, so no negative-index
+            for kk in range(k, k_end):        # handling and the adds vectorise
+                lo = indptr[emit[kk]]
+                row = weights[lo : lo + width]
+                for j in range(width):
+                    block[j] += row[j]
+            synops_b[l] += (k_end - k) * width
+            block_lo[n_blocks] = -lo_t - 1
+            block_hi[n_blocks] = lo_t + width
+        else:
+            block_lo[n_blocks] = n_touch
+            for kk in range(k, k_end):
+                g = emit[kk]
+                lo, hi = indptr[g], indptr[g + 1]
+                synops_b[l] += hi - lo
+                for j in range(lo, hi):
+                    t = indices[j]
+                    if not touched[t]:
+                        touched[t] = True
+                        touch_list[n_touch] = t
+                        n_touch += 1
+                    acc[t] += weights[j]
+            block_hi[n_blocks] = n_touch
+        n_blocks += 1
+        k = k_end
+    return n_blocks
+
+
+def _check_dense(lo_t, hi_t, acc, v, v_th, ref, refractory, hit, cand, n_cand):
+    """Threshold checks of the dense block of targets ``lo_t .. hi_t - 1``: each target with a
+    non-zero net current ``acc`` (and not refractory) adds it to ``v`` and is a candidate when
+    ``v >= v_th``; ``acc`` is cleared. Candidates are appended to ``cand`` from the last target to
+    the first (scipy's order); returns the new number of candidates. Branch-free first pass (it
+    vectorises), then a scan of the ``hit`` flags."""
+    width = hi_t - lo_t
+    a = acc[lo_t:hi_t]  # views indexed from 0 (see _deliver)
+    vb = v[lo_t:hi_t]
+    th = v_th[lo_t:hi_t]
+    rb = ref[lo_t:hi_t]
+    n_hit = 0
+    for j in range(width):
+        w = a[j]
+        a[j] = 0.0
+        active = (w != 0.0) & ~(rb[j] & refractory)
+        nv = vb[j] + w
+        vb[j] = nv if active else vb[j]
+        h = active & (nv >= th[j])
+        hit[j] = h
+        n_hit += h
+    if n_hit == 0:
+        return n_cand
+    for j in range(width - 1, -1, -1):
+        if hit[j]:
+            cand[n_cand] = lo_t + j
+            n_cand += 1
+    return n_cand
+
+
+def _kernel(b0, b1, x, x_words, ids, indptr, indices, weights, layer_of, dense, offsets, v_th, zero_reset, beta, has_leak,
             n_in, out_off, n_layers, forward_group, prioritize, refractory, halt_after, max_steps, sched, seed,
             record_frames, count, synops, input_events, steps, first, first_spikes, frame_counts, dropped, halted):
     """Run samples ``b0 .. b1 - 1`` (see the module docstring); fills the per-sample outputs and
@@ -184,6 +358,11 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
     touch_list = np.zeros(n, dtype=np.int64)
     queue = np.zeros(n, dtype=np.int64)
     cand = np.zeros(n, dtype=np.int64)
+    hit = np.zeros(n, dtype=np.bool_)
+    key = np.zeros(n, dtype=np.int64)
+    cg = np.zeros(n, dtype=np.int64)
+    block_lo = np.zeros(n_layers + 1, dtype=np.int64)
+    block_hi = np.zeros(n_layers + 1, dtype=np.int64)
     emit = np.zeros(max(min(forward_group, n), n_in), dtype=np.int64)
     width = min(forward_group, n) + 1
     best_p = np.zeros(width)
@@ -211,34 +390,27 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                 ref[:] = False
             qlen = 0
             n_emit = 0
-            for i in range(n_in):
-                if x[b, f, i]:
-                    input_events[b] += 1
-                    if prioritize:
-                        emit[n_emit] = i
-                        n_emit += 1
-                    else:
-                        pend[i] = 1
-                        enq[i] = 0
-                        queue[qlen] = i
-                        qlen += 1
+            for kw in range(x_words.shape[2]):  # eight input flags per word: skip empty words
+                if x_words[b, f, kw] == 0:
+                    continue
+                for i in range(8 * kw, min(8 * kw + 8, n_in)):
+                    if x[b, f, i]:
+                        input_events[b] += 1
+                        if prioritize:
+                            emit[n_emit] = i
+                            n_emit += 1
+                        else:
+                            pend[i] = 1
+                            enq[i] = 0
+                            queue[qlen] = i
+                            qlen += 1
             step = 0
             while True:
                 if step > 0 or prioritize:
                     sg = base + step
-                    # deliver the emitted spikes (ascending ids): per-target sums in touch order
-                    n_touch = 0
-                    for k in range(n_emit):
-                        g = emit[k]
-                        lo, hi = indptr[g], indptr[g + 1]
-                        synops[b, layer_of[g]] += hi - lo
-                        for j in range(lo, hi):
-                            t = indices[j]
-                            if not touched[t]:
-                                touched[t] = True
-                                touch_list[n_touch] = t
-                                n_touch += 1
-                            acc[t] += weights[j]
+                    # deliver the emitted spikes (ascending ids, so grouped by layer): per-target sums
+                    n_blocks = _deliver(emit, n_emit, indptr, indices, weights, layer_of, dense, offsets, acc,
+                                        touched, touch_list, block_lo, block_hi, synops[b])
                     # the queue keeps the entries still pending
                     kept = 0
                     for k in range(qlen):
@@ -246,19 +418,25 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                             queue[kept] = queue[k]
                             kept += 1
                     qlen = kept
-                    # threshold checks of the targets with non-zero net current, scipy's order
+                    # threshold checks of the targets with non-zero net current, scipy's order (the
+                    # reverse of first touch: blocks last to first, each block last to first)
                     n_cand = 0
-                    for k in range(n_touch - 1, -1, -1):
-                        t = touch_list[k]
-                        w = acc[t]
-                        acc[t] = 0.0
-                        touched[t] = False
-                        if w == 0.0 or (refractory and ref[t]):
-                            continue
-                        v[t] += w
-                        if v[t] >= v_th[t]:
-                            cand[n_cand] = t
-                            n_cand += 1
+                    for bi in range(n_blocks - 1, -1, -1):
+                        lo_b, hi_b = block_lo[bi], block_hi[bi]
+                        if lo_b < 0:  # a dense block: targets -lo_b - 1 .. hi_b - 1, touched ascending
+                            n_cand = _check_dense(-lo_b - 1, hi_b, acc, v, v_th, ref, refractory, hit, cand, n_cand)
+                        else:
+                            for k in range(hi_b - 1, lo_b - 1, -1):
+                                t = touch_list[k]
+                                w = acc[t]
+                                acc[t] = 0.0
+                                touched[t] = False
+                                if w == 0.0 or (refractory and ref[t]):
+                                    continue
+                                v[t] += w
+                                if v[t] >= v_th[t]:
+                                    cand[n_cand] = t
+                                    n_cand += 1
                     # spikes: reset, bookkeeping, queue
                     total += n_cand
                     for k in range(n_cand):
@@ -303,12 +481,61 @@ def _kernel(b0, b1, x, ids, indptr, indices, weights, layer_of, v_th, zero_reset
                     break
                 step += 1
                 n_emit = _select(queue, qlen, forward_group, sched, _chain(h_frame, step), step, n_layers,
-                                 layer_of, enq, over, best_p, best_s, best_g, emit)
+                                 layer_of, enq, over, best_p, best_s, best_g, key, cg, emit)
                 for k in range(n_emit):
                     pend[emit[k]] -= 1
                 steps[b, f] = step
             base += steps[b, f]
     return events[:n_events].copy()
+
+
+def _select_batch(queue, n_total, ids, seed, frame, step, forward_group, sched, n_queues, layer_of, enq, over,
+                  emit):
+    """``_select`` for every sample of a batch queue: ``queue`` holds the pending entries as
+    ascending flat ids ``b * n_total + neuron``; sample ``b``'s segment is selected with its rows
+    of the flat arrays ``enq`` and ``over`` (``EventState``'s layout) and its global id
+    ``ids[b]``. Writes the emitted flat ids (ascending) into ``emit``; returns their number."""
+    best_p = np.empty(forward_group)
+    best_s = np.empty(forward_group)
+    best_g = np.empty(forward_group, dtype=np.int64)
+    chosen = np.empty(forward_group, dtype=np.int64)
+    neurons = np.empty(n_total, dtype=np.int64)
+    key = np.empty(n_total, dtype=np.int64)  # _select_random's candidate keys and ids
+    cg = np.empty(n_total, dtype=np.int64)
+    h_seed = _mix(seed)
+    n_emit = 0
+    k = 0
+    while k < queue.size:
+        row = (queue[k] // n_total) * n_total
+        qlen = 0
+        while k < queue.size and queue[k] < row + n_total:
+            neurons[qlen] = queue[k] - row
+            qlen += 1
+            k += 1
+        h_step = _chain(_chain(_chain(h_seed, ids[row // n_total]), frame), step)
+        n = _select(neurons, qlen, forward_group, sched, h_step, step, n_queues, layer_of,
+                    enq[row : row + n_total], over[row : row + n_total], best_p, best_s, best_g, key, cg, chosen)
+        for i in range(n):
+            emit[n_emit + i] = row + chosen[i]
+        n_emit += n
+    return n_emit
+
+
+def select_batch(queue: np.ndarray, n_total: int, ids: np.ndarray, scheduler_name: str, seed: int, frame: int,
+                 step: int, forward_group: int, n_queues: int, layer_of: np.ndarray, enq: np.ndarray,
+                 over: np.ndarray) -> np.ndarray:
+    """The flat ids a forward step of a batch emits, compiled: the same choice as
+    ``schedulers.select`` with the built-in strategy ``scheduler_name`` seeded ``seed``.
+
+    ``queue``: the pending entries, ascending flat ids ``b * n_total + neuron`` (``b`` the
+    position in the batch); ``ids``: global sample ids (batch,); ``frame``, ``step`` (1-based),
+    ``n_queues`` as in ``schedulers.PendingSpikes``; ``layer_of``: population of each neuron id;
+    ``enq`` (int64) and ``over`` (float64): ``EventState``'s flat arrays. Returns the emitted flat
+    ids, ascending."""
+    emit = np.empty(queue.size, dtype=np.int64)
+    n = _select_batch(queue, n_total, ids, np.uint64(seed), frame, step, forward_group, SCHEDULER_CODES[scheduler_name],
+                      n_queues, layer_of, enq, over, emit)
+    return emit[:n]
 
 
 if AVAILABLE:
@@ -317,8 +544,15 @@ if AVAILABLE:
     _to_unit = _jit(_to_unit)
     _uniform = _jit(_uniform)
     _before = _jit(_before)
-    _select = _jit(_select)
+    _sort_small = _jit(_sort_small)
+    _rank_select = _jit(_rank_select)
+    _select_random = _jit(_select_random, inline="always")
+    _select_buffer = _jit(_select_buffer, inline="always")
+    _select = _jit(_select, inline="always")
+    _select_batch = _jit(_select_batch)
     _grow = _jit(_grow)
+    _deliver = _jit(_deliver, inline="always")
+    _check_dense = _jit(_check_dense, inline="always")
     _halts = _jit(_halts)
     _kernel = _jit(_kernel)
 
@@ -329,6 +563,17 @@ def compile_seconds() -> float | None:
     """Seconds the first kernel call of this process took beyond running (compilation or loading
     from the cache), None before the first call."""
     return _compile_seconds[0] if _compile_seconds else None
+
+
+def dense_layers(graph) -> np.ndarray:
+    """Per population ``l`` (0 = input, ..., ``n_layers`` = output), bool: every neuron of ``l``
+    has a synapse onto every neuron of layer ``l + 1`` (its CSR rows, sorted and duplicate-free,
+    are then exactly ``offsets[l + 1] .. offsets[l + 2] - 1`` ascending); False for the output."""
+    dense = np.zeros(graph.n_layers + 1, dtype=np.bool_)
+    for l in range(graph.n_layers):
+        lo, hi = graph.offsets[l], graph.offsets[l + 1]
+        dense[l] = bool(np.all(np.diff(graph.indptr[lo : hi + 1]) == graph.sizes[l + 1]))
+    return dense
 
 
 def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: str, seed: int,
@@ -357,9 +602,14 @@ def run_kernel(graph, x: np.ndarray, ids: np.ndarray, config, scheduler_name: st
     dropped = np.zeros(batch, dtype=np.int64)
     halted = np.zeros(batch, dtype=np.bool_)
     halt_after = -1 if config.halt_after is None else int(config.halt_after)
-    args = (np.ascontiguousarray(x, dtype=np.bool_), np.ascontiguousarray(ids, dtype=np.int64),
-            graph.indptr.astype(np.int64), graph.indices.astype(np.int64), graph.weights.astype(np.float64),
-            graph.layer_of.astype(np.int64), graph.v_th.astype(np.float64), graph.zero_reset.astype(np.bool_),
+    x = np.ascontiguousarray(x, dtype=np.bool_)
+    if n_in % 8:  # pad the input flags to whole 64-bit words
+        x = np.concatenate([x, np.zeros((batch, n_frames, -n_in % 8), dtype=np.bool_)], axis=2)
+    args = (x, x.view(np.uint64), np.ascontiguousarray(ids, dtype=np.int64),
+            *(np.ascontiguousarray(a, dtype=t) for a, t in ((graph.indptr, np.int64), (graph.indices, np.int64),
+                                                            (graph.weights, np.float64), (graph.layer_of, np.int64))),
+            dense_layers(graph), np.ascontiguousarray(graph.offsets, dtype=np.int64),
+            np.ascontiguousarray(graph.v_th, dtype=np.float64), np.ascontiguousarray(graph.zero_reset, dtype=np.bool_),
             beta, bool(np.any(beta != 1.0)), int(n_in), int(graph.output_offset), int(graph.n_layers),
             int(config.forward_group), bool(config.prioritize_input), bool(config.refractory), halt_after,
             int(config.max_steps), int(SCHEDULER_CODES[scheduler_name]), np.uint64(seed), bool(record_frames),

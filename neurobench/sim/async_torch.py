@@ -23,6 +23,14 @@ Training-only options (``TorchTraining``): the surrogate, ``input_dropout`` (dro
 event with probability p), ``refractory_dropout`` (with probability p a spiking neuron does not
 become refractory) and per-frame truncation (``on_frame`` callback plus ``truncate=True``: state
 is detached after every frame so the caller can backpropagate frame by frame).
+
+Cost (issue 15): the torch operations on values (currents, membranes, surrogate, resets) are
+fixed, in number and order, by the semantics above; the bookkeeping around them is kept cheap:
+the queue of pending entries is updated per step rather than rescanned, the masks (emitted
+spikes, receivers, checks, spikes) are exact 0/1 numpy arrays handed to torch, and the built-in
+strategies select with the compiled kernel's selection (``async_kernel.select_batch``, the same
+choice as ``schedulers.select``). ``tests/training/test_unlayered_bits.py`` pins the bits of
+trained weights and gradients, so that none of this can change a value.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from torch import nn
 from ..network import Dense, Network
 from ..neurons import NeuronParams
 from .events import AsyncConfig, AsyncGraph, AsyncRecord, EventState, binary_frames, sample_ids
+from . import async_kernel
+from .asynchronous import kernel_engine
 from .schedulers import PendingSpikes, Scheduler, make_scheduler, select, select_dense
 
 __all__ = ["AsyncTorchNet", "TorchRun", "TorchTraining", "run_async_torch", "spike_fn"]
@@ -147,44 +157,58 @@ class _DenseRun:
         self.ids = sample_ids(sample_offset, batch)
         self.config, self.sched, self.training, self.full_pass = config, sched, training, full_pass
         self.key_draw = torch.Generator().manual_seed(sched.seed) if full_pass else None
+        # the built-in strategies select with the compiled kernel's code (the same choice as
+        # schedulers.select, tested); asynctorch's full pass and other strategies use numpy
+        self.compiled_select = not full_pass and kernel_engine("auto", sched)
         self.st = EventState(graph, batch, n_frames, record_frames)
-        self.pend2 = self.st.pend.reshape(batch, graph.n_total)
         self.ref2 = self.st.ref.reshape(batch, graph.n_total)
         self.fan_out = [(w.detach() != 0).sum(dim=0).cpu().numpy().astype(np.int64) for w in self.weights]
         self.th = [p.v_th for p in model.neurons]
+        self.np_dtype = torch.empty(0, dtype=self.dtype).numpy().dtype
+        self.th_np = [self.np_dtype.type(t) for t in self.th]
         self.zero = [p.reset == "zero" for p in model.neurons]
         self.v = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:]]
         self.sval = [torch.zeros(batch, s, dtype=self.dtype) for s in graph.sizes[1:-1]]
         self.out_total = torch.zeros(batch, graph.sizes[-1], dtype=self.dtype)
         self.out_frame = self.out_total
 
-    def deliver_layer(self, layer: int, e: np.ndarray, step_global: np.ndarray, step: int) -> np.ndarray:
-        """Emitted spikes ``e`` (batch, n_layer) of population ``layer`` -> ``layer + 1``: currents (mV),
-        threshold checks, spikes, resets; returns the fresh queue entries (flat ids)."""
+    def deliver_layer(self, layer: int, eb: np.ndarray, ej: np.ndarray, step_global: np.ndarray,
+                      step: int) -> np.ndarray:
+        """Emitted spikes of population ``layer`` (samples ``eb``, neurons ``ej`` within the
+        population) -> ``layer + 1``: currents (mV), threshold checks, spikes, resets; returns
+        the fresh queue entries (flat ids)."""
         graph, st, cfg, tr = self.graph, self.st, self.config, self.training
         n, off, th = graph.n_total, graph.offsets, self.th
         v, sval = self.v, self.sval
-        et = torch.from_numpy(e).to(self.dtype)
+        # the masks (emitted spikes, receivers, checks, spikes) are built in numpy: exact 0/1 values,
+        # each a fresh array (autograd may save it), cheaper than torch's comparison kernels
+        e = np.zeros((self.batch, graph.sizes[layer]), dtype=self.np_dtype)
+        e[eb, ej] = 1.0
+        et = torch.from_numpy(e)
         src = et if layer == 0 else et * sval[layer - 1]
-        st.synops[:, layer] += e.astype(np.int64) @ self.fan_out[layer]
+        st.synops[:, layer] += np.bincount(eb, weights=self.fan_out[layer][ej], minlength=self.batch).astype(np.int64)
         cur = src @ self.weights[layer].T
-        recv = cur.detach() != 0  # non-zero net current: the neurons that check their threshold
+        recv = cur.detach().numpy() != 0  # non-zero net current: the neurons that check their threshold
         if cfg.refractory:
-            ref_t = torch.from_numpy(self.ref2[:, off[layer + 1] : off[layer + 2]].copy())
-            v[layer] = torch.where(ref_t, v[layer], v[layer] + cur)
-            check = recv & ~ref_t
+            ref = self.ref2[:, off[layer + 1] : off[layer + 2]]
+            v[layer] = torch.where(torch.from_numpy(ref.copy()), v[layer], v[layer] + cur)
+            check = recv & ~ref
         else:
             v[layer] = v[layer] + cur
             check = recv
         u = v[layer] - th[layer]
-        fire = (v[layer].detach() >= th[layer]) & check
-        spk = spike_fn(u, fire, check, tr.surrogate)
-        fire_np = fire.cpu().numpy()
-        fb, fj = np.nonzero(fire_np)
+        vd = v[layer].detach()
+        fire = (vd.numpy() >= self.th_np[layer]) & check  # compared in the tensor's dtype, as torch does
+        firef = torch.from_numpy(fire.astype(self.np_dtype))
+        spk = spike_fn(u, firef, torch.from_numpy(check.astype(self.np_dtype)), tr.surrogate)
+        fb, fj = np.nonzero(fire)
         if fb.size:
-            over = ((v[layer].detach() - th[layer]) / th[layer]).cpu().numpy()[fb, fj]
-            firef = fire.to(self.dtype)
-            v[layer] = v[layer] * (1.0 - firef) if self.zero[layer] else v[layer] - th[layer] * firef
+            # relative overshoot of the spiking entries only (the same elementwise float ops)
+            over = ((vd[torch.from_numpy(fb), torch.from_numpy(fj)] - th[layer]) / th[layer]).numpy()
+            if self.zero[layer]:
+                v[layer] = v[layer] * torch.from_numpy((~fire).astype(self.np_dtype))  # 1 - spikes
+            else:
+                v[layer] = v[layer] - th[layer] * firef
             cand = fb * n + off[layer + 1] + fj
             ref_set = None
             if cfg.refractory:
@@ -196,7 +220,7 @@ class _DenseRun:
         else:
             fresh = np.zeros(0, dtype=np.int64)
         if layer + 1 < graph.n_layers:
-            sval[layer] = torch.where(fire, spk, sval[layer])
+            sval[layer] = torch.where(torch.from_numpy(fire), spk, sval[layer])
         else:
             self.out_frame = self.out_frame + spk
         return fresh
@@ -218,46 +242,62 @@ class _DenseRun:
         xb, xi = st.present_input(xf)
         step_global = st.base.copy()
         if cfg.prioritize_input:
-            queue = self.deliver_layer(0, xf.astype(np.float64), step_global, 0) if xb.size else xb
+            queue = self.deliver_layer(0, xb, xi, step_global, 0) if xb.size else xb
         else:
             queue = st.enqueue_inputs(xb * n + xi)
         st.halt(queue, cfg.halt_after, step_global)
 
-    def forward_steps(self, frame: int) -> None:
-        """Forward steps until no spike is pending or ``max_steps`` is reached."""
+    def select(self, queue: np.ndarray, qb: np.ndarray, frame: int, step: int) -> np.ndarray:
+        """The flat ids (ascending) forward step ``step`` of ``frame`` emits from ``queue``
+        (ascending flat ids, ``qb`` their positions in the batch)."""
         graph, st, cfg = self.graph, self.st, self.config
-        n, off, batch, n_layers = graph.n_total, graph.offsets, self.batch, graph.n_layers
+        n = graph.n_total
+        if self.compiled_select:
+            return async_kernel.select_batch(queue, n, self.ids, self.sched.name, self.sched.seed, frame, step,
+                                             cfg.forward_group, graph.n_layers, graph.layer_of, st.enq, st.over)
+        qg = queue - qb * n
+        pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue], st.over[queue],
+                                frame, step, graph.n_layers)
+        if self.full_pass:
+            first = graph.sizes[0] if cfg.prioritize_input else 0
+            # asynctorch draws a random key for every schedulable neuron of every sample; the
+            # draw is kept for its cost, the schedule uses the counter-based keys (same spikes)
+            torch.rand(self.batch, n - first, generator=self.key_draw, dtype=self.dtype)
+            return select_dense(pending, self.sched, cfg.forward_group, self.batch, n, first)
+        return queue[select(pending, self.sched, cfg.forward_group, qb)]
+
+    def forward_steps(self, frame: int) -> None:
+        """Forward steps until no spike is pending or ``max_steps`` is reached.
+
+        The queue (flat ids with a pending spike, ascending) is read from ``pend`` once per frame
+        and then kept up to date: after a step it holds the entries still pending after the
+        emission plus the fresh entries of the step's deliveries (disjoint sets), as
+        ``np.flatnonzero(pend)`` would give."""
+        graph, st, cfg = self.graph, self.st, self.config
+        n, off = graph.n_total, graph.offsets
         step = 0
+        queue = np.flatnonzero(st.pend)
         while True:
-            qb, qg = np.nonzero(self.pend2)
-            if qb.size == 0:
+            if queue.size == 0:
                 break
-            queue = qb * n + qg
             if step == cfg.max_steps:
                 st.drop_pending(queue)
                 break
             step += 1
-            pending = PendingSpikes(queue, self.ids[qb], qg, graph.layer_of[qg], st.enq[queue],
-                                    st.over[queue], frame, step, n_layers)
-            if self.full_pass:
-                first = graph.sizes[0] if cfg.prioritize_input else 0
-                # asynctorch draws a random key for every schedulable neuron of every sample; the
-                # draw is kept for its cost, the schedule uses the counter-based keys (same spikes)
-                torch.rand(batch, n - first, generator=self.key_draw, dtype=self.dtype)
-                emit = select_dense(pending, self.sched, cfg.forward_group, batch, n, first)
-            else:
-                emit = queue[select(pending, self.sched, cfg.forward_group, qb)]
+            qb = queue // n
+            emit = self.select(queue, qb, frame, step)
             st.pend[emit] -= 1
+            kept = queue[st.pend[queue] > 0]
             st.steps[qb, frame] = step
             step_global = st.base + st.steps[:, frame]
-            emask = np.zeros((batch, n))
-            emask.reshape(-1)[emit] = 1.0
-            for layer in range(n_layers):
-                e = emask[:, off[layer] : off[layer + 1]]
-                if e.any():
-                    self.deliver_layer(layer, e, step_global, step)
-            qb, qg = np.nonzero(self.pend2)
-            st.halt(qb * n + qg, cfg.halt_after, step_global)
+            eb, eg = np.divmod(emit, n)
+            e_layer = graph.layer_of[eg]
+            fresh = [kept]
+            for layer in np.unique(e_layer):  # ascending: the layers with an emitted spike, in order
+                on = e_layer == layer
+                fresh.append(self.deliver_layer(int(layer), eb[on], eg[on] - off[layer], step_global, step))
+            queue = np.sort(np.concatenate(fresh)) if len(fresh) > 1 else kept
+            queue = st.halt(queue, cfg.halt_after, step_global)
 
     def end_frame(self, frame: int) -> None:
         """Add the frame's output counts, call ``on_frame``, truncate, record frame counts."""

@@ -224,8 +224,11 @@ def sample_ids(sample_offset: int | np.ndarray, batch: int) -> np.ndarray:
 def binary_frames(graph: AsyncGraph, input_frames) -> np.ndarray:
     """Validated input events as a bool array (batch, n_frames, n_in): True where an input
     neuron has an event in a frame (``input_frames`` is 0/1 of shape (batch, n_frames, *input_shape))."""
-    x = validate_input(graph.network, input_frames, 1.0)
-    return x > 0
+    x = np.asarray(input_frames)
+    if x.dtype == np.bool_ and x.ndim >= 3:  # binary already: validate the shape on one frame, no float copy
+        validate_input(graph.network, x[:, :1], 1.0)
+        return x.reshape(x.shape[0], x.shape[1], -1)
+    return validate_input(graph.network, x, 1.0) > 0
 
 
 class EventState:

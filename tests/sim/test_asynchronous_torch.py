@@ -138,3 +138,19 @@ def test_to_network_round_trips_the_weights():
     back = AsyncTorchNet.from_network(net).to_network()
     for i in range(3):
         np.testing.assert_array_equal(back.layers[i].weight, net.layers[i].weight)
+
+
+@pytest.mark.parametrize("prioritize", [True, False])
+def test_torch_path_drops_at_the_step_cap_exactly_as_the_event_path(prioritize):
+    # max_steps cuts frames short: the pending spikes dropped there, and everything after, agree
+    net = _net()
+    x = np.random.default_rng(5).random((4, 6, 16)) < 0.4
+    cfg = AsyncConfig(forward_group=1, prioritize_input=prioritize, max_steps=3)
+    a = simulate_async(net, x, cfg, "random", seed=1, record_frames=True)
+    with torch.no_grad():
+        b = run_async_torch(AsyncTorchNet.from_network(net), x, cfg, "random", seed=1, record_frames=True).record
+    assert a.dropped.sum() > 0
+    for field in ("dropped", "forward_steps", "synops", "first_output_step", "spikes_at_first_output"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    for p, q in zip(a.frame_counts, b.frame_counts):
+        np.testing.assert_array_equal(p, q)
