@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from harness import arg_parser, machine, mark_identical, memory_line, print_table, progress, timed
+from harness import arg_parser, interleaved, machine, mark_identical, memory_line, print_table, progress
 
 from neurobench.data import load_dataset, saccade_sensor_size, saccades, train_test_split
 from neurobench.data.frames import frames_from_events
@@ -102,21 +102,6 @@ def same_counts(a, b) -> bool:
 def identical(a, b) -> bool:
     """Per-frame spike counts of every layer and forward steps agree."""
     return same_counts(a, b) and np.array_equal(a.forward_steps, b.forward_steps)
-
-
-def interleaved(fns: dict, repeats: int) -> dict:
-    """Median wall-clock seconds over ``repeats`` runs, the last result and the median CPU seconds
-    of this process (less sensitive to other load on a shared machine) of each named callable,
-    run interleaved: ``{name: (s, result, cpu s)}``."""
-    runs = {k: [] for k in fns}
-    out = {}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            cpu = time.process_time()
-            out[k], t = timed(fn)
-            runs[k].append((t, time.process_time() - cpu))
-    return {k: (float(np.median([r[0] for r in v])), out[k], float(np.median([r[1] for r in v])))
-            for k, v in runs.items()}
 
 
 COMPILE_SNIPPET = """

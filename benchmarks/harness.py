@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import sys
 import time
 import tracemalloc
@@ -49,6 +50,26 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     tic = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - tic
+
+
+def interleaved(fns: dict[str, Callable[[], Any]], repeats: int, *,
+                keep: str = "median") -> dict[str, tuple[float, Any, float]]:
+    """Run the named callables in turn, ``repeats`` rounds (peers see the same machine load);
+    ``{name: (wall-clock s, last result, CPU s of this process)}``, each time the median over the
+    rounds (``keep="median"``) or that of the fastest round (``keep="best"``)."""
+    if keep not in ("median", "best"):
+        raise ValueError(f"keep = {keep!r} is not allowed: must be 'median' or 'best'")
+    runs: dict[str, list[tuple[float, float]]] = {k: [] for k in fns}
+    out: dict[str, Any] = {}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            cpu = time.process_time()
+            out[k], t = timed(fn)
+            runs[k].append((t, time.process_time() - cpu))
+    if keep == "best":
+        return {k: (min(v)[0], out[k], min(v)[1]) for k, v in runs.items()}
+    return {k: (statistics.median(r[0] for r in v), out[k], statistics.median(r[1] for r in v))
+            for k, v in runs.items()}
 
 
 def best_of(fn: Callable[[], Any], repeats: int = 3, *,
@@ -147,7 +168,7 @@ def arg_parser(doc: str | None, *, quick: bool = True,
                             help="tiny sizes: checks that the script runs")
     if repeats is not False:
         parser.add_argument("--repeats", type=int, default=repeats,
-                            help="timed runs (the best is kept)")
+                            help="timed runs (each script says whether it keeps the best or the median)")
     return parser
 
 

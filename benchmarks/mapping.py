@@ -26,26 +26,14 @@ import math
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
-from harness import arg_parser, machine, memory_line, print_table, timed
+from harness import arg_parser, interleaved, machine, memory_line, print_table, timed
 
 from neurobench.hardware.crossbar import CrossbarParams, program_currents, read_voltages
 from neurobench.hardware.nodal_reference import program_currents_sparse, read_voltages_sparse
 from neurobench.mapping import workloads as W
 from neurobench.mapping.espine import MappingConfig, map_workload, prepare
-
-
-def interleaved(fns: dict, repeats: int) -> dict:
-    """Best wall-clock seconds and last output of each function, run in turn ``repeats`` times."""
-    best = {name: (np.inf, None) for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            tic = time.perf_counter()
-            out = fn()
-            best[name] = (min(best[name][0], time.perf_counter() - tic), out)
-    return best
 
 
 _MEMORY_PROBE = """
@@ -84,9 +72,9 @@ def nodal_rows(params: CrossbarParams, repeats: int) -> list[dict]:
         (f"a: read voltages {n}x{n}", None, {"sparse LU (old)": read_voltages_sparse,
                                              "structured (new)": read_voltages}),
     ]:
-        best = interleaved({name: (lambda f=f: f(params)) for name, f in solvers.items()}, repeats)
-        t_ref, ref = best["sparse LU (old)"]
-        for name, (seconds, out) in best.items():
+        best = interleaved({name: (lambda f=f: f(params)) for name, f in solvers.items()}, repeats, keep="best")
+        t_ref, ref, _ = best["sparse LU (old)"]
+        for name, (seconds, out, _) in best.items():
             diff = float(np.max(np.abs(out - ref) / np.abs(ref)))
             rows.append({"case": case, "solver": name, "seconds": seconds, "x faster": t_ref / seconds,
                          "peak MiB": peak_growth_mib(solvers[name].__name__, n), "target s": target,
