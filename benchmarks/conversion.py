@@ -1,6 +1,6 @@
 """Conversion solve times: per layer, in total, and the share spent outside HiGHS.
 
-    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N] [--paths scipy,generate,highspy] [--wide none|few|whole]
+    .venv/bin/python benchmarks/conversion.py [--quick] [--workers N] [--paths scipy,generate,highspy,ipm] [--wide none|few|whole]
 
 Cases: (a) the digits MLP 64-100-10 (trained here, deterministic), converted with all training
 images as calibration; (b) a 784-300-100-10 MLP with random He weights on MNIST-shaped random
@@ -8,9 +8,11 @@ inputs in [0, 1] (no download needed), 1000 calibration samples. Analog constrai
 objective, each LP path side by side (``--paths``, the reference first): scipy ``linprog`` per
 neuron with every row (``scipy``, ``rows="all"``), row generation (``generate``,
 ``rows="generate"``, :mod:`neurobench.conversion.rowgen`) and the warm-started dual simplex of
-:mod:`neurobench.conversion.warm` (``highspy``). Case (b): the first 4 neurons of layer 0 per path
-by default; ``--wide whole`` converts the whole network per path (about 17 min of layer 0 per core
-and path: no path meets the target). Case (c): iterative rounding of the digits MLP under
+:mod:`neurobench.conversion.warm` (``highspy``) and the dense interior point of
+:mod:`neurobench.conversion.ipm` (``ipm``). Case (b): the first 4 neurons of layer 0 per path by
+default; ``--wide whole`` converts the whole network per path (the HiGHS paths take about 17 min of
+layer 0 per core; ``--wide whole --paths ipm`` alone runs the interior point's whole network).
+Case (c): iterative rounding of the digits MLP under
 ``Digital(bits=4)`` in one process, each neuron's rounds warm-started (default) vs solved cold.
 Targets (issue 15) on 2 cores: (a) under 5 s, (b) under 3 minutes, time outside HiGHS under 10 %.
 """
@@ -37,7 +39,7 @@ def random_mlp(sizes, seed: int) -> Ann:
 
 #: The LP paths: the family options each sets.
 PATHS = {"scipy": dict(lp_solver="scipy", rows="all"), "generate": dict(lp_solver="scipy", rows="generate"),
-         "highspy": dict(lp_solver="highspy", rows="all")}
+         "highspy": dict(lp_solver="highspy", rows="all"), "ipm": dict(lp_solver="ipm", rows="all")}
 
 
 def family(path: str) -> Analog:
@@ -76,8 +78,10 @@ def compare(name: str, ann: Ann, x: np.ndarray, workers: int, paths: tuple[str, 
                          "objective sum": r.objective, "rel diff": rel, "_output": layer.weight})
         solver = sum(r.solve_seconds for r in conv.layer_reports_) / workers
         rows.append({"layer": "total", "path": lp, "wall s": total, "ratio": done[paths[0]][1] / total,
-                     "outside HiGHS %": 100 * max(total - solver, 0) / total, "_output": None})
-    rows = mark_identical(rows, lambda a, b: a is None or np.array_equal(a, b), group="layer")
+                     "outside HiGHS %": 100 * max(total - solver, 0) / total,
+                     "_output": [layer.weight for layer in conv.network_.layers]})
+    rows = mark_identical(rows, lambda a, b: all(np.array_equal(u, v) for u, v in zip(a, b))
+                          if isinstance(a, list) else np.array_equal(a, b), group="layer")
     print(f"\n{name}, objective l1, analog [-8, 8] mV: {len(x)} calibration samples, {workers} workers")
     print_table(rows, floatfmt=".3g")
 
@@ -85,7 +89,7 @@ def compare(name: str, ann: Ann, x: np.ndarray, workers: int, paths: tuple[str, 
 def main() -> int:
     parser = arg_parser(__doc__, repeats=False)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--paths", default="scipy,generate,highspy", help="LP paths, the reference first")
+    parser.add_argument("--paths", default="scipy,generate,highspy,ipm", help="LP paths, the reference first")
     parser.add_argument("--wide", choices=("none", "few", "whole"), default="few",
                         help="case (b): skip, a few neurons of layer 0 per path, or the whole network")
     args = parser.parse_args()

@@ -430,12 +430,19 @@ def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
 
     ``lp_solver="highspy"``: pure LPs go to the warm-started dual simplex of :mod:`.warm`
     first; anything it does not prove optimal (or cannot take) takes the scipy path below.
+    ``lp_solver="ipm"``: plain l1 LPs go to the dense interior point of :mod:`.ipm` first, with
+    the same fallback.
     ``rows="generate"``: other pure LPs with lazy rows are solved by row generation
     (:mod:`.rowgen`) first, with the same fallback.
     """
     # imported here: both build their models with this module's row builders
-    from . import rowgen, warm
+    from . import ipm, rowgen, warm
 
+    if lp_solver == "ipm" and ipm.applies(problem, model, objective, deadzone, cost_active):
+        got = ipm.solve(problem, model)
+        if got is not None:
+            xi, bi, fi, dti, msg = got
+            return Outcome("optimal", xi, bi, fi, None, dti, msg, False, None)
     if lp_solver == "highspy" and warm.applies(model, objective, deadzone, cost_active):
         got = warm.solve_warm(problem, model, objective, time_limit=time_limit)
         if got is not None:
