@@ -151,22 +151,32 @@ def pytest_collection_modifyitems(config, items):
     suffix = getattr(config.option, "loadgroup", False) and hasattr(items[0] if items else None, "_id")
     for item in items:
         if "built_reports" not in getattr(item, "fixturenames", ()):
-            continue
-        stage = _report_stage(item) if item.name != "test_index_renders_in_a_browser_and_every_link_resolves" else "index"
-        group = f"{REPORTS_GROUP}-{stage or 'other'}"
-        item.add_marker(pytest.mark.xdist_group(group))
+            marker = item.get_closest_marker("xdist_group")  # a module's own group (e.g. one costly fixture)
+            if marker is None:
+                continue
+            group = marker.args[0] if marker.args else marker.kwargs["name"]
+        else:
+            stage = _report_stage(item) if item.name != "test_index_renders_in_a_browser_and_every_link_resolves" else "index"
+            group = f"{REPORTS_GROUP}-{stage or 'other'}"
+            item.add_marker(pytest.mark.xdist_group(group))
         if suffix and "@" not in item.nodeid:
             from _pytest.nodeid import NodeId
 
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
+GROUP_SECONDS = {"dvc_workflow": 160}
+"""Rough seconds of the other costly groups (``pytest.mark.xdist_group`` in a test module): handed
+out among the stages' builds by their cost (tests/test_dvc_workflow.py: one repository copy for
+the module, and the dvc runs on it)."""
+
+
 def _group_cost(scope: str) -> float:
-    """Scheduling weight of an xdist work unit: a stage's build seconds; then the stages that read
-    other stages' outputs; then the other tests (0: they keep xdist's order); the index (which
-    reads every stage) last."""
+    """Scheduling weight of an xdist work unit: a stage's build seconds (or a costly group's,
+    ``GROUP_SECONDS``); then the stages that read other stages' outputs; then the other tests (0:
+    they keep xdist's order); the index (which reads every stage) last."""
     if not scope.startswith(f"{REPORTS_GROUP}-"):
-        return 0.0
+        return GROUP_SECONDS.get(scope, 0.0)
     stage = scope.removeprefix(f"{REPORTS_GROUP}-")
     if stage == "index":
         return -1.0

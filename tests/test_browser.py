@@ -7,7 +7,8 @@ built small, once per session, into one reports folder, then the index). For eac
   reports folder, so that relative URLs resolve as for the original, and the recorder script
   ``RECORDER`` as the first thing in ``<head>``, so that it also sees errors from the page's own
   scripts) with ``--dump-dom``, and reads back the JSON the recorder wrote into the DOM;
-* takes ``--screenshot`` of the original page (``<tmp>/<page>.png``, 1280x2000) for debugging.
+* when a check fails, takes ``--screenshot`` of the original page (``<tmp>/<page>.png``,
+  1280x2000) for debugging, named in the failure (not otherwise: a browser run costs seconds).
 
 Checks, per page:
 
@@ -164,11 +165,15 @@ def instrumented_copy(page: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def render(browser: str, page: Path, tmp_path: Path) -> dict:
-    """The recorder's result for ``page``; also writes ``tmp_path/<page>.png`` (the original page)."""
+def screenshot(browser: str, page: Path, tmp_path: Path) -> str:
+    """Writes ``tmp_path/<page>.png`` (the original page, 1280x2000); its path, for a failure message."""
     shot = tmp_path / f"{page.stem}.png"
     run_browser(browser, tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", page.resolve().as_uri())
-    print(f"screenshot: {shot}" + ("" if shot.is_file() else " (NOT WRITTEN)"))
+    return str(shot) + ("" if shot.is_file() else " (NOT WRITTEN)")
+
+
+def render(browser: str, page: Path, tmp_path: Path) -> dict:
+    """The recorder's result for ``page``."""
     copy = instrumented_copy(page, tmp_path)
     done = run_browser(browser, tmp_path, "--dump-dom", copy.as_uri())
     found = re.search(rf'<pre id="{RESULT_ID}"[^>]*>(.*?)</pre>', done.stdout, re.DOTALL)
@@ -193,13 +198,22 @@ def python_error_text(result: dict) -> list[str]:
     return problems
 
 
-def check_page(result: dict, name: str, screenshot: Path) -> None:
-    where = f"{name} (screenshot: {screenshot})"
-    assert not result["errors"], f"{where}: errors in the browser:\n" + "\n".join(result["errors"])
+def page_problems(result: dict) -> list[str]:
+    """Every failed check of one page: browser errors, undecoded images, Python error text."""
+    problems = ["errors in the browser:\n" + "\n".join(result["errors"])] if result["errors"] else []
     broken = [img for img in result["images"] if not (img["complete"] and img["width"] > 0 and img["height"] > 0)]
-    assert not broken, f"{where}: {len(broken)} of {len(result['images'])} images did not decode: {broken}"
-    problems = python_error_text(result)
-    assert not problems, f"{where}: Python error text in the page:\n" + "\n".join(problems)
+    if broken:
+        problems.append(f"{len(broken)} of {len(result['images'])} images did not decode: {broken}")
+    errors = python_error_text(result)
+    if errors:
+        problems.append("Python error text in the page:\n" + "\n".join(errors))
+    return problems
+
+
+def check_page(result: dict, page: Path, browser: str, tmp_path: Path) -> None:
+    """Fails naming every problem of the page and a screenshot of it (taken only then)."""
+    problems = page_problems(result)
+    assert not problems, f"{page.name} (screenshot: {screenshot(browser, page, tmp_path)}): " + "\n".join(problems)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -210,14 +224,14 @@ def test_report_renders_in_a_browser(stage, browser, built_reports, tmp_path):
         pytest.skip(f"stage {stage!r} could not be built; test_notebooks.py::"
                     f"test_notebook_runs_and_writes_declared_outputs[{stage}] reports why")
     result = render(browser, page, tmp_path)
-    check_page(result, page.name, tmp_path / f"{page.stem}.png")
+    check_page(result, page, browser, tmp_path)
     assert result["images"], f"{page.name}: no image in the report (every notebook draws figures)"
 
 
 def test_index_renders_in_a_browser_and_every_link_resolves(browser, built_reports, tmp_path):
     index = built_reports.build_all()
     result = render(browser, index, tmp_path)
-    check_page(result, index.name, tmp_path / "index.png")
+    check_page(result, index, browser, tmp_path)
     assert result["links"], "the index links to nothing"
     unresolved = []
     for link in result["links"]:

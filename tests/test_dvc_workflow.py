@@ -24,7 +24,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 DVC = Path(sys.executable).with_name("dvc")
 
-pytestmark = pytest.mark.skipif(not DVC.exists(), reason=f"dvc is not installed beside {sys.executable}")
+pytestmark = [pytest.mark.skipif(not DVC.exists(), reason=f"dvc is not installed beside {sys.executable}"),
+              # one worker builds the module's repository copy once (26 s), not each worker its own
+              pytest.mark.xdist_group("dvc_workflow")]
 
 
 def _run(args, cwd, check=True):
