@@ -13,8 +13,10 @@ of them (:class:`FamilyOptions`):
     Passed to HiGHS for every (MI)LP the family solves. A solve stopped by the time limit is
     reported as ``"time_limit"``, never as ``"optimal"``.
 ``lp_solver``, ``warm_chunk``
-    How the pure LPs (no integer variables, no fan-in) are solved: ``"scipy"`` (default, the
-    reference) builds and solves every LP afresh with ``scipy.optimize.linprog``; ``"highspy"``
+    How the pure LPs (no integer variables, no fan-in) are solved: ``"auto"`` (default) is
+    ``"ipm"`` for layers of at least 256 inputs (``conversion.ipm.AUTO_MIN_VARIABLES``) and
+    ``"scipy"`` below; ``"scipy"`` (the reference) builds and solves every LP afresh with
+    ``scipy.optimize.linprog``; ``"highspy"``
     keeps one HiGHS model per chunk of ``warm_chunk`` neurons of a layer and re-solves it for
     each neuron by the dual simplex from the previous neuron's optimal basis
     (:mod:`neurobench.conversion.warm`). It was measured no faster on the conversion's layers
@@ -75,7 +77,7 @@ DigitalMethod = Literal["milp", "round", "iterative"]
 PenaltyNorm = Literal["l1", "l2"]
 HybridAssignment = Literal["all", "grouped"]
 HybridStep = Literal["milp", "round"]
-LpSolver = Literal["highspy", "ipm", "scipy"]
+LpSolver = Literal["auto", "highspy", "ipm", "scipy"]
 LpRows = Literal["all", "generate"]
 
 MAX_BITS = 24
@@ -100,10 +102,11 @@ class FamilyOptions(Params):
                                                          "neuron's objective, per mV (l1) or mV^2 (l2) of weight")
     penalty_norm: PenaltyNorm = Field("l1", description="weight penalty norm: l1 (objectives l1, linf) | "
                                                         "l2 (objective ls only)")
-    lp_solver: LpSolver = Field("scipy", description="pure LPs: highspy (one HiGHS model per chunk of a layer, "
-                                                       "dual simplex warm-started from the previous neuron's basis) "
-                                                       "| ipm (dense interior point for plain l1 LPs of wide layers, "
-                                                       "HiGHS otherwise) | scipy (linprog per neuron, the reference)")
+    lp_solver: LpSolver = Field("auto", description="pure LPs: auto (ipm for layers of at least 256 inputs, "
+                                                      "scipy below) | highspy (one HiGHS model per chunk of a layer, "
+                                                      "dual simplex warm-started from the previous neuron's basis) "
+                                                      "| ipm (dense interior point for plain l1 LPs, HiGHS otherwise) "
+                                                      "| scipy (linprog per neuron, the reference)")
     rows: LpRows = Field("all", description="pure LPs: all (every row built and solved at once, the reference) | "
                                             "generate (row generation: silent-sample and error-band rows added "
                                             "only when violated; same optimum)")

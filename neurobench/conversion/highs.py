@@ -431,13 +431,16 @@ def solve_model(problem: NeuronProblem, model: WeightModel, objective: str, *,
     ``lp_solver="highspy"``: pure LPs go to the warm-started dual simplex of :mod:`.warm`
     first; anything it does not prove optimal (or cannot take) takes the scipy path below.
     ``lp_solver="ipm"``: plain l1 LPs go to the dense interior point of :mod:`.ipm` first, with
-    the same fallback.
+    the same fallback. ``lp_solver="auto"``: ``"ipm"`` for models of at least
+    ``ipm.AUTO_MIN_VARIABLES`` variables (wide layers), ``"scipy"`` below.
     ``rows="generate"``: other pure LPs with lazy rows are solved by row generation
     (:mod:`.rowgen`) first, with the same fallback.
     """
     # imported here: both build their models with this module's row builders
     from . import ipm, rowgen, warm
 
+    if lp_solver == "auto":
+        lp_solver = "ipm" if model.p >= ipm.AUTO_MIN_VARIABLES else "scipy"
     if lp_solver == "ipm" and ipm.applies(problem, model, objective, deadzone, cost_active):
         got = ipm.solve(problem, model)
         if got is not None:

@@ -91,3 +91,16 @@ def test_layer_objectives_match_scipy():
 def test_unknown_solver_is_named():
     with pytest.raises(ValidationError, match="lp_solver"):
         Analog(lp_solver="ipx")
+
+
+@pytest.mark.parametrize("n,path", [(ipm.AUTO_MIN_VARIABLES - 1, "scipy"), (ipm.AUTO_MIN_VARIABLES, "ipm")])
+def test_auto_takes_the_interior_point_for_wide_layers_only(n, path):
+    """The families' default ``lp_solver="auto"``: the interior point from AUTO_MIN_VARIABLES
+    inputs on, scipy's simplex (the reports' reference) below."""
+    assert Analog().lp_solver == "auto"
+    rng = np.random.default_rng(n)
+    R = rng.random((120, n))
+    z = R @ rng.normal(0, 0.05, n)
+    prob = NeuronProblem(R=R, z=z, silent=z < 0)
+    got = solve_model(prob, _model(R, -8.0, 8.0), "l1", time_limit=30.0, mip_rel_gap=1e-4, lp_solver="auto")
+    assert got.message.startswith("dense interior point") == (path == "ipm"), got.message
