@@ -13,7 +13,7 @@ rows and ``S`` variables::
 by Mehrotra's predictor-corrector (the Frisch-Newton method of Portnoy and Koenker, 1997, for
 l1 regression). Each iteration forms and Cholesky-factors the dense ``m x m`` matrix
 ``K^T diag(q) K`` (``S m^2`` flops): on a 784-input layer with 1000 calibration samples about
-50 ms on one core, and 6-15 iterations, where HiGHS's simplex spends 3-12 s on the same LP
+50 ms on one core, and 5-17 iterations, where HiGHS's simplex spends 3-12 s on the same LP
 (1,300-2,300 iterations of a dense basis). The weights are the multipliers of the equality rows.
 
 The result is an optimum of the problem *without* the variable bounds; it is returned only when
@@ -22,10 +22,11 @@ is optimal), and only when ``u`` is feasible to ``feas_tol`` (relative) and the 
 ``P(v) - L(v, u)``, with ``L(v, u) = sum_s u_s e_s`` the Lagrangian at the residuals ``e``
 (``K v - z`` active, ``K v - i_th`` silent), is below ``gap_tol (1 + P(v))``. Every term
 ``|e_a| - u_a e_a`` and ``max(0, e_s) - u_s e_s`` is >= 0 for ``u`` in its box, and
-``P(v) - P(v*)`` exceeds this gap only by the second-order ``|(K^T u) . (v* - v)|``. Otherwise :func:`solve` returns None and the caller solves the LP
-with HiGHS. Unlike the simplex, an interior point method returns a point in the relative interior
-of the optimal face when the optimum is not unique (the weights then differ from HiGHS's vertex;
-the objective agrees within the gap).
+``P(v) - P(v*)`` exceeds this gap only by the second-order ``|(K^T u) . (v* - v)|``.
+Otherwise :func:`solve` returns None and the caller solves the LP with HiGHS. Unlike the
+simplex, an interior point method returns a point in the relative interior of the optimal face
+when the optimum is not unique (the weights then differ from HiGHS's vertex; the objective
+agrees within the gap).
 """
 
 from __future__ import annotations
