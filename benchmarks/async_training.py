@@ -27,6 +27,7 @@ The load average is printed with the table.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -119,7 +120,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=None, help="training samples (default 512; quick 64)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default 2; quick 1)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ", ".join(MODELS))
-    parser.add_argument("--worker", default=None, help=argparse_hidden())
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: one timed run
     args = parser.parse_args()
     samples = args.samples or (64 if args.quick else 512)
     epochs = args.epochs or (1 if args.quick else 2)
@@ -157,12 +158,6 @@ def main() -> None:
           f"{repeats} interleaved repetition(s); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
     print_table(rows, floatfmt=".4g", columns=["model", "peer", "samples/s (median)", "min", "max", "speed-up",
                                                    "samples/CPU-s (median)", "CPU speed-up", "peak memory", "identical"])
-
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -72,13 +72,6 @@ def applies(problem: NeuronProblem, model: WeightModel, objective: str, deadzone
             and problem.silent_mode == "hinge" and model.G.shape[0] > 0)
 
 
-def l1_objective(K: np.ndarray, z: np.ndarray, silent: np.ndarray, i_th: float, v: np.ndarray) -> float:
-    """``P(v)``: summed absolute error on active samples plus the hinge on silent ones."""
-    current = K @ v
-    active = ~silent
-    return float(np.abs(current[active] - z[active]).sum() + np.maximum(current[silent] - i_th, 0.0).sum())
-
-
 def dual_l1(K: np.ndarray, z: np.ndarray, silent: np.ndarray, i_th: float, *, gap_tol: float = 1e-8,
             feas_tol: float = 1e-8, max_iter: int = 60) -> IpmResult | None:
     """Minimise ``P(v)`` (module docstring) over unbounded ``v``; None if the method did not reach
@@ -86,11 +79,10 @@ def dual_l1(K: np.ndarray, z: np.ndarray, silent: np.ndarray, i_th: float, *, ga
     t0 = time.perf_counter()
     S, m = K.shape
     active = ~silent
-    zs = np.where(active, z, 0.0)
     # standard form: min c.x  s.t.  K^T x = b,  0 <= x <= h,   x = u - lower
     lower = np.where(active, -1.0, 0.0)
     h = np.where(active, 2.0, 1.0)
-    c = np.where(active, zs, float(i_th))
+    c = np.where(active, z, float(i_th))  # the residuals are e = K v - c
     b = -(K.T @ lower)
     x = 0.5 * h
     s = h - x
@@ -99,15 +91,14 @@ def dual_l1(K: np.ndarray, z: np.ndarray, silent: np.ndarray, i_th: float, *, ga
     zd = np.maximum(r, 0.0) + 1e-2 * (1.0 + np.abs(r).max())
     wd = zd - r
     b_scale = 1.0 + np.abs(b).max()
-    best: IpmResult | None = None
     for it in range(max_iter):
+        e = K @ y - c
         rp = b - K.T @ x
-        rd = c - K @ y - zd + wd
-        primal = l1_objective(K, zs, silent, i_th, y)
-        gap = primal - (x + lower) @ (K @ y - c)  # P(v) - L(v, u) >= 0 (module docstring)
+        rd = -e - zd + wd
+        primal = float(np.abs(e[active]).sum() + np.maximum(e[silent], 0.0).sum())  # P(v)
+        gap = primal - (x + lower) @ e  # P(v) - L(v, u) >= 0 (module docstring)
         if np.abs(rp).max() <= feas_tol * b_scale and abs(gap) <= gap_tol * (1.0 + primal):
-            best = IpmResult(y.copy(), primal, float(gap), it, time.perf_counter() - t0)
-            break
+            return IpmResult(y, primal, float(gap), it, time.perf_counter() - t0)
         mu = (x @ zd + s @ wd) / (2 * S)
         q = 1.0 / (zd / x + wd / s)
         normal = sl.blas.dsyrk(1.0, K * np.sqrt(q)[:, None], trans=1, lower=0)  # upper triangle of K^T Q K
@@ -138,7 +129,7 @@ def dual_l1(K: np.ndarray, z: np.ndarray, silent: np.ndarray, i_th: float, *, ga
         wd += ad * dw
         if not (np.all(np.isfinite(y)) and np.all(x > 0) and np.all(s > 0)):
             return None
-    return best
+    return None
 
 
 def _least_squares(K: np.ndarray, c: np.ndarray) -> np.ndarray:
