@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DVC_NO_ANALYTICS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: reproduce test setup lab benchmark clean
+.PHONY: reproduce test test-quick setup lab benchmark clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,12 @@ reproduce: setup
 # workers (the slowest stages first; tests/conftest.py), and every other test fills the gaps.
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+## The development loop (under 3 minutes on 2 cores): every test but those marked slow (the small
+## notebook builds and what reads them, the dvc runs on a repository copy, the serial-versus-pool
+## identity runs). `make test`, which CI runs, runs them too.
+test-quick: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 ## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup

@@ -26,7 +26,8 @@ DVC = Path(sys.executable).with_name("dvc")
 
 pytestmark = [pytest.mark.skipif(not DVC.exists(), reason=f"dvc is not installed beside {sys.executable}"),
               # one worker builds the module's repository copy once (26 s), not each worker its own
-              pytest.mark.xdist_group("dvc_workflow")]
+              pytest.mark.xdist_group("dvc_workflow"),
+              pytest.mark.slow]  # dvc runs on a repository copy: about 160 worker-seconds
 
 
 def _run(args, cwd, check=True):
@@ -111,7 +112,6 @@ def test_plan_lists_what_repro_would_run_where_a_dry_run_cannot(repo_copy):
     assert "outputs" in lines["conversion"]  # never built here
 
 
-@pytest.mark.slow
 def test_changing_one_chip_reruns_only_that_candidates_stage(repo_copy):
     # issue 17: every candidate chip is its own stage (deploy_candidate@<name>) with the shared
     # settings and its own deploy.chips.<name> as params

@@ -16,6 +16,8 @@ import yaml
 from neurobench import config, pipeline
 
 REPO = Path(__file__).resolve().parents[1]
+PARAMS_TEXT = (REPO / "params.yaml").read_text()
+PARAMS = yaml.load(PARAMS_TEXT, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # parsed once
 def _set(path: str, value):
     """A mutation that sets ``section.key...`` to ``value`` (a new key if it does not exist)."""
     def mutate(params):
@@ -158,14 +160,13 @@ MUTATIONS = [
 
 
 def _write_mutated(tmp_path: Path, kind: str, mutate) -> Path:
-    text = (REPO / "params.yaml").read_text()
     path = tmp_path / "params.yaml"
     if kind == TEXT:
-        path.write_text(mutate(text))
+        path.write_text(mutate(PARAMS_TEXT))
     else:
-        params = copy.deepcopy(yaml.safe_load(text))
+        params = copy.deepcopy(PARAMS)
         mutate(params)
-        path.write_text(yaml.safe_dump(params, sort_keys=False))
+        path.write_text(yaml.dump(params, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
     return path
 
 
