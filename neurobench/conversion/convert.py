@@ -295,8 +295,9 @@ class Converter:
             if inputs.shape[0] <= inputs.shape[1]:
                 warnings.warn(
                     f"layer {i}: {inputs.shape[0]} calibration rows for {inputs.shape[1]} inputs per neuron; "
-                    "the per-neuron problems are underdetermined and their vertex solutions generalise "
-                    "poorly: use more calibration samples (or conv_positions)", stacklevel=3)
+                    "the per-neuron problems are underdetermined (many weight vectors fit the rows "
+                    "equally well, and the one returned generalises poorly): use more calibration "
+                    "samples (or conv_positions)", stacklevel=3)
             if i - 1 in self.prune:
                 inputs = self._prune_previous(layers, i - 1, inputs, z, silent, constraints)
             weights, bias, solutions = solve_layer(

@@ -91,7 +91,12 @@ class Mesh(Params):
 
     def hops(self, n: int | None = None) -> np.ndarray:
         """(n, n) int64 XY-routing hop counts between the first ``n`` positions (default all)."""
-        t = np.arange(self.size if n is None else n)
+        return self.hops_between(np.arange(self.size if n is None else n))
+
+    def hops_between(self, positions: np.ndarray) -> np.ndarray:
+        """(k, k) int64 XY-routing hop counts between the ``k`` given positions (row-major
+        numbers): ``hops()[np.ix_(positions, positions)]`` without the whole mesh's matrix."""
+        t = np.asarray(positions, dtype=np.int64)
         y, x = t // self.cols, t % self.cols
         return np.abs(y[:, None] - y[None, :]) + np.abs(x[:, None] - x[None, :])
 
@@ -138,7 +143,7 @@ def noc_cost(traffic: np.ndarray, tile_of: np.ndarray, mesh: Mesh, noc: MeshPara
     """
     traffic = np.asarray(traffic, dtype=np.float64).copy()
     np.fill_diagonal(traffic, 0.0)
-    h = mesh.hops()[np.ix_(tile_of, tile_of)]
+    h = mesh.hops_between(tile_of)
     hop_spikes = float((traffic * h).sum())
     inter = float(traffic.sum())
     energy = noc.e_spike * total_spikes + noc.hop_pj * hop_spikes

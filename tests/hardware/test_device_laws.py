@@ -114,6 +114,8 @@ def test_mesh_hops_root_and_coordinates():
     np.testing.assert_array_equal(mesh.coordinates()[4], [1, 1])
     assert mesh.root == 4 and mesh.hops()[0, 5] == 3
     np.testing.assert_array_equal(mesh.hops(2), [[0, 1], [1, 0]])
+    picked = np.array([5, 0, 4, 4])  # any order, repeats allowed
+    np.testing.assert_array_equal(mesh.hops_between(picked), mesh.hops()[np.ix_(picked, picked)])
     with pytest.raises(ValueError):
         Mesh(rows=0, cols=1)
 
