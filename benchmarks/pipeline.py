@@ -46,18 +46,21 @@ STAGE_BUDGETS_S = {
     "wireless": 150.0,
     "analog": 70.0,
     "interop": 60.0,
-    "deploy_candidate": 45.0,
+    "deploy_candidate": 60.0,
     "deploy": 45.0,
     "index": 20.0,
 }
 """Wall-clock budget of each stage of ``make reproduce`` on 2 cores (s): what it took in the
 full repro of issue 15 with about 30 % headroom, and about 15 s for starting dvc and the
-notebook's kernel (the data stage's notebook runs in 8 s, the stage in 15-22 s). A ``foreach`` stage's budget holds for each of
+notebook's kernel (the data stage's notebook runs in 8 s, the stage in 15-22 s). The endurance
+stage's mapping took 72-90 s alone but 244 s as the first run in a fresh clone after
+async_authors (docs/performance.md): its budget is what it takes alone. A ``foreach`` stage's budget holds for each of
 its instances (``deploy_candidate@<chip>``). A new stage gets its budget here when it lands
 (``tests/test_pipeline_budgets.py`` fails otherwise)."""
 
-NO_OP_BUDGET_S = 5.0
-"""``dvc repro`` with nothing changed (s)."""
+NO_OP_BUDGET_S = 15.0
+"""``dvc repro`` with nothing changed (s): 10-15 s with 21 stages, most of it dvc parsing
+``params.yaml`` once per stage that reads it (ruamel.yaml, pure Python; 20 parses)."""
 
 
 def budget(stage: str) -> float | None:
@@ -102,7 +105,8 @@ def main() -> int:
         return 0
 
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "PYTHONHASHSEED": "0"}  # as the Makefile's reproduce
     work = Path(tempfile.mkdtemp(prefix="neurobench-repro-"))
     dvc = str(bin_dir / "dvc")
     try:
@@ -113,7 +117,7 @@ def main() -> int:
         for stage in stages:
             seconds[stage] = timed(lambda: subprocess.run([dvc, "repro", "--single-item", stage], cwd=repo, env=env,
                                                           check=True, stdout=subprocess.DEVNULL))[1]
-            print(f"{stage}: {seconds[stage]:.1f} s", file=sys.stderr, flush=True)
+            print(f"\n{stage}: {seconds[stage]:.1f} s", file=sys.stderr, flush=True)  # after dvc's bars
         no_op = timed(lambda: subprocess.run([dvc, "repro", *(["data"] if args.quick else [])], cwd=repo, env=env,
                                              check=True, stdout=subprocess.DEVNULL))[1]
     finally:
