@@ -54,9 +54,9 @@ STAGE_BUDGETS_S = {
 full repro of issue 15 with about 30 % headroom, and about 15 s for starting dvc and the
 notebook's kernel (the data stage's notebook runs in 8 s, the stage in 15-22 s). The endurance
 stage's mapping took 72-90 s alone but 244 s as the first run in a fresh clone after
-async_authors (docs/performance.md): its budget is what it takes alone. A ``foreach`` stage's budget holds for each of
-its instances (``deploy_candidate@<chip>``). A new stage gets its budget here when it lands
-(``tests/test_pipeline_budgets.py`` fails otherwise)."""
+async_authors (docs/performance.md): its budget is what it takes alone. A ``foreach`` stage's
+budget holds for each of its instances (``deploy_candidate@<chip>``). A new stage gets its
+budget here when it lands (``tests/test_pipeline_budgets.py`` fails otherwise)."""
 
 NO_OP_BUDGET_S = 15.0
 """``dvc repro`` with nothing changed (s): 10-15 s with 21 stages, most of it dvc parsing
