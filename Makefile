@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 export DVC_NO_ANALYTICS := 1
 export PYTHONHASHSEED := 0
 
@@ -27,13 +28,13 @@ reproduce: setup
 # two pytest-xdist workers: the small reports are built once each, split by stage between both
 # workers (the slowest stages first; tests/conftest.py), and every other test fills the gaps.
 test: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(PYTEST)
 
 ## The development loop (under 3 minutes on 2 cores): every test but those marked slow (the small
 ## notebook builds and what reads them, the dvc runs on a repository copy, the serial-versus-pool
 ## identity runs). `make test`, which CI runs, runs them too.
 test-quick: setup
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+	$(PYTEST) -m "not slow"
 
 ## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup

@@ -17,7 +17,7 @@ from neurobench import config, pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS_TEXT = (REPO / "params.yaml").read_text()
-PARAMS = yaml.load(PARAMS_TEXT, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # parsed once
+PARAMS = config.load_params(REPO / "params.yaml")  # parsed once, by the checker's own loader
 def _set(path: str, value):
     """A mutation that sets ``section.key...`` to ``value`` (a new key if it does not exist)."""
     def mutate(params):
