@@ -224,10 +224,14 @@ def load_section(section: str, path: str | Path = DEFAULT_PARAMS) -> Params:
     return section_of(load_params(path), section, path)
 
 
-def section_of(params: dict[str, Any], section: str, path: str | Path = DEFAULT_PARAMS) -> Params:
-    """Validate one section of ``params``, read from ``path`` (named in the errors)."""
+def section_of(params: dict[str, Any], section: str, path: str | Path = DEFAULT_PARAMS,
+               reader: str | None = None) -> Params:
+    """Validate one section of ``params``, read from ``path`` (named in the errors; a missing
+    section's error also names ``reader``, the notebook or step that needs it, when given)."""
     if section not in params:
-        raise ConfigError(f"{path}: section {section!r} is missing; sections present: {', '.join(params) or 'none'}")
+        needed = f" (read by {reader})" if reader else ""
+        raise ConfigError(f"{path}: section {section!r}{needed} is missing; "
+                          f"sections present: {', '.join(params) or 'none'}")
     try:
         return validate(section, params[section])
     except ConfigError as exc:

@@ -35,8 +35,12 @@ A task function must be
    per-worker or per-call counter), so the task computes the same numbers in any process, in
    any order, and again when it is retried;
 4. **thread-explicit**: numerical libraries run with a fixed number of threads (torch through
-   ``neurobench.ann.train.deterministic_torch``); Dask's workers and the pool's processes get
-   ``OMP_NUM_THREADS=1`` from Dask's nanny or the caller's environment.
+   ``neurobench.ann.train.deterministic_torch``); Dask's workers get ``OMP_NUM_THREADS=1`` from
+   Dask's nanny, the pool's processes from :func:`one_thread_worker`. One thread per worker is
+   also what keeps a pool fast: with ``workers`` processes on as many cores, torch's default of a
+   thread per core oversubscribes them, and small tensor operations suffer most (the test-set
+   evaluation of the src stage's 64-100-10 LIF network took 2.2 s on 2 threads beside a busy
+   core, 0.035 s on one; ``docs/performance.md``).
 
 Timings are the one part of a result allowed to differ between runs; compare the rest.
 """
@@ -54,7 +58,8 @@ from pydantic import Field, model_validator
 from .progress import track
 from .schema import Params
 
-__all__ = ["ExecutorParams", "Session", "SubmitAdapter", "map_tasks", "open_executor", "session_of"]
+__all__ = ["ExecutorParams", "Session", "SubmitAdapter", "WORKER_THREAD_VARIABLES", "map_tasks", "one_thread_worker",
+           "open_executor", "session_of"]
 
 R = TypeVar("R")
 
@@ -84,6 +89,29 @@ class ExecutorParams(Params):
         return self
 
 
+WORKER_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""Environment variables that set the thread count of OpenMP (torch), MKL and OpenBLAS (numpy)."""
+
+
+def one_thread_worker() -> None:
+    """Initializer of the process pool's workers: every numerical library on one thread.
+
+    Sets ``WORKER_THREAD_VARIABLES`` to 1 before the worker imports numpy or torch (importing
+    this module imports neither), and limits any already loaded (torch through
+    ``torch.set_num_threads``, BLAS and OpenMP through threadpoolctl)."""
+    import os
+    import sys
+
+    for name in WORKER_THREAD_VARIABLES:
+        os.environ[name] = "1"
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    if "numpy" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+
+
 class Session:
     """An open executor: :meth:`map` as often as needed, then :meth:`close` (or use
     :func:`open_executor`, which closes it)."""
@@ -95,7 +123,8 @@ class Session:
         self._cluster = None
         if params.kind == "process":
             context = multiprocessing.get_context(params.start_method)
-            self._pool = ProcessPoolExecutor(max_workers=params.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=params.workers, mp_context=context,
+                                             initializer=one_thread_worker)
         elif params.kind == "dask":
             self._client, self._cluster = _dask_client(params)
 

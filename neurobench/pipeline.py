@@ -77,15 +77,8 @@ def stage_parameters(notebook: str | Path, params_path: str | Path) -> dict[str,
     names = [n for n in notebook_parameters(notebook) if n != OUTPUT_DIR_PARAMETER]
     params = config.load_params(params_path)
     config.check_unknown_sections(params, params_path)
-    sections = {}
-    for name in names:
-        if name not in params:
-            raise config.ConfigError(
-                f"{params_path}: section {name!r} (read by {Path(notebook).name}) is missing; "
-                f"sections present: {', '.join(params) or 'none'}"
-            )
-        sections[name] = config.validate(name, params[name]).model_dump(mode="python")
-    return sections
+    return {name: config.section_of(params, name, params_path, reader=Path(notebook).name).model_dump(mode="python")
+            for name in names}
 
 
 OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}

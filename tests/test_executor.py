@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from neurobench.ann import Ann
 from neurobench.ann.train import load_data
-from neurobench.executor import ExecutorParams, Session, map_tasks, open_executor
+from neurobench.executor import WORKER_THREAD_VARIABLES, ExecutorParams, Session, map_tasks, open_executor
 from neurobench.network import AvgPool2d, Conv2d, Dense
 from neurobench.scaleout import SeedTask, convert, seed_sweep, seed_tasks, train_seed
 
@@ -90,6 +90,20 @@ def _square(x: int) -> int:
 def test_local_map_returns_results_in_task_order():
     assert map_tasks(_square, [3, 1, 2]) == [9, 1, 4]
     assert map_tasks(_square, []) == []
+
+
+def _threads(_: int) -> tuple[dict[str, str | None], int]:
+    import torch
+
+    return {name: os.environ.get(name) for name in WORKER_THREAD_VARIABLES}, torch.get_num_threads()
+
+
+def test_process_pool_workers_run_every_numerical_library_on_one_thread():
+    """Two workers on two cores with torch's default thread per core oversubscribe the machine
+    (a small network's evaluation 60x slower); the pool's initializer gives each one thread."""
+    with open_executor(ExecutorParams(kind="process", workers=2)) as session:
+        seen = session.map(_threads, range(4))
+    assert seen == [({name: "1" for name in WORKER_THREAD_VARIABLES}, 1)] * 4
 
 
 @pytest.mark.slow

@@ -78,8 +78,9 @@ def test_invalid_section_stops_before_running(stage_dirs):
     notebooks, reports, params = stage_dirs
     params.write_text("data: {test_fraction: 1.5}\n")
     make_notebook(notebooks / "d.ipynb", WRITE_METRICS, parameters='data = {}\noutput_dir = ""')
-    with pytest.raises(config.ConfigError, match="data.test_fraction = 1.5"):
+    with pytest.raises(config.ConfigError, match="data.test_fraction = 1.5") as caught:
         pipeline.run_stage("d", params, notebooks, reports, progress=False)
+    assert str(caught.value).startswith(f"{params}: ")  # the file actually read, not "params.yaml"
     assert not reports.exists() or list(reports.iterdir()) == []
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from neurobench import config
 from neurobench.executor import ExecutorParams
-from neurobench.experiments.asynchronous.stages import run_replicates
+from neurobench.experiments.asynchronous.stages import run_replicate, run_replicates
 
 POOL = ExecutorParams(kind="process", workers=2)
 
@@ -33,8 +34,14 @@ def _same_networks(a, b) -> None:
                 np.testing.assert_array_equal(x, y)
 
 
+def _without_seconds(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=[c for c in frame if "second" in c])
+
+
 @pytest.mark.slow
 def test_async_replicates_are_identical_serially_and_on_a_process_pool():
+    """run_replicates' per-model and per-task executor tasks give what one replicate computed
+    whole in one process (run_replicate) gives, serially and on a pool."""
     cfg = config.validate("asynchronous", TINY_ASYNC)
     serial = run_replicates(cfg)
     pooled = run_replicates(cfg, POOL)
@@ -42,9 +49,15 @@ def test_async_replicates_are_identical_serially_and_on_a_process_pool():
         np.testing.assert_array_equal(data_a.test_idx, data_b.test_idx)
         _same_networks(models_a, models_b)
     for a, b in zip(serial[1:4], pooled[1:4]):
-        pd.testing.assert_frame_equal(a.drop(columns=[c for c in a if "second" in c]),
-                                      b.drop(columns=[c for c in b if "second" in c]))
+        pd.testing.assert_frame_equal(_without_seconds(a), _without_seconds(b))
     assert serial[4].keys() == pooled[4].keys()  # timings: same keys, values are wall seconds
+    for r in range(cfg.n_seeds):
+        data, models, hist, grid, lat, times = run_replicate((cfg, r))
+        _same_networks(models, pooled[0][r][1])
+        for whole, split in ((hist, pooled[1]), (grid, pooled[2]), (lat, pooled[3])):
+            part = split[split.replicate == r].drop(columns="replicate").reset_index(drop=True)
+            pd.testing.assert_frame_equal(_without_seconds(whole), _without_seconds(part))
+        assert {f"{k}[r{r}]" for k in times} <= pooled[4].keys()
 
 
 def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -110,3 +123,28 @@ def test_endurance_mappings_and_replicates_are_identical_serially_and_on_a_proce
         for name in ("res", "life", "gain", "cost", "rr", "rram_thermal", "pcm_thermal"):
             _same_frame(getattr(a, name), getattr(b, name))
     assert not serial[0].res.lifetime.equals(serial[1].res.lifetime)  # replicates differ: a swap would show
+
+
+TINY_SRC = {"max_train": 40, "max_test": 16, "encoding": {"silent_steps": 2, "stimulus_steps": 4},
+            "events": {"saccade_steps": 6}, "network": {"hidden": [8], "deep_hidden": [8, 8]},
+            "training": {"epochs": 1, "batch_size": 20}, "n_seeds": 2}
+
+
+@pytest.mark.slow
+def test_src_models_on_a_process_pool_are_what_a_whole_replicate_computes():
+    """run_replicates' one task per (replicate, model) gives each replicate's rows, histories and
+    NeuroBench rows in run_replicate's order and values, the ablation in replicate 0 only."""
+    from neurobench.experiments.src.stages import run_replicate, run_replicates as src_replicates
+
+    cfg = config.validate("src", TINY_SRC)
+    rows, hist, (data0, models0), timings, nb = src_replicates(cfg, POOL)
+    whole = [run_replicate((cfg, r)) for r in range(cfg.n_seeds)]
+    pd.testing.assert_frame_equal(rows, pd.DataFrame([row for w in whole for row in w[0]]))
+    pd.testing.assert_frame_equal(hist, pd.DataFrame([h for w in whole for h in w[1]]))
+    assert list(models0) == list(whole[0][2][1]) and "src_deep_no_bypass" in models0
+    for name, model in models0.items():
+        for a, b in zip(model.parameters(), whole[0][2][1][name].parameters()):
+            assert torch.equal(a, b)
+    assert nb == {name: [w[4][name] for w in whole] for name in whole[0][4]}
+    assert timings.keys() == {k for w in whole for k in w[3]}
+    assert set(rows.replicate) == {0, 1} and (rows.model == "src_deep_no_bypass").sum() == 1

@@ -1,14 +1,16 @@
 """The study's computations: training every model, evaluating every execution, stopping early.
 
 * ``train_models``: the layer-synchronized snnTorch baseline and one unlayered-backprop model per
-  training strategy, same architecture, seed and epochs (``train_study``: for every task);
+  training strategy (``model_names``), same architecture, seed and epochs (``train_model``: one
+  of them; ``train_study``: for every task);
 * ``evaluate_grid``: every model under layer-synchronized execution and under every scheduling
   strategy and ``F`` (event-driven path), one row of per-sample means each, plus per-sample
   latencies for distributions (``evaluate_study``: for every task);
 * ``early_stopping``: accuracy against forward steps (budgets on the drained run, and the
   stopping modes ``first_output`` / ``after_output`` run for real; ``early_stopping_study``);
 * ``replicate_section`` / ``run_replicates``: the study ``n_seeds`` times, replicate ``r`` with
-  every seed field replaced by ``child_seed(seed, r)``;
+  every seed field replaced by ``child_seed(seed, r)``, one executor task per trained model
+  (``training_task``) and per evaluated task (``evaluation_task``);
 * ``clock_crosscheck``: the layer-synchronized run of the trained models against the clock
   simulator under the matching convention (``neurobench.sim.layersync.clock_agreement``);
 * ``neurobench_rows``: the NeuroBench-style table's rows from the grid already evaluated;
@@ -49,16 +51,22 @@ __all__ = [
     "early_stopping_study",
     "evaluate_grid",
     "evaluate_study",
+    "evaluate_task",
+    "evaluation_task",
     "grid_mean",
     "latency_forward_group",
+    "model_names",
     "neurobench_rows",
     "replicate_section",
     "run_replicate",
     "run_replicates",
     "save_models",
     "summarize",
+    "train_model",
     "train_models",
     "train_study",
+    "train_task_model",
+    "training_task",
 ]
 
 LAYER_SYNC = "layer-sync"
@@ -66,19 +74,34 @@ LAYER_SYNC = "layer-sync"
 STOP_METRICS = ("accuracy", "forward_steps", "spikes_per_sample")
 
 
+def model_names(strategies) -> list[str]:
+    """The models the study trains, in report order: ``"sync"`` then ``"async-<strategy>"`` for
+    each training strategy."""
+    return ["sync", *(f"async-{strategy}" for strategy in strategies)]
+
+
+def train_model(x, y, neurons: NeuronParams, config: TrainConfig, frame_dt: float, train_forward_group: int,
+                model: str, prioritize_input: bool = True, n_classes: int = 10) -> TrainResult:
+    """One model of ``model_names`` trained on frames ``x`` of ``frame_dt`` ms: ``"sync"`` the
+    layer-synchronized snnTorch model (without the asynchronous-only regulariser, refractory
+    dropout), ``"async-<strategy>"`` unlayered backprop under that strategy with groups of
+    ``train_forward_group`` spikes."""
+    if model == "sync":
+        return train_sync(x, y, neurons, replace(config, refractory_dropout=0.0), frame_dt, n_classes)
+    if not model.startswith("async-"):
+        raise ValueError(f"model must be 'sync' or 'async-<strategy>', got {model!r}")
+    cfg = AsyncConfig(forward_group=train_forward_group, prioritize_input=prioritize_input, frame_dt=frame_dt)
+    return train_async(x, y, neurons, config, cfg, model.removeprefix("async-"), n_classes)
+
+
 def train_models(x, y, neurons: NeuronParams, config: TrainConfig, frame_dt: float, train_forward_group: int,
                  strategies, prioritize_input: bool = True, n_classes: int = 10) -> dict[str, TrainResult]:
     """``{"sync": layer-synchronized snnTorch model, "async-<strategy>": unlayered backprop}``
-    on frames ``x`` of ``frame_dt`` ms.
-
-    The synchronous model trains without the asynchronous-only regulariser (refractory dropout);
-    all models share architecture, seed, epochs and optimiser.
-    """
-    models = {"sync": train_sync(x, y, neurons, replace(config, refractory_dropout=0.0), frame_dt, n_classes)}
-    for strategy in strategies:
-        cfg = AsyncConfig(forward_group=train_forward_group, prioritize_input=prioritize_input, frame_dt=frame_dt)
-        models[f"async-{strategy}"] = train_async(x, y, neurons, config, cfg, strategy, n_classes)
-    return models
+    on frames ``x`` of ``frame_dt`` ms (``train_model`` for each of ``model_names``): every model
+    shares architecture, seed, epochs and optimiser."""
+    return {model: train_model(x, y, neurons, config, frame_dt, train_forward_group, model, prioritize_input,
+                               n_classes)
+            for model in model_names(strategies)}
 
 
 def summarize(record, labels) -> dict[str, float]:
@@ -175,16 +198,34 @@ def train_study(data: StudyData, cfg: AsyncSection) -> tuple[dict[str, dict[str,
     accuracy, loss; timings: wall seconds ``train_s[task]`` and ``samples_per_s[task][model]``,
     not reproducible).
     """
+    trained, seconds = {}, {}
+    for name in data.tasks:
+        for model in model_names(cfg.training.strategies):
+            t0 = time.perf_counter()
+            trained[name, model] = train_task_model(data, cfg, name, model)
+            seconds[name, model] = time.perf_counter() - t0
+    return _collect_training(data, cfg, trained, seconds)
+
+
+def train_task_model(data: StudyData, cfg: AsyncSection, task: str, model: str) -> TrainResult:
+    """``train_model`` of ``model`` on the training split of ``task`` as ``cfg`` says."""
     tc = cfg.training
+    x, dt = data.tasks[task]
+    return train_model(x[data.train_idx], data.y[data.train_idx], cfg.neuron, tc.train_config(), dt,
+                       tc.forward_group, model, cfg.prioritize_input, data.n_classes)
+
+
+def _collect_training(data: StudyData, cfg: AsyncSection, trained: dict[tuple[str, str], TrainResult],
+                     seconds: dict[tuple[str, str], float]) -> tuple[dict[str, dict[str, Network]], pd.DataFrame, dict]:
+    """``train_study``'s returns from the results ``trained[task, model]`` and their wall
+    seconds, in task and ``model_names`` order whatever order they were computed in."""
     models, histories, timings = {}, [], {}
-    y = data.y[data.train_idx]
-    for name, (x, dt) in data.tasks.items():
-        t0 = time.perf_counter()
-        res = train_models(x[data.train_idx], y, cfg.neuron, tc.train_config(), dt, tc.forward_group,
-                           tc.strategies, cfg.prioritize_input, data.n_classes)
-        timings[f"train_s[{name}]"] = time.perf_counter() - t0
-        models[name] = {k: r.network for k, r in res.items()}
-        for k, r in res.items():
+    names = model_names(cfg.training.strategies)
+    for name in data.tasks:
+        timings[f"train_s[{name}]"] = sum(seconds[name, k] for k in names)
+        models[name] = {k: trained[name, k].network for k in names}
+        for k in names:
+            r = trained[name, k]
             timings[f"samples_per_s[{name}][{k}]"] = r.samples_per_s
             histories += [{"task": name, "model": k, "epoch": e + 1, "train accuracy": a, "loss": loss}
                           for e, (a, loss) in enumerate(zip(r.train_accuracy, r.loss))]
@@ -198,15 +239,27 @@ def evaluate_study(data: StudyData, models: dict[str, dict[str, Network]],
     Returns (grid and per-sample latencies, each with a ``task`` column; timings
     ``evaluate_s[task]`` in wall seconds).
     """
-    grids, latencies, timings = [], [], {}
-    y = data.y[data.test_idx]
-    for name, (x, dt) in data.tasks.items():
-        t0 = time.perf_counter()
-        grid, lat = evaluate_grid(models[name], x[data.test_idx], y, cfg.strategies, cfg.forward_groups, dt,
-                                  cfg.prioritize_input, cfg.schedule_seed)
-        timings[f"evaluate_s[{name}]"] = time.perf_counter() - t0
-        grids.append(grid.assign(task=name))
-        latencies.append(lat.assign(task=name))
+    parts = [evaluate_task(data, models[name], cfg, name) for name in data.tasks]
+    return _collect_evaluation(list(data.tasks), parts)
+
+
+def evaluate_task(data: StudyData, models: dict[str, Network], cfg: AsyncSection, task: str
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """``evaluate_grid`` of ``task``'s models on its test split: (grid, per-sample latencies,
+    wall seconds)."""
+    t0 = time.perf_counter()
+    x, dt = data.tasks[task]
+    grid, lat = evaluate_grid(models, x[data.test_idx], data.y[data.test_idx], cfg.strategies, cfg.forward_groups,
+                              dt, cfg.prioritize_input, cfg.schedule_seed)
+    return grid, lat, time.perf_counter() - t0
+
+
+def _collect_evaluation(tasks: list[str], parts: list[tuple[pd.DataFrame, pd.DataFrame, float]]
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``evaluate_study``'s returns from ``evaluate_task``'s of ``tasks``, in that order."""
+    grids = [grid.assign(task=name) for name, (grid, _, _) in zip(tasks, parts)]
+    latencies = [lat.assign(task=name) for name, (_, lat, _) in zip(tasks, parts)]
+    timings = {f"evaluate_s[{name}]": seconds for name, (_, _, seconds) in zip(tasks, parts)}
     return pd.concat(grids, ignore_index=True), pd.concat(latencies, ignore_index=True), timings
 
 
@@ -251,9 +304,9 @@ def replicate_section(cfg: AsyncSection, r: int) -> AsyncSection:
 
 
 def run_replicate(task: tuple[AsyncSection, int]):
-    """Replicate ``r`` of the study (the task ``(cfg, r)``, ``replicate_section``): its data,
-    trained models, training history, evaluation grid, latencies and timings (wall seconds).
-    Pure (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
+    """Replicate ``r`` of the study (the task ``(cfg, r)``, ``replicate_section``) in this
+    process: its data, trained models, training history, evaluation grid, latencies and timings
+    (wall seconds). ``run_replicates`` computes the same, split into finer tasks."""
     cfg, r = task
     rcfg = replicate_section(cfg, r)
     data = load_study_data(rcfg)
@@ -262,23 +315,60 @@ def run_replicate(task: tuple[AsyncSection, int]):
     return data, models, hist, grid, lat, {**t_train, **t_eval}
 
 
+def training_task(task: tuple[AsyncSection, int, str, str]) -> tuple[TrainResult, float]:
+    """One model of one task of replicate ``r`` trained (the executor's task ``(cfg, r, task,
+    model)``): its ``TrainResult`` and wall seconds. Pure (``neurobench.executor``'s contract):
+    every seed is derived from ``(cfg, r)``."""
+    cfg, r, name, model = task
+    rcfg = replicate_section(cfg, r)
+    t0 = time.perf_counter()
+    result = train_task_model(load_study_data(rcfg), rcfg, name, model)
+    return result, time.perf_counter() - t0
+
+
+def evaluation_task(task: tuple[AsyncSection, int, str, dict[str, Network]]):
+    """``evaluate_task`` of replicate ``r``'s trained ``models`` of one task (the executor's
+    task ``(cfg, r, task, models)``). Pure: every seed is derived from ``(cfg, r)``."""
+    cfg, r, name, models = task
+    rcfg = replicate_section(cfg, r)
+    return evaluate_task(load_study_data(rcfg), models, rcfg, name)
+
+
 def run_replicates(cfg: AsyncSection, executor: ExecutorParams | Session = ExecutorParams()):
-    """Train and evaluate the study ``cfg.n_seeds`` times (:func:`run_replicate`, one task per
-    replicate, run where ``executor`` says; the results are identical for every executor).
+    """Train and evaluate the study ``cfg.n_seeds`` times, run where ``executor`` says (the
+    results are identical for every executor, and to :func:`run_replicate`'s).
+
+    Two maps of finer tasks than a replicate, so that 3 replicates keep 2 workers busy: every
+    (replicate, task, model) training (:func:`training_task`; the unlayered-backprop models,
+    the longest, first), then every (replicate, task) evaluation (:func:`evaluation_task`).
 
     Returns (replicates: list of (StudyData, models) per replicate; histories and grid with a
     ``replicate`` column; latencies of every replicate with a ``replicate`` column; timings in
     wall seconds, keys suffixed ``[r<replicate>]``, not reproducible).
     """
+    data = [load_study_data(replicate_section(cfg, r)) for r in range(cfg.n_seeds)]
+    names = model_names(cfg.training.strategies)
+    jobs = [(r, name, model) for model in names[1:] + names[:1] for r in range(cfg.n_seeds)
+            for name in data[r].tasks]
     with session_of(executor) as session:
-        results = session.map(run_replicate, [(cfg, r) for r in range(cfg.n_seeds)], "async: replicates")
+        results = dict(zip(jobs, session.map(training_task, [(cfg, *job) for job in jobs], "async: training")))
+        trained = [_collect_training(data[r], replicate_section(cfg, r),
+                                    {(name, model): results[r, name, model][0] for name in data[r].tasks
+                                     for model in names},
+                                    {(name, model): results[r, name, model][1] for name in data[r].tasks
+                                     for model in names})
+                   for r in range(cfg.n_seeds)]
+        evals = [(r, name) for r in range(cfg.n_seeds) for name in data[r].tasks]
+        parts = dict(zip(evals, session.map(evaluation_task, [(cfg, r, name, trained[r][0][name]) for r, name in evals],
+                                            "async: evaluation")))
     replicates, histories, grids, latencies, timings = [], [], [], [], {}
-    for r, (data, models, hist, grid, lat, times) in enumerate(results):
-        replicates.append((data, models))
+    for r, (models, hist, t_train) in enumerate(trained):
+        grid, lat, t_eval = _collect_evaluation(list(data[r].tasks), [parts[r, name] for name in data[r].tasks])
+        replicates.append((data[r], models))
         histories.append(hist.assign(replicate=r))
         grids.append(grid.assign(replicate=r))
         latencies.append(lat.assign(replicate=r))
-        timings.update({f"{k}[r{r}]": v for k, v in times.items()})
+        timings.update({f"{k}[r{r}]": v for k, v in {**t_train, **t_eval}.items()})
     return (replicates, pd.concat(histories, ignore_index=True), pd.concat(grids, ignore_index=True),
             pd.concat(latencies, ignore_index=True), timings)
 

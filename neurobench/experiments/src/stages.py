@@ -36,7 +36,8 @@ from .params import SrcSection
 from .table import model_row
 
 __all__ = ["MODELS", "StudyData", "brian_crosscheck", "build_model", "load_study_data", "neuron_study", "rate_frames",
-           "replicate_section", "run_replicates", "saccade_frames", "stimulus_sweep", "train_model"]
+           "model_task", "replicate_models", "replicate_section", "run_replicate", "run_replicates", "saccade_frames",
+           "stimulus_sweep", "train_model"]
 
 RATE, EVENTS = "rate", "events"
 MODELS = {  # name -> (task, kind, which widths)
@@ -186,42 +187,77 @@ def train_model(name: str, data: StudyData, cfg: SrcSection, progress: bool = Fa
     return model, row, history, {"train_s": res.train_s, "samples_per_s": res.samples_per_s}
 
 
-def run_replicate(task: tuple[SrcSection, int]):
-    """Replicate ``r`` (the task ``(cfg, r)``, ``replicate_section``): every model of ``MODELS``
-    (only the rate task's with ``events.task: none``) trained, plus ``src_deep_no_bypass`` in
-    replicate 0 when ``cfg.ablation``. Returns (result rows, history rows, (data, models),
-    timings, the NeuroBench-style row of every model of ``MODELS``, ``table.model_row``). Pure
-    (``neurobench.executor``'s contract): every seed is derived from ``(cfg, r)``."""
-    cfg, r = task
-    rcfg = replicate_section(cfg, r)
-    data = load_study_data(rcfg)
+def replicate_models(cfg: SrcSection, data: StudyData, r: int) -> list[str]:
+    """The models replicate ``r`` trains, in report order: every model of ``MODELS`` whose task
+    ``data`` has (only the rate task's with ``events.task: none``), plus ``src_deep_no_bypass``
+    in replicate 0 when ``cfg.ablation``."""
     names = [n for n, (task, _, _) in MODELS.items() if task in data.tasks]
-    if r == 0 and cfg.ablation:
-        names.append("src_deep_no_bypass")
+    return names + ["src_deep_no_bypass"] if r == 0 and cfg.ablation else names
+
+
+def _model_result(rcfg: SrcSection, data: StudyData, r: int, name: str):
+    """``train_model`` of ``name`` in replicate ``r`` (``rcfg`` its section): (model, result
+    row with ``replicate``, history rows, timings keyed ``<what>[<name>][r<r>]``, the
+    NeuroBench-style row, None for the ablation)."""
+    cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
+    model, row, hist, t = train_model(name, data, rcfg, False, cell)
+    nb = model_row(model, data.tasks[row["task"]][data.test_idx], row["accuracy"]) if name in MODELS else None
+    return (model, {"replicate": r, **row}, [{"replicate": r, **h} for h in hist],
+            {f"{k}[{name}][r{r}]": v for k, v in t.items()}, nb)
+
+
+def _collect_replicate(data: StudyData, names: list[str], results: list):
+    """``run_replicate``'s returns from ``_model_result`` of each of ``names``, in that order."""
     models, rows, histories, timings, nb = {}, [], [], {}, {}
-    for name in names:
-        cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
-        model, row, hist, t = train_model(name, data, rcfg, False, cell)
+    for name, (model, row, hist, t, nb_row) in zip(names, results):
         models[name] = model
-        rows.append({"replicate": r, **row})
-        if name in MODELS:  # not the ablation, trained in replicate 0 only
-            nb[name] = model_row(model, data.tasks[row["task"]][data.test_idx], row["accuracy"])
-        histories += [{"replicate": r, **h} for h in hist]
-        timings.update({f"{k}[{name}][r{r}]": v for k, v in t.items()})
+        rows.append(row)
+        histories += hist
+        timings.update(t)
+        if nb_row is not None:  # not the ablation, trained in replicate 0 only
+            nb[name] = nb_row
     return rows, histories, (data, models), timings, nb
 
 
+def run_replicate(task: tuple[SrcSection, int]):
+    """Replicate ``r`` (the task ``(cfg, r)``, ``replicate_section``) in this process: every
+    model of ``replicate_models`` trained. Returns (result rows, history rows, (data, models),
+    timings, the NeuroBench-style row of every model of ``MODELS``, ``table.model_row``).
+    ``run_replicates`` computes the same, one executor task per model."""
+    cfg, r = task
+    rcfg = replicate_section(cfg, r)
+    data = load_study_data(rcfg)
+    names = replicate_models(cfg, data, r)
+    return _collect_replicate(data, names, [_model_result(rcfg, data, r, name) for name in names])
+
+
+def model_task(task: tuple[SrcSection, int, str]):
+    """One model of replicate ``r`` trained (the executor's task ``(cfg, r, name)``):
+    ``_model_result``. Pure (``neurobench.executor``'s contract): every seed is derived from
+    ``(cfg, r)`` and the model's name."""
+    cfg, r, name = task
+    rcfg = replicate_section(cfg, r)
+    return _model_result(rcfg, load_study_data(rcfg), r, name)
+
+
 def run_replicates(cfg: SrcSection, executor: ExecutorParams | Session = ExecutorParams()):
-    """Every replicate of ``cfg.n_seeds`` (:func:`run_replicate`, one task per replicate, run
-    where ``executor`` says; the results are identical for every executor).
+    """Every replicate of ``cfg.n_seeds``, one executor task per (replicate, model)
+    (:func:`model_task`, the deep networks first: they take longest), run where ``executor``
+    says; the results are identical for every executor, and to :func:`run_replicate`'s.
 
     Returns (results: one row per replicate and model, with ``replicate``; histories; models and
     data of replicate 0; timings in wall seconds, keys ``<what>[<model>][r<r>]``, not
     reproducible; the NeuroBench-style rows of every model, one per replicate
     (``table.model_row``)).
     """
+    data = [load_study_data(replicate_section(cfg, r)) for r in range(cfg.n_seeds)]
+    names = [replicate_models(cfg, data[r], r) for r in range(cfg.n_seeds)]
+    jobs = sorted(((r, name) for r in range(cfg.n_seeds) for name in names[r]),
+                  key=lambda job: MODELS.get(job[1], (RATE, "src", "deep_hidden"))[2] != "deep_hidden")
     with session_of(executor) as session:
-        results = session.map(run_replicate, [(cfg, r) for r in range(cfg.n_seeds)], "src: replicates")
+        done = dict(zip(jobs, session.map(model_task, [(cfg, *job) for job in jobs], "src: models")))
+    results = [_collect_replicate(data[r], names[r], [done[r, name] for name in names[r]])
+               for r in range(cfg.n_seeds)]
     rows = [row for res in results for row in res[0]]
     histories = [h for res in results for h in res[1]]
     timings = {k: v for res in results for k, v in res[3].items()}
