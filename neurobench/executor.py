@@ -58,8 +58,8 @@ from pydantic import Field, model_validator
 from .progress import track
 from .schema import Params
 
-__all__ = ["ExecutorParams", "Session", "SubmitAdapter", "WORKER_THREAD_VARIABLES", "map_tasks", "one_thread_worker",
-           "open_executor", "session_of"]
+__all__ = ["ExecutorParams", "Session", "SubmitAdapter", "WORKER_THREAD_VARIABLES", "map_tasks", "one_thread_environment",
+           "one_thread_worker", "open_executor", "session_of"]
 
 R = TypeVar("R")
 
@@ -110,6 +110,25 @@ def one_thread_worker() -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
+
+
+@contextlib.contextmanager
+def one_thread_environment() -> Iterator[None]:
+    """``WORKER_THREAD_VARIABLES`` set to 1 in ``os.environ`` for the block, so that every
+    process started inside it (a stage's notebook kernel, and the pool workers it starts) runs
+    its numerical libraries on one thread; the previous values are restored after."""
+    import os
+
+    previous = {name: os.environ.get(name) for name in WORKER_THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in WORKER_THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class Session:

@@ -7,6 +7,8 @@
    parameters stop the stage before any compute, with exit status 2;
 2. papermill runs the notebook on the ``neurobench`` Jupyter kernel (registered for this
    environment when missing), injecting the validated sections and a temporary ``output_dir``;
+   the kernel runs numpy's BLAS and torch on one thread (``executor.one_thread_environment``),
+   so that no result depends on the machine's core count;
    papermill's bar counts cells, and the package's long loops report inside a cell through
    ``neurobench.progress.track`` as further bars on the terminal (never in the report);
 3. nbconvert renders the executed notebook to HTML with the code hidden;
@@ -29,6 +31,7 @@ from typing import Any
 
 from . import config
 from .index_page import build_index, notebook_title
+from .executor import one_thread_environment
 from .io import replace_dir
 from .progress import ProgressRelay
 
@@ -140,7 +143,9 @@ def run_stage(
         out_dir.mkdir()
         executed = out_dir / "notebook.ipynb"
         try:
-            with ProgressRelay(tmp / "progress.jsonl", enabled=progress):
+            # the kernel on one thread: a reduction's bits must not depend on the machine's core
+            # count (BLAS splits large ones by thread), and its pool workers share the cores
+            with ProgressRelay(tmp / "progress.jsonl", enabled=progress), one_thread_environment():
                 papermill.execute_notebook(
                     str(notebook),
                     str(executed),

@@ -12,6 +12,14 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one thread per pytest-xdist worker (and per notebook kernel or pool worker it starts, which
+    # inherit the environment), as the executor's pool workers have: with torch's thread per core
+    # beside a second busy worker, small tensor operations ran up to 60x slower
+    from neurobench.executor import one_thread_worker
+
+    one_thread_worker()
+
 
 @pytest.fixture
 def repo_root() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -37,6 +38,28 @@ def stage_dirs(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("data: {}\n")
     return notebooks, reports, params
+
+
+def test_stage_kernel_runs_blas_and_torch_on_one_thread(stage_dirs, monkeypatch):
+    """A result's bits must not depend on the machine's core count: the kernel gets one thread,
+    whatever the caller's environment says, and the caller's environment is left as it was."""
+    from neurobench.executor import WORKER_THREAD_VARIABLES
+
+    notebooks, reports, params = stage_dirs
+    for name in WORKER_THREAD_VARIABLES:
+        monkeypatch.setenv(name, "7")
+    make_notebook(notebooks / "threads.ipynb", (
+        "import os, json, torch\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from neurobench.report import save_metrics\n"
+        f"names = {WORKER_THREAD_VARIABLES!r}\n"
+        "blas = [lib['num_threads'] for lib in threadpool_info() if lib['user_api'] == 'blas']\n"
+        "save_metrics(output_dir, {'torch': torch.get_num_threads(), 'blas': max(blas),\n"
+        "                          **{n: int(os.environ[n]) for n in names}})"))
+    pipeline.run_stage("threads", params, notebooks, reports, progress=False)
+    seen = json.loads((reports / "threads" / "metrics.json").read_text())
+    assert seen == {"torch": 1, "blas": 1, **{name: 1 for name in WORKER_THREAD_VARIABLES}}
+    assert all(os.environ[name] == "7" for name in WORKER_THREAD_VARIABLES)
 
 
 def test_stage_publishes_html_metrics_and_index(stage_dirs):
