@@ -39,8 +39,8 @@ A task function must be
    Dask's nanny, the pool's processes from :func:`one_thread_worker`. One thread per worker is
    also what keeps a pool fast: with ``workers`` processes on as many cores, torch's default of a
    thread per core oversubscribes them, and small tensor operations suffer most (the test-set
-   evaluation of the src stage's 64-100-10 LIF network took 2.2 s on 2 threads beside a busy
-   core, 0.035 s on one; ``docs/performance.md``).
+   evaluation of the src stage's 64-100-10 LIF network took 2.2 s on 2 threads while two other
+   processes kept both cores busy, 0.035 s on one; ``docs/performance.md``).
 
 Timings are the one part of a result allowed to differ between runs; compare the rest.
 """
