@@ -216,7 +216,7 @@ def train_task_model(data: StudyData, cfg: AsyncSection, task: str, model: str) 
 
 
 def _collect_training(data: StudyData, cfg: AsyncSection, trained: dict[tuple[str, str], TrainResult],
-                     seconds: dict[tuple[str, str], float]) -> tuple[dict[str, dict[str, Network]], pd.DataFrame, dict]:
+                      seconds: dict[tuple[str, str], float]) -> tuple[dict[str, dict[str, Network]], pd.DataFrame, dict]:
     """``train_study``'s returns from the results ``trained[task, model]`` and their wall
     seconds, in task and ``model_names`` order whatever order they were computed in."""
     models, histories, timings = {}, [], {}
@@ -255,7 +255,7 @@ def evaluate_task(data: StudyData, models: dict[str, Network], cfg: AsyncSection
 
 
 def _collect_evaluation(tasks: list[str], parts: list[tuple[pd.DataFrame, pd.DataFrame, float]]
-                       ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """``evaluate_study``'s returns from ``evaluate_task``'s of ``tasks``, in that order."""
     grids = [grid.assign(task=name) for name, (grid, _, _) in zip(tasks, parts)]
     latencies = [lat.assign(task=name) for name, (_, lat, _) in zip(tasks, parts)]
@@ -352,12 +352,12 @@ def run_replicates(cfg: AsyncSection, executor: ExecutorParams | Session = Execu
             for name in data[r].tasks]
     with session_of(executor) as session:
         results = dict(zip(jobs, session.map(training_task, [(cfg, *job) for job in jobs], "async: training")))
-        trained = [_collect_training(data[r], replicate_section(cfg, r),
-                                    {(name, model): results[r, name, model][0] for name in data[r].tasks
-                                     for model in names},
-                                    {(name, model): results[r, name, model][1] for name in data[r].tasks
-                                     for model in names})
-                   for r in range(cfg.n_seeds)]
+        trained = []  # per replicate: models, histories, timings
+        for r in range(cfg.n_seeds):
+            keys = [(name, model) for name in data[r].tasks for model in names]
+            trained.append(_collect_training(data[r], replicate_section(cfg, r),
+                                             {key: results[r, *key][0] for key in keys},
+                                             {key: results[r, *key][1] for key in keys}))
         evals = [(r, name) for r in range(cfg.n_seeds) for name in data[r].tasks]
         parts = dict(zip(evals, session.map(evaluation_task, [(cfg, r, name, trained[r][0][name]) for r, name in evals],
                                             "async: evaluation")))

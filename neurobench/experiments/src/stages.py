@@ -35,9 +35,9 @@ from ...training.bptt import evaluate, train_bptt
 from .params import SrcSection
 from .table import model_row
 
-__all__ = ["MODELS", "StudyData", "brian_crosscheck", "build_model", "load_study_data", "neuron_study", "rate_frames",
-           "model_task", "replicate_models", "replicate_section", "run_replicate", "run_replicates", "saccade_frames",
-           "stimulus_sweep", "train_model"]
+__all__ = ["ABLATION", "MODELS", "StudyData", "brian_crosscheck", "build_model", "load_study_data", "model_spec",
+           "model_task", "neuron_study", "rate_frames", "replicate_models", "replicate_section", "run_replicate",
+           "run_replicates", "saccade_frames", "stimulus_sweep", "train_model"]
 
 RATE, EVENTS = "rate", "events"
 MODELS = {  # name -> (task, kind, which widths)
@@ -47,7 +47,7 @@ MODELS = {  # name -> (task, kind, which widths)
     "src_events": (EVENTS, "src", "hidden"),
     "lif_events": (EVENTS, "lif", "hidden"),
 }
-"""The networks trained in every replicate (``src_deep_no_bypass``: replicate 0, ``ablation``)."""
+"""The networks trained in every replicate (``ABLATION``: replicate 0, with ``ablation``)."""
 
 
 def _silent(frames: np.ndarray, silent_steps: int) -> np.ndarray:
@@ -150,6 +150,20 @@ def replicate_section(cfg: SrcSection, r: int) -> SrcSection:
         training=replace_params(cfg.training, seed=child_seed(cfg.training.seed, r)))
 
 
+ABLATION = "src_deep_no_bypass"
+"""The deep SRC net without ``relu_bypass``, trained in replicate 0 when ``ablation``."""
+
+
+def model_spec(name: str) -> tuple[str, str, str]:
+    """``(task, kind, which widths)`` of model ``name``: its ``MODELS`` entry, the deep SRC
+    net's for ``ABLATION``."""
+    if name == ABLATION:
+        return MODELS["src_deep"]
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {[*MODELS, ABLATION]}, got {name!r}")
+    return MODELS[name]
+
+
 def build_model(kind: str, n_in: int, hidden, n_out: int, cfg: SrcSection, seed: int,
                 cell: SRCParams | None = None, dtype: torch.dtype = torch.float32):
     """A freshly initialised ``SRCNet`` (``kind="src"``, constants ``cell`` or ``cfg.cell``) or
@@ -165,11 +179,11 @@ def build_model(kind: str, n_in: int, hidden, n_out: int, cfg: SrcSection, seed:
 
 def train_model(name: str, data: StudyData, cfg: SrcSection, progress: bool = False,
                 cell: SRCParams | None = None):
-    """Train model ``name`` (``MODELS``, or ``src_deep_no_bypass``) on its task's training split
+    """Train model ``name`` (``MODELS``, or ``ABLATION``) on its task's training split
     and evaluate it on the test split. Returns (model, row: task, model, accuracy,
     spikes_per_sample (hidden spikes per test sample), best_epoch, parameters; history rows;
     timings: train_s, samples_per_s)."""
-    task, kind, widths = MODELS.get(name, (RATE, "src", "deep_hidden"))
+    task, kind, widths = model_spec(name)
     x = data.tasks[task]
     hidden = getattr(cfg.network, widths)
     model = build_model(kind, x.shape[2], hidden, data.n_classes, cfg, child_seed(cfg.init_seed, list(MODELS).index(name)
@@ -189,17 +203,17 @@ def train_model(name: str, data: StudyData, cfg: SrcSection, progress: bool = Fa
 
 def replicate_models(cfg: SrcSection, data: StudyData, r: int) -> list[str]:
     """The models replicate ``r`` trains, in report order: every model of ``MODELS`` whose task
-    ``data`` has (only the rate task's with ``events.task: none``), plus ``src_deep_no_bypass``
+    ``data`` has (only the rate task's with ``events.task: none``), plus ``ABLATION``
     in replicate 0 when ``cfg.ablation``."""
     names = [n for n, (task, _, _) in MODELS.items() if task in data.tasks]
-    return names + ["src_deep_no_bypass"] if r == 0 and cfg.ablation else names
+    return names + [ABLATION] if r == 0 and cfg.ablation else names
 
 
 def _model_result(rcfg: SrcSection, data: StudyData, r: int, name: str):
     """``train_model`` of ``name`` in replicate ``r`` (``rcfg`` its section): (model, result
     row with ``replicate``, history rows, timings keyed ``<what>[<name>][r<r>]``, the
     NeuroBench-style row, None for the ablation)."""
-    cell = replace_params(rcfg.cell, relu_bypass=False) if name == "src_deep_no_bypass" else None
+    cell = replace_params(rcfg.cell, relu_bypass=False) if name == ABLATION else None
     model, row, hist, t = train_model(name, data, rcfg, False, cell)
     nb = model_row(model, data.tasks[row["task"]][data.test_idx], row["accuracy"]) if name in MODELS else None
     return (model, {"replicate": r, **row}, [{"replicate": r, **h} for h in hist],
@@ -253,7 +267,7 @@ def run_replicates(cfg: SrcSection, executor: ExecutorParams | Session = Executo
     data = [load_study_data(replicate_section(cfg, r)) for r in range(cfg.n_seeds)]
     names = [replicate_models(cfg, data[r], r) for r in range(cfg.n_seeds)]
     jobs = sorted(((r, name) for r in range(cfg.n_seeds) for name in names[r]),
-                  key=lambda job: MODELS.get(job[1], (RATE, "src", "deep_hidden"))[2] != "deep_hidden")
+                  key=lambda job: model_spec(job[1])[2] != "deep_hidden")
     with session_of(executor) as session:
         done = dict(zip(jobs, session.map(model_task, [(cfg, *job) for job in jobs], "src: models")))
     results = [_collect_replicate(data[r], names[r], [done[r, name] for name in names[r]])
