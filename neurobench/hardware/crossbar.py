@@ -43,6 +43,11 @@ block column of the reduced inverse, all columns at once): one pass over the row
 
 Read mode, ``read_voltages``: active rows at ``v_read``, inactive rows and every BL at 0 V
 (virtual-ground sensing); returns the voltage across every cell.
+
+Both run their BLAS and LAPACK calls on one thread (``_one_blas_thread``): a multi-threaded BLAS
+sums the dense block products in another order, and the programming currents came out up to
+1.7e-13 apart (relative) on one and on two threads, so every result downstream (endurance maps,
+lifetimes) depended on the caller's thread count.
 """
 
 from __future__ import annotations
@@ -260,6 +265,20 @@ class _Circuit:
         return row, col
 
 
+@lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's controller of the BLAS libraries loaded in this process (numpy's and
+    scipy's are loaded with this module)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Context: every loaded BLAS (and the LAPACK built on it) limited to one thread."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def program_currents(params: CrossbarParams, g: np.ndarray | None = None) -> np.ndarray:
     """Current in A through each cell when that cell is the selected one, by nodal analysis.
 
@@ -279,11 +298,12 @@ def program_currents(params: CrossbarParams, g: np.ndarray | None = None) -> np.
     """
     g = params.conductance() if g is None else np.asarray(g, dtype=np.float64)
     m, n = g.shape
-    circuit = _Circuit(g, params.r_wl, params.r_bl)
     v_sel_r, v_uns_r, v_sel_c, v_uns_c = bias_voltages(params.bias, params.v_prog)
-    # base: all lines unselected; plus each cell's response to its own row and column driver
-    d0 = np.subtract(*circuit.voltages(np.full((1, m), v_uns_r), np.full((1, n), v_uns_c)))[0]
-    row, col = circuit.self_responses()
+    with _one_blas_thread():
+        circuit = _Circuit(g, params.r_wl, params.r_bl)
+        # base: all lines unselected; plus each cell's response to its own row and column driver
+        d0 = np.subtract(*circuit.voltages(np.full((1, m), v_uns_r), np.full((1, n), v_uns_c)))[0]
+        row, col = circuit.self_responses()
     v_cell = d0 + (v_sel_r - v_uns_r) * row + (v_sel_c - v_uns_c) * col
     return g * v_cell
 
@@ -302,8 +322,9 @@ def read_voltages(params: CrossbarParams, g: np.ndarray | None = None,
     g = params.conductance() if g is None else np.asarray(g, dtype=np.float64)
     m, n = g.shape
     active = np.ones(m, bool) if active_rows is None else np.asarray(active_rows, bool)
-    circuit = _Circuit(g, params.r_wl, params.r_bl)
-    w, b = circuit.voltages(np.where(active, params.v_read, 0.0)[None], np.zeros((1, n)))
+    with _one_blas_thread():
+        circuit = _Circuit(g, params.r_wl, params.r_bl)
+        w, b = circuit.voltages(np.where(active, params.v_read, 0.0)[None], np.zeros((1, n)))
     return (w - b)[0]
 
 
