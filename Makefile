@@ -8,7 +8,7 @@ PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 export DVC_NO_ANALYTICS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: reproduce test test-quick setup lab benchmark clean
+.PHONY: reproduce test test-slow test-all setup lab benchmark clean
 
 setup: $(STAMP)
 
@@ -24,17 +24,22 @@ reproduce: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
-## Run the test suite (it executes every notebook with small parameters)
-# two pytest-xdist workers: the small reports are built once each, split by stage between both
-# workers (the slowest stages first; tests/conftest.py), and every other test fills the gaps.
+## Run the test suite: every test not marked slow, in under 3 minutes on 2 cores. The tests
+## marked slow (the small notebook builds and the tests that read them, the dvc runs on a
+## repository copy, the serial-versus-pool identity runs) are `make test-slow`; CI runs both.
 test: setup
-	$(PYTEST)
-
-## The development loop (under 3 minutes on 2 cores): every test but those marked slow (the small
-## notebook builds and what reads them, the dvc runs on a repository copy, the serial-versus-pool
-## identity runs). `make test`, which CI runs, runs them too.
-test-quick: setup
 	$(PYTEST) -m "not slow"
+
+## The slow tier: builds every notebook small (each stage's report with the SMALL parameters of
+## tests/test_notebooks.py) and runs the other tests marked slow. Two pytest-xdist workers: the
+## small reports are built once each, split by stage between both workers (the slowest stages
+## first; tests/conftest.py), and the other slow tests fill the gaps.
+test-slow: setup
+	$(PYTEST) -m slow
+
+## Both tiers in one run (what `make test` and `make test-slow` run, sharing the two workers)
+test-all: setup
+	$(PYTEST)
 
 ## JupyterLab on the notebooks (as root, e.g. in a container, Jupyter needs --allow-root)
 lab: setup

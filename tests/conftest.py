@@ -147,12 +147,12 @@ def _report_stage(item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    """``make test`` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``): every
+    """``make test-slow`` runs its tier on two pytest-xdist workers (``-n 2 --dist loadgroup``): every
     test that reads the small built reports (the ``built_reports`` fixture, directly or through
     another fixture) joins the group of the stage it reads, so a stage's tests run on one worker
     after its build; the index test (every stage) comes last. Without xdist the marks do nothing.
-    Such a test is also marked ``slow`` (it waits for a notebook build), so that ``make test-quick``
-    (``-m "not slow"``) leaves it out; ``make test`` runs it.
+    Such a test is also marked ``slow`` (it waits for a notebook build), so that ``make test``
+    (``-m "not slow"``) leaves it out; ``make test-slow`` (``-m slow``) runs it.
 
     pytest-xdist 3.8 marks a grouped test by writing ``@<group>`` into ``item._nodeid``, which
     pytest 9.2 no longer reads (``Node.nodeid`` is ``str(item._id)``): on a worker of such a run
@@ -169,7 +169,7 @@ def pytest_collection_modifyitems(config, items):
             stage = _report_stage(item) if item.name != "test_index_renders_in_a_browser_and_every_link_resolves" else "index"
             group = f"{REPORTS_GROUP}-{stage or 'other'}"
             item.add_marker(pytest.mark.xdist_group(group))
-            item.add_marker(pytest.mark.slow)  # it waits for a notebook build: not in `make test-quick`
+            item.add_marker(pytest.mark.slow)  # it waits for a notebook build: in `make test-slow`, not `make test`
         if suffix and "@" not in item.nodeid:
             from _pytest.nodeid import NodeId
 

@@ -52,12 +52,22 @@ def readme_commands(repo_root) -> list[str]:
     return [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
 
 
-def test_ci_runs_the_readme_test_command_exactly(repo_root):
+def test_ci_runs_the_readme_test_command_exactly_then_the_slow_tier(repo_root):
     commands = readme_commands(repo_root)
     assert "make test" in commands and "make reproduce" in commands
     ci = [line.strip() for line in (repo_root / ".ci" / "run").read_text().splitlines()]
     ci = [line for line in ci if line and not line.startswith("#")]
-    assert ci[-1] == "make test"
+    assert ci[-2:] == ["make test", "make test-slow"]
+
+
+def test_the_two_tiers_split_the_suite(repo_root):
+    """``make test`` runs what is not marked slow, ``make test-slow`` what is: together, all of it."""
+    make = (repo_root / "Makefile").read_text()
+    recipe = {name: re.search(rf"^{name}: setup\n\t(.*)$", make, flags=re.M).group(1)
+              for name in ("test", "test-slow", "test-all")}
+    assert recipe["test"] == '$(PYTEST) -m "not slow"'
+    assert recipe["test-slow"] == "$(PYTEST) -m slow"
+    assert recipe["test-all"] == "$(PYTEST)"
 
 
 def test_top_level_layout(repo_root):

@@ -194,9 +194,9 @@ def test_same_params_give_bit_identical_metrics(built_reports, tmp_path, monkeyp
 
 
 def test_built_report_tests_join_their_stage_group_under_xdist(request, built_reports):
-    """``make test``'s ``--dist loadgroup`` sees a group only in the node id's ``@<group>`` suffix
+    """``make test-slow``'s ``--dist loadgroup`` sees a group only in the node id's ``@<group>`` suffix
     (tests/conftest.py writes it where pytest-xdist's own hook no longer can): without it every
     test is scheduled alone and each worker builds the stages its tests happen to read."""
     if not getattr(request.config.option, "loadgroup", False):
-        pytest.skip("runs on a pytest-xdist worker of `-n N --dist loadgroup` (make test)")
+        pytest.skip("runs on a pytest-xdist worker of `-n N --dist loadgroup` (make test-slow)")
     assert request.node.nodeid.endswith("@built_reports-other")

@@ -50,3 +50,28 @@ def test_notebook_seconds_reads_papermills_duration(bench, tmp_path):
     (tmp_path / "data" / "notebook.ipynb").write_text('{"metadata": {"papermill": {"duration": 7.5}}, "cells": []}')
     assert bench.notebook_seconds(tmp_path, "data") == 7.5
     assert bench.notebook_seconds(tmp_path, "simulator") is None
+
+
+def test_merge_params_merges_mappings_replaces_the_rest_and_refuses_unknown_keys(bench):
+    params = {"conversion": {"n_seeds": 3, "conversions": {"mlp": ["analog", "digital3"], "cnn": ["analog"]},
+                             "penalty": {"network": "mlp", "penalties": [0.0, 1.0]}}, "data": {"seed": 0}}
+    merged = bench.merge_params(params, {"conversion": {"n_seeds": 1, "conversions": {"mlp": ["analog"]},
+                                                        "penalty": {"penalties": []}}})
+    assert merged == {"conversion": {"n_seeds": 1, "conversions": {"mlp": ["analog"], "cnn": ["analog"]},
+                                     "penalty": {"network": "mlp", "penalties": []}}, "data": {"seed": 0}}
+    assert params["conversion"]["n_seeds"] == 3  # the input is left alone
+    with pytest.raises(KeyError, match="'n_seed' is not a key"):
+        bench.merge_params(params, {"conversion": {"n_seed": 1}})
+
+
+def test_the_one_replicate_workload_is_valid_params(bench, repo_root):
+    """benchmarks/one_replicate.yaml merges into params.yaml and every section it touches passes
+    its schema, with one replicate."""
+    from neurobench.config import validate
+
+    params = yaml.safe_load((repo_root / "params.yaml").read_text())
+    changes = yaml.safe_load((BENCHMARKS / "one_replicate.yaml").read_text())
+    merged = bench.merge_params(params, changes)
+    for section in changes:
+        assert validate(section, merged[section]).n_seeds == 1
+    assert merged["conversion"]["penalty"]["penalties"] == []
