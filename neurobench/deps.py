@@ -18,6 +18,15 @@ Two kinds of import that are not ``import`` statements are followed too:
 
 Anything computed more dynamically than that is invisible here: keep imports static.
 
+Input files named in ``params.yaml`` are dependencies too: a section's schema module may list,
+in a tuple ``INPUT_FILES``, the keys of the section (dotted, within it) whose value can be the
+path of a file the results are computed from (``deploy``'s ``network.source``, a NIR network).
+A stage that reads such a key (its ``params:`` in ``dvc.yaml`` names the key or a parent of it,
+or its notebook receives the whole section) depends on the file the key names in
+``params.yaml`` when that file exists. ``write`` adds it to the stage's ``deps``; it is kept
+as written from then on, like any entry outside ``neurobench/`` (remove it by hand when the key
+no longer names it).
+
 The closure is listed as files relative to the repository root, sorted. A package directory
 replaces its files when every file under it is in the closure, but only when ``.dvcignore``
 ignores ``__pycache__``: DVC hashes every file of a directory dependency, and the bytecode
@@ -53,6 +62,11 @@ DVC_YAML = REPO_ROOT / "dvc.yaml"
 EXPERIMENTS = "experiments"
 """Subpackage whose ``<section>/params.py`` holds the schema of params section ``<section>``
 (the convention of ``neurobench.config.discover_sections``)."""
+
+INPUT_FILES = "INPUT_FILES"
+"""Name of the tuple, in a section's schema module, of the section's keys that may name an input
+file (see the module docstring)."""
+PARAMS_YAML = "params.yaml"
 
 PIPELINE = "neurobench.pipeline"
 NOTEBOOKS = "notebooks"
@@ -122,6 +136,37 @@ class Package:
         return {path.parent.name: f"{PACKAGE}.{EXPERIMENTS}.{path.parent.name}.params"
                 for path in sorted((self.root / PACKAGE / EXPERIMENTS).glob("*/params.py"))
                 if path.parent.name.isidentifier()}
+
+    def input_file_keys(self, section: str) -> list[str]:
+        """The keys of ``section`` that may name an input file: the literal tuple
+        :data:`INPUT_FILES` of the section's schema module (empty when it has none)."""
+        module = self.registry.get(section)
+        if module is None or module not in self.files:
+            return []
+        for node in self._tree(module).body:
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            else:
+                continue
+            named = any(isinstance(t, ast.Name) and t.id == INPUT_FILES for t in targets)
+            if named and node.value is not None:
+                try:
+                    keys = ast.literal_eval(node.value)
+                except ValueError:
+                    keys = None
+                if not isinstance(keys, tuple) or not all(isinstance(k, str) for k in keys):
+                    raise DepsError(f"{self.files[module].relative_to(self.root)}: {INPUT_FILES} must be a "
+                                    "literal tuple of strings")
+                return list(keys)
+        return []
+
+    @cached_property
+    def params(self) -> dict:
+        """``params.yaml`` beside ``dvc.yaml`` (empty when there is none)."""
+        path = self.root / PARAMS_YAML
+        return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
     def _tree(self, module: str) -> ast.Module:
         path = self.files[module]
@@ -275,6 +320,8 @@ class Stage:
     deps: list[str]
     params: set[str] = field(default_factory=set)
     """Top-level params sections the stage declares."""
+    param_keys: list[str] = field(default_factory=list)
+    """The params keys it declares, as written (``section`` or ``section.key.subkey``)."""
 
 
 def load_stages(dvc_yaml: Path = DVC_YAML) -> dict[str, Stage]:
@@ -289,11 +336,13 @@ def load_stages(dvc_yaml: Path = DVC_YAML) -> dict[str, Stage]:
         if not all(isinstance(d, str) for d in deps):
             raise DepsError(f"{dvc_yaml.name}: stage {name!r} has a deps entry that is not a path")
         params: set[str] = set()
+        param_keys: list[str] = []
         for entry in body.get("params") or []:
             keys = ([entry] if isinstance(entry, str)
                     else [k for ks in entry.values() for k in (ks or [])])
             params |= {str(k).split(".")[0] for k in keys}
-        stages[name] = Stage(name, [str(c) for c in cmds], list(deps), params)
+            param_keys += [str(k) for k in keys]
+        stages[name] = Stage(name, [str(c) for c in cmds], list(deps), params, param_keys)
     return stages
 
 
@@ -310,11 +359,13 @@ def is_managed(dep: str) -> bool:
     return dep == PACKAGE or dep.startswith(PACKAGE + "/")
 
 
-def stage_roots(stage: Stage, package: Package) -> tuple[set[str], list[str]] | None:
-    """(root modules, notebooks the stage needs) from its cmd; None when no cmd runs neurobench."""
+def stage_roots(stage: Stage, package: Package) -> tuple[set[str], list[str], set[str]] | None:
+    """(root modules, notebooks the stage needs, params sections its notebooks receive whole)
+    from its cmd; None when no cmd runs neurobench."""
     roots: set[str] = set()
     notebooks: list[str] = []
     sections = set(stage.params)
+    received: set[str] = set()
     analysed = False
     for cmd in stage.cmd:
         words = shlex.split(cmd)
@@ -334,12 +385,37 @@ def stage_roots(stage: Stage, package: Package) -> tuple[set[str], list[str]] | 
             if not path.is_file():
                 raise DepsError(f"its notebook {notebook} does not exist")
             roots |= package.source_imports(notebook_code(path), notebook)
-            sections |= notebook_parameters(path)
+            received |= notebook_parameters(path)
     if not analysed:
         return None
+    sections |= received
     registry = package.registry
     roots |= {registry[s] for s in sections if s in registry and package.exists(registry[s])}
-    return roots, notebooks
+    return roots, notebooks, received
+
+
+def _lookup(params: dict, dotted: str):
+    """The value at ``dotted`` (``a.b.c``) in nested ``params``, None when a key is missing."""
+    value = params
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def input_files(stage: Stage, package: Package, received: set[str]) -> list[str]:
+    """The existing files that the params keys the stage reads name (the keys listed in each
+    section's :data:`INPUT_FILES`), as written in ``params.yaml``, in section order."""
+    files: list[str] = []
+    for section in sorted(stage.params | received):
+        for key in package.input_file_keys(section):
+            full = f"{section}.{key}"
+            read = section in received or any(full == k or full.startswith(k + ".") for k in stage.param_keys)
+            value = _lookup(package.params, full)
+            if read and isinstance(value, str) and (package.root / value).is_file() and value not in files:
+                files.append(value)
+    return files
 
 
 def stage_deps(stage: Stage, package: Package) -> list[str] | None:
@@ -347,9 +423,10 @@ def stage_deps(stage: Stage, package: Package) -> list[str] | None:
     found = stage_roots(stage, package)
     if found is None:
         return None
-    roots, notebooks = found
+    roots, notebooks, received = found
     kept = [d for d in stage.deps if not is_managed(d)]
     kept = [n for n in notebooks if n not in kept] + kept
+    kept += [f for f in input_files(stage, package, received) if f not in kept]
     return kept + package.paths(package.closure(roots))
 
 

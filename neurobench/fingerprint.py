@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PACKAGE_ROOT", "code_fingerprint", "fingerprint"]
+__all__ = ["PACKAGE_ROOT", "code_fingerprint", "file_fingerprint", "fingerprint"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 """The ``neurobench`` package folder, whose sources code fingerprints cover."""
@@ -33,3 +33,10 @@ def code_fingerprint(paths: tuple[str, ...], root: Path = PACKAGE_ROOT) -> str:
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """First 16 hex digits of the SHA-256 of the bytes of the file at ``path`` (an input file a
+    result is computed from, e.g. a NIR network): changes with any edit of the file, not with
+    its name or place."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]

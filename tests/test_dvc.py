@@ -222,3 +222,40 @@ def test_foreach_stage_is_analysed_and_rewritten_through_its_do_block(tmp_path):
                 - out/${key}
         """)
     assert deps.differences(tmp_path / "dvc.yaml") == []
+
+
+def test_a_file_named_by_an_input_file_key_becomes_a_dep_of_the_stages_that_read_it(tmp_path):
+    """``INPUT_FILES`` in a section's schema: the file its key names in params.yaml is a dep of
+    every stage declaring that key (or a parent of it), not of a stage reading other keys, and
+    not while the key names no file."""
+    _write(tmp_path, {"neurobench/__init__.py": "", "neurobench/run.py": "",
+                      "neurobench/experiments/chips/params.py": 'INPUT_FILES = ("net.source",)\n',
+                      "nets/a.nir": "weights",
+                      "params.yaml": "chips:\n  net: {source: nets/a.nir, hidden: 4}\n  seed: 0\n"})
+    text = textwrap.dedent("""\
+        stages:
+          reads_the_net:
+            cmd: python -m neurobench.run
+            params:
+              - chips.net
+          reads_the_seed:
+            cmd: python -m neurobench.run
+            params:
+              - chips.seed
+        """)
+    (tmp_path / "dvc.yaml").write_text(text)
+    assert deps.differences(tmp_path / "dvc.yaml") == [
+        "reads_the_net: missing nets/a.nir", "reads_the_net: missing neurobench/__init__.py",
+        "reads_the_net: missing neurobench/experiments/chips/params.py", "reads_the_net: missing neurobench/run.py",
+        "reads_the_seed: missing neurobench/__init__.py",
+        "reads_the_seed: missing neurobench/experiments/chips/params.py", "reads_the_seed: missing neurobench/run.py"]
+    deps.write(tmp_path / "dvc.yaml")
+    spec = yaml.safe_load((tmp_path / "dvc.yaml").read_text())["stages"]
+    assert spec["reads_the_net"]["deps"][0] == "nets/a.nir"
+    assert "nets/a.nir" not in spec["reads_the_seed"]["deps"]
+    assert deps.differences(tmp_path / "dvc.yaml") == []
+    (tmp_path / "params.yaml").write_text("chips:\n  net: {source: train, hidden: 4}\n  seed: 0\n")
+    package = deps.Package(tmp_path)
+    stage = deps.load_stages(tmp_path / "dvc.yaml")["reads_the_net"]
+    assert deps.input_files(stage, package, set()) == []  # 'train' names no file
+    assert deps.differences(tmp_path / "dvc.yaml") == []  # a written entry is kept as written

@@ -13,7 +13,7 @@ from neurobench.executor import ExecutorParams
 from neurobench.experiments.deploy import flow, gated, mac
 from neurobench.experiments.deploy.chips import GatedSynapseDevice
 from neurobench.experiments.deploy.params import DeploySection
-from neurobench.experiments.deploy.results import compute_candidates
+from neurobench.experiments.deploy.results import candidate_fingerprint, compute_candidates
 from neurobench.experiments.deploy.stages import candidate_rows, headline_metrics
 from neurobench.experiments.deploy.sweeps import SWEEP_COLUMNS, candidate_sweep
 from neurobench.interop.nir import write_nir
@@ -157,3 +157,22 @@ def test_local_and_process_executors_agree():
     b = headline_metrics(candidate_rows(s := compute_candidates(cfg, cfg.chips, executor=ExecutorParams(kind="process",
                                                                                          workers=2))), s)
     assert a == b and {"rram_accuracy", "mac_accuracy", "mac_lifetime_unbounded"} <= set(a)
+
+
+
+def test_stored_results_of_a_nir_source_are_recomputed_when_the_file_changes(trained, tmp_path):
+    """A candidate's stored results are reused only while the NIR file they came from holds the
+    same network: other weights under the same name give another fingerprint."""
+    rate = 500.0
+    l0, l1 = trained.ann.layers
+    neurons = (NeuronParams(), NeuronParams())
+    snn = Network((1, 8, 8), (Dense(l0.weight, l0.bias * rate / 1000.0), Dense(l1.weight, l1.bias * rate / 1000.0)),
+                  neurons)
+    path = write_nir(tmp_path / "net.nir", snn, 1.0)
+    original = path.read_bytes()
+    cfg = tiny({"rram": RRAM}, network={"hidden": 40, "min_hidden": 4, "source": str(path)})
+    before = candidate_fingerprint(cfg, "rram")
+    write_nir(path, Network(snn.input_shape, (Dense(0.5 * l0.weight, snn.layers[0].bias), snn.layers[1]), neurons), 1.0)
+    assert candidate_fingerprint(cfg, "rram") != before
+    path.write_bytes(original)
+    assert candidate_fingerprint(cfg, "rram") == before

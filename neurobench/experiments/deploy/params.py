@@ -23,6 +23,10 @@ from .source import nir_mlp_shape, read_source
 N_INPUTS, N_CLASSES = 64, 10
 """The embedded 8x8 digits: inputs and classes of the deployed MLP."""
 
+INPUT_FILES = ("network.source",)
+"""Keys whose value, when it names a file (a NIR network), is an input of the stages that read
+them: ``python -m neurobench.deps write`` adds the file to their ``deps`` in ``dvc.yaml``."""
+
 
 class DeployNetworkParams(Params):
     """The trained network: an MLP ``64 -> hidden -> 10`` on the embedded digits (``neurobench.ann``)."""

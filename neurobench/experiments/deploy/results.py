@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ...executor import ExecutorParams, Session, map_tasks
-from ...fingerprint import code_fingerprint, fingerprint
+from ...fingerprint import code_fingerprint, file_fingerprint, fingerprint
 from ...io import write_json_atomic
 from ...progress import track
 from .flow import CandidateRun, CandidateTask, candidate_task, export_nir, replicate, train_network
@@ -80,10 +80,13 @@ def check_name(cfg: DeploySection, name: str) -> None:
 
 def candidate_fingerprint(cfg: DeploySection, name: str) -> str:
     """Fingerprint of candidate ``name``'s results: the shared settings (:func:`shared_keys`),
-    the chip's own parameters and the whole package's code."""
+    the chip's own parameters, the whole package's code and, when ``network.source`` is a NIR
+    file, that file's bytes (an edited file with the same name is a different network)."""
     check_name(cfg, name)
     dump = cfg.model_dump(mode="json")
     values = {k: dump[k] for k in shared_keys(cfg)}
+    if cfg.network.source != "train":
+        values["source_file"] = file_fingerprint(cfg.network.source)
     return fingerprint({**values, "chip": dump["chips"][name], "code": code_fingerprint(("",))})
 
 
