@@ -52,12 +52,12 @@ def readme_commands(repo_root) -> list[str]:
     return [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
 
 
-def test_ci_runs_the_readme_test_command_exactly_then_the_slow_tier(repo_root):
+def test_ci_runs_the_slow_tier_then_the_readme_test_command_exactly(repo_root):
     commands = readme_commands(repo_root)
     assert "make test" in commands and "make reproduce" in commands
     ci = [line.strip() for line in (repo_root / ".ci" / "run").read_text().splitlines()]
     ci = [line for line in ci if line and not line.startswith("#")]
-    assert ci[-2:] == ["make test", "make test-slow"]
+    assert ci[-2:] == ["make test-slow", "make test"]
 
 
 def test_the_two_tiers_split_the_suite(repo_root):
