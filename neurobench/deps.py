@@ -164,9 +164,17 @@ class Package:
 
     @cached_property
     def params(self) -> dict:
-        """``params.yaml`` beside ``dvc.yaml`` (empty when there is none)."""
+        """``params.yaml`` beside ``dvc.yaml``, read as the stages read it
+        (``neurobench.config.load_params``); empty when there is none."""
+        from .config import ConfigError, load_params
+
         path = self.root / PARAMS_YAML
-        return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        try:
+            return load_params(path)
+        except ConfigError as exc:
+            raise DepsError(str(exc)) from None
 
     def _tree(self, module: str) -> ast.Module:
         path = self.files[module]
